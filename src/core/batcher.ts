@@ -1,0 +1,542 @@
+/**
+ * The batching core: per-key FIFO queues, the dispatch policy, the in-flight limit, splitting of
+ * jobs larger than one call, and isolation of inputs that make a merged call fail.
+ *
+ * It knows nothing of HTTP or JSON. A job is a list of opaque items plus the key that says which
+ * jobs may share an upstream call; an injected executor turns a list of items into one call and
+ * returns one answer per item. Time comes from an injected Clock so tests run on fake timers.
+ *
+ * Dispatch policy (see README "How batching works" for the measurements behind it):
+ * - Work-conserving: when the upstream would otherwise idle (fewer than `maxInflight - 1` calls
+ *   running), whatever is queued goes at once, so a lone request at low load is never held back.
+ * - While the upstream is busy, batches grow by themselves. The last in-flight slot is a staging
+ *   slot: only a full batch, or one whose oldest request has waited `maxWaitMs`, may take it. A
+ *   full batch staged behind the running one keeps the upstream busy without queueing small
+ *   batches behind each other (the flaw of timer-driven batchers).
+ * - The wait is anchored at the oldest queued request's arrival; later arrivals never push it out.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+export interface BatcherLimits {
+  /** Most items in one upstream call. */
+  maxBatchSize: number;
+  /** Most bytes in one upstream call body, envelope included. */
+  maxBatchBytes: number;
+  /** Longest a request waits for batch-mates once a slot could take it, from its own arrival. */
+  maxWaitMs: number;
+  /** Most upstream calls in flight at once. */
+  maxInflight: number;
+  /** Most items queued (not yet sent) across all keys; beyond it new jobs are refused. */
+  maxQueuedItems: number;
+}
+
+export interface JobRequest<Group, Item> {
+  /** Jobs with equal keys may share a call; different keys never do. */
+  key: string;
+  /** What the executor needs to make a call for this key (equal for every job of a key). */
+  group: Group;
+  items: readonly Item[];
+  /** Encoded size of each item in a call body, separator included. */
+  itemBytes: readonly number[];
+  /** Size of a call body for this key with no items in it. */
+  overheadBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface CallRequest<Group, Item> {
+  group: Group;
+  items: readonly Item[];
+  /** Aborted when every job riding on this call has been cancelled. */
+  signal: AbortSignal;
+}
+
+/**
+ * `blame: 'inputs'` says the call failed because of what some of its inputs contain (TEI fails
+ * a whole call for one bad input): the core then retries the jobs apart so only the culprits fail.
+ */
+export type CallOutcome<Answer, Failure> =
+  | { ok: true; answers: readonly Answer[] }
+  | { ok: false; failure: Failure; blame: 'inputs' | 'call' };
+
+export type Executor<Group, Item, Answer, Failure> = (
+  call: CallRequest<Group, Item>,
+) => Promise<CallOutcome<Answer, Failure>>;
+
+export interface JobStats {
+  /** From arrival until the job's first item was handed to a call. */
+  queueMs: number;
+  /** Items in the largest upstream call that carried some of this job. */
+  batchSize: number;
+  /** Upstream calls that carried some of this job (more than one when it was split). */
+  calls: number;
+}
+
+export type RejectReason = 'queue-full' | 'item-too-large' | 'cancelled' | 'closed';
+
+export type JobOutcome<Answer, Failure> =
+  | { status: 'ok'; answers: Answer[]; stats: JobStats }
+  | { status: 'failed'; failure: Failure; stats: JobStats }
+  | { status: 'rejected'; reason: RejectReason };
+
+export interface BatcherObserver {
+  callStarted?(items: number): void;
+  callFinished?(items: number, durationMs: number, ok: boolean): void;
+}
+
+export interface BatcherOptions<Group, Item, Answer, Failure> {
+  limits: BatcherLimits;
+  executor: Executor<Group, Item, Answer, Failure>;
+  /** Builds the failure handed to jobs when the executor throws or miscounts its answers. */
+  internalFailure: (message: string) => Failure;
+  clock: Clock;
+  observer?: BatcherObserver;
+}
+
+interface Job<Group, Item, Answer, Failure> {
+  readonly request: JobRequest<Group, Item>;
+  readonly queue: KeyQueue<Group, Item, Answer, Failure>;
+  readonly arrivedAt: number;
+  readonly answers: Answer[];
+  readonly resolve: (outcome: JobOutcome<Answer, Failure>) => void;
+  /** Index of the first item not yet handed to a call. */
+  next: number;
+  /** Slices of this job in calls that have not finished. */
+  pendingSlices: number;
+  /** The failure of the earliest failed slice, by input position (TEI reports the first). */
+  failure: { from: number; failure: Failure } | undefined;
+  cancelled: boolean;
+  settled: boolean;
+  firstSentAt: number | undefined;
+  batchSize: number;
+  calls: number;
+  readonly liveCalls: Set<Call<Group, Item, Answer, Failure>>;
+  onAbort: (() => void) | undefined;
+}
+
+/** A contiguous run of one job's items inside one call. */
+interface Slice<Group, Item, Answer, Failure> {
+  readonly job: Job<Group, Item, Answer, Failure>;
+  readonly from: number;
+  readonly to: number;
+}
+
+interface Call<Group, Item, Answer, Failure> {
+  readonly slices: Slice<Group, Item, Answer, Failure>[];
+  readonly controller: AbortController;
+}
+
+class KeyQueue<Group, Item, Answer, Failure> {
+  readonly jobs: Job<Group, Item, Answer, Failure>[] = [];
+  head = 0;
+  /** Items and bytes still to send, over live jobs only. */
+  items = 0;
+  bytes = 0;
+
+  constructor(
+    readonly key: string,
+    readonly group: Group,
+    /** Bytes of items one call may carry. */
+    readonly capacity: number,
+  ) {}
+
+  /** The oldest job with items still to send, skipping the cancelled, failed and fully sent. */
+  headJob(): Job<Group, Item, Answer, Failure> | undefined {
+    while (this.head < this.jobs.length) {
+      const job = this.jobs[this.head]!;
+      if (!isDead(job) && job.next < job.request.items.length) return job;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  compact(): void {
+    // Amortised: drop the consumed prefix once it dominates the array.
+    if (this.head > 64 && this.head * 2 > this.jobs.length) {
+      this.jobs.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function isDead<G, I, A, F>(job: Job<G, I, A, F>): boolean {
+  return job.cancelled || job.failure !== undefined;
+}
+
+function unsentBytes<G, I, A, F>(job: Job<G, I, A, F>): number {
+  let bytes = 0;
+  const sizes = job.request.itemBytes;
+  for (let i = job.next; i < sizes.length; i++) bytes += sizes[i]!;
+  return bytes;
+}
+
+export class Batcher<Group, Item, Answer, Failure> {
+  private readonly limits: BatcherLimits;
+  private readonly executor: Executor<Group, Item, Answer, Failure>;
+  private readonly internalFailure: (message: string) => Failure;
+  private readonly clock: Clock;
+  private readonly observer: BatcherObserver;
+  /** Calls that may run before the staging slot is touched. */
+  private readonly workSlots: number;
+  private readonly queues = new Map<string, KeyQueue<Group, Item, Answer, Failure>>();
+  private queuedItemCount = 0;
+  private inflightCount = 0;
+  private pumpScheduled = false;
+  private timer: TimerHandle | undefined;
+  private timerDueAt = Infinity;
+  private closing = false;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(options: BatcherOptions<Group, Item, Answer, Failure>) {
+    validateLimits(options.limits);
+    this.limits = { ...options.limits };
+    this.executor = options.executor;
+    this.internalFailure = options.internalFailure;
+    this.clock = options.clock;
+    this.observer = options.observer ?? {};
+    this.workSlots = Math.max(1, this.limits.maxInflight - 1);
+  }
+
+  /** Items waiting to be sent, across all keys. */
+  get queuedItems(): number {
+    return this.queuedItemCount;
+  }
+
+  /** Upstream calls running now. */
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
+  /**
+   * Queues a job. The promise never rejects: refusals, cancellations and upstream failures are
+   * outcomes, so a caller can never leave a client unanswered by forgetting a catch.
+   */
+  submit(request: JobRequest<Group, Item>): Promise<JobOutcome<Answer, Failure>> {
+    if (this.closing) return Promise.resolve({ status: 'rejected', reason: 'closed' });
+    if (request.signal?.aborted) return Promise.resolve({ status: 'rejected', reason: 'cancelled' });
+    const count = request.items.length;
+    if (count === 0) {
+      return Promise.resolve({ status: 'ok', answers: [], stats: { queueMs: 0, batchSize: 0, calls: 0 } });
+    }
+    if (request.itemBytes.length !== count) {
+      throw new TypeError('itemBytes must give one size per item');
+    }
+    const capacity = this.limits.maxBatchBytes - request.overheadBytes;
+    let bytes = 0;
+    for (const size of request.itemBytes) {
+      if (size > capacity) return Promise.resolve({ status: 'rejected', reason: 'item-too-large' });
+      bytes += size;
+    }
+    if (this.queuedItemCount + count > this.limits.maxQueuedItems) {
+      return Promise.resolve({ status: 'rejected', reason: 'queue-full' });
+    }
+
+    let queue = this.queues.get(request.key);
+    if (queue === undefined) {
+      queue = new KeyQueue(request.key, request.group, capacity);
+      this.queues.set(request.key, queue);
+    }
+    return new Promise((resolve) => {
+      const job: Job<Group, Item, Answer, Failure> = {
+        request,
+        queue: queue,
+        arrivedAt: this.clock.now(),
+        answers: new Array<Answer>(count),
+        resolve,
+        next: 0,
+        pendingSlices: 0,
+        failure: undefined,
+        cancelled: false,
+        settled: false,
+        firstSentAt: undefined,
+        batchSize: 0,
+        calls: 0,
+        liveCalls: new Set(),
+        onAbort: undefined,
+      };
+      if (request.signal) {
+        const onAbort = (): void => this.cancel(job);
+        job.onAbort = onAbort;
+        request.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      queue.jobs.push(job);
+      queue.items += count;
+      queue.bytes += bytes;
+      this.queuedItemCount += count;
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Stops taking jobs, sends everything queued without waiting for batch-mates, and resolves
+   * once no call is in flight.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    this.pump();
+    if (this.queuedItemCount === 0 && this.inflightCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    this.clock.defer(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inflightCount < this.limits.maxInflight) {
+      const queue = this.pickReadyQueue(this.clock.now());
+      if (queue === undefined) break;
+      this.dispatch(queue);
+    }
+    this.armTimer();
+    if (this.closing && this.queuedItemCount === 0 && this.inflightCount === 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** The queue whose oldest request is oldest among those allowed to go now. */
+  private pickReadyQueue(now: number): KeyQueue<Group, Item, Answer, Failure> | undefined {
+    const upstreamWouldIdle = this.inflightCount < this.workSlots || this.closing;
+    let best: KeyQueue<Group, Item, Answer, Failure> | undefined;
+    let bestArrival = Infinity;
+    for (const queue of this.queues.values()) {
+      const head = queue.headJob();
+      if (head === undefined) {
+        this.queues.delete(queue.key);
+        continue;
+      }
+      if (head.arrivedAt >= bestArrival) continue;
+      const ready =
+        upstreamWouldIdle || this.isFull(queue) || now - head.arrivedAt >= this.limits.maxWaitMs;
+      if (ready) {
+        best = queue;
+        bestArrival = head.arrivedAt;
+      }
+    }
+    return best;
+  }
+
+  private isFull(queue: KeyQueue<Group, Item, Answer, Failure>): boolean {
+    return queue.items >= this.limits.maxBatchSize || queue.bytes > queue.capacity;
+  }
+
+  /**
+   * One timer for the earliest moment a waiting batch becomes due. It is anchored at the oldest
+   * request's arrival, so new arrivals never move it later.
+   */
+  private armTimer(): void {
+    let dueAt = Infinity;
+    if (this.inflightCount < this.limits.maxInflight) {
+      for (const queue of this.queues.values()) {
+        const head = queue.headJob();
+        if (head !== undefined) dueAt = Math.min(dueAt, head.arrivedAt + this.limits.maxWaitMs);
+      }
+    }
+    if (dueAt === this.timerDueAt) return;
+    if (this.timer !== undefined) {
+      this.clock.clearTimer(this.timer);
+      this.timer = undefined;
+    }
+    this.timerDueAt = dueAt;
+    if (dueAt === Infinity) return;
+    this.timer = this.clock.setTimer(() => {
+      this.timer = undefined;
+      this.timerDueAt = Infinity;
+      this.pump();
+    }, dueAt - this.clock.now());
+  }
+
+  /** Cuts the next batch from a queue and starts its call. */
+  private dispatch(queue: KeyQueue<Group, Item, Answer, Failure>): void {
+    const now = this.clock.now();
+    const slices: Slice<Group, Item, Answer, Failure>[] = [];
+    let count = 0;
+    let bytes = 0;
+    fill: for (let job = queue.headJob(); job !== undefined; job = queue.headJob()) {
+      const sizes = job.request.itemBytes;
+      const from = job.next;
+      let to = from;
+      while (to < sizes.length && count < this.limits.maxBatchSize) {
+        const size = sizes[to]!;
+        // The first item always fits: submit() refused any item larger than a call.
+        if (count > 0 && bytes + size > queue.capacity) break;
+        bytes += size;
+        count++;
+        to++;
+      }
+      if (to > from) {
+        slices.push({ job, from, to });
+        job.next = to;
+        job.pendingSlices++;
+        job.firstSentAt ??= now;
+        queue.items -= to - from;
+        this.queuedItemCount -= to - from;
+      }
+      if (to < sizes.length) break fill;
+    }
+    queue.bytes -= bytes;
+    queue.compact();
+    if (slices.length === 0) return;
+
+    const call: Call<Group, Item, Answer, Failure> = { slices, controller: new AbortController() };
+    for (const slice of slices) slice.job.liveCalls.add(call);
+    this.inflightCount++;
+    void this.runCall(queue.group, call);
+  }
+
+  private async runCall(group: Group, call: Call<Group, Item, Answer, Failure>): Promise<void> {
+    try {
+      await this.execute(group, call.slices, call);
+    } finally {
+      for (const slice of call.slices) slice.job.liveCalls.delete(call);
+      this.inflightCount--;
+      this.pump();
+    }
+  }
+
+  /**
+   * Runs one call for the given slices. A failure blamed on the inputs is retried as two halves
+   * (bisection), so one bad input costs about 2·log2(n) extra calls and fails only its own job.
+   * The halves run one after the other inside the same in-flight slot, so isolation never
+   * exceeds maxInflight.
+   */
+  private async execute(
+    group: Group,
+    slices: Slice<Group, Item, Answer, Failure>[],
+    call: Call<Group, Item, Answer, Failure>,
+  ): Promise<void> {
+    const live: Slice<Group, Item, Answer, Failure>[] = [];
+    for (const slice of slices) {
+      if (isDead(slice.job)) this.finishSlice(slice);
+      else live.push(slice);
+    }
+    if (live.length === 0) return;
+
+    const items: Item[] = [];
+    for (const slice of live) {
+      const source = slice.job.request.items;
+      for (let i = slice.from; i < slice.to; i++) items.push(source[i]!);
+    }
+
+    this.observer.callStarted?.(items.length);
+    const started = this.clock.now();
+    let outcome: CallOutcome<Answer, Failure>;
+    try {
+      outcome = await this.executor({ group, items, signal: call.controller.signal });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      outcome = { ok: false, failure: this.internalFailure(message), blame: 'call' };
+    }
+    if (outcome.ok && outcome.answers.length !== items.length) {
+      // Never hand out answers by position when the positions cannot be trusted.
+      const message = `upstream answered ${outcome.answers.length} elements for ${items.length} inputs`;
+      outcome = { ok: false, failure: this.internalFailure(message), blame: 'call' };
+    }
+    this.observer.callFinished?.(items.length, this.clock.now() - started, outcome.ok);
+
+    if (outcome.ok) {
+      let offset = 0;
+      for (const slice of live) {
+        const job = slice.job;
+        for (let i = slice.from; i < slice.to; i++) job.answers[i] = outcome.answers[offset++]!;
+        this.noteCall(job, items.length);
+        this.finishSlice(slice);
+      }
+      return;
+    }
+    if (outcome.blame === 'inputs' && live.length > 1) {
+      const middle = live.length >> 1;
+      await this.execute(group, live.slice(0, middle), call);
+      await this.execute(group, live.slice(middle), call);
+      return;
+    }
+    for (const slice of live) {
+      this.noteCall(slice.job, items.length);
+      this.fail(slice, outcome.failure);
+    }
+  }
+
+  private noteCall(job: Job<Group, Item, Answer, Failure>, size: number): void {
+    job.calls++;
+    if (size > job.batchSize) job.batchSize = size;
+  }
+
+  private fail(slice: Slice<Group, Item, Answer, Failure>, failure: Failure): void {
+    const job = slice.job;
+    if (job.failure === undefined) {
+      // The rest of a failed job is never sent: its answer is already decided.
+      this.dropUnsent(job);
+      job.failure = { from: slice.from, failure };
+    } else if (slice.from < job.failure.from) {
+      job.failure = { from: slice.from, failure };
+    }
+    this.finishSlice(slice);
+  }
+
+  private finishSlice(slice: Slice<Group, Item, Answer, Failure>): void {
+    slice.job.pendingSlices--;
+    this.maybeSettle(slice.job);
+  }
+
+  private cancel(job: Job<Group, Item, Answer, Failure>): void {
+    if (job.settled || job.cancelled) return;
+    if (job.failure === undefined) this.dropUnsent(job);
+    job.cancelled = true;
+    for (const call of job.liveCalls) {
+      if (call.slices.every((slice) => slice.job.cancelled)) call.controller.abort();
+    }
+    this.maybeSettle(job);
+    this.schedulePump();
+  }
+
+  /** Takes a job's unsent items out of the queue counters (the job itself is skipped later). */
+  private dropUnsent(job: Job<Group, Item, Answer, Failure>): void {
+    const remaining = job.request.items.length - job.next;
+    if (remaining === 0) return;
+    job.queue.items -= remaining;
+    job.queue.bytes -= unsentBytes(job);
+    this.queuedItemCount -= remaining;
+    job.next = job.request.items.length;
+  }
+
+  private maybeSettle(job: Job<Group, Item, Answer, Failure>): void {
+    if (job.settled || job.pendingSlices > 0) return;
+    const complete = job.next === job.request.items.length;
+    let outcome: JobOutcome<Answer, Failure>;
+    if (job.cancelled) {
+      outcome = { status: 'rejected', reason: 'cancelled' };
+    } else if (job.failure !== undefined) {
+      outcome = { status: 'failed', failure: job.failure.failure, stats: this.statsOf(job) };
+    } else if (complete) {
+      outcome = { status: 'ok', answers: job.answers, stats: this.statsOf(job) };
+    } else {
+      return;
+    }
+    job.settled = true;
+    if (job.onAbort) job.request.signal?.removeEventListener('abort', job.onAbort);
+    job.resolve(outcome);
+  }
+
+  private statsOf(job: Job<Group, Item, Answer, Failure>): JobStats {
+    const sentAt = job.firstSentAt ?? job.arrivedAt;
+    return { queueMs: sentAt - job.arrivedAt, batchSize: job.batchSize, calls: job.calls };
+  }
+}
+
+function validateLimits(limits: BatcherLimits): void {
+  const positiveInteger = (name: keyof BatcherLimits): void => {
+    const value = limits[name];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  };
+  positiveInteger('maxBatchSize');
+  positiveInteger('maxBatchBytes');
+  positiveInteger('maxInflight');
+  if (!(limits.maxWaitMs >= 0)) throw new RangeError('maxWaitMs must be zero or more');
+  if (!(limits.maxQueuedItems >= 1)) throw new RangeError('maxQueuedItems must be at least 1');
+}

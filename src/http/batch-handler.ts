@@ -1,0 +1,156 @@
+/**
+ * HTTP in, for batched routes: read and check the client's body, hand its inputs to the batching
+ * core, and write the client's own answer. Everything a client can get wrong is answered here,
+ * with the status TEI would use and a message that says what is wrong; nothing reaches the core
+ * that the core cannot batch.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Batcher } from '../core/batcher.js';
+import type { ProxyMetrics } from '../metrics.js';
+import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
+import type { CallFailure } from '../upstream/call-failure.js';
+import type { CallGroup } from '../upstream/executor.js';
+import { errorBody } from './error-body.js';
+import { readBody } from './read-body.js';
+
+export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
+
+export interface BatchHandlerContext {
+  batcher: ProxyBatcher;
+  metrics: ProxyMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+  maxBatchBytes: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Requests sent alone get a key nobody else has. */
+let soloSequence = 0;
+
+export function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && JSON_CONTENT_TYPE.test(value.trim());
+}
+
+export async function handleBatched(
+  rule: BatchRule,
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: BatchHandlerContext,
+): Promise<void> {
+  const route = rule.path;
+  const count = (status: number): void => {
+    context.metrics.requests.inc({ route, status: String(status) });
+  };
+  const reject = (status: number, errorType: ErrorType, message: string, headers: Record<string, string> = {}): void => {
+    count(status);
+    if (response.headersSent || response.destroyed) return;
+    response.writeHead(status, { 'content-type': 'application/json', ...headers });
+    response.end(errorBody(rule.errorStyle, status, errorType, message));
+  };
+  const rejectRule = (error: RuleError): void => reject(error.status, error.errorType, error.message);
+
+  if (!isJsonContentType(request.headers['content-type'])) {
+    request.resume();
+    return reject(415, 'Validation', 'Expected request with `Content-Type: application/json`');
+  }
+  const read = await readBody(request, context.maxBodyBytes);
+  if (!read.ok) {
+    if (read.reason === 'aborted') return;
+    return reject(413, 'Validation', `request body is larger than ${context.maxBodyBytes} bytes`, {
+      connection: 'close',
+    });
+  }
+
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(read.body));
+  } catch (error) {
+    const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
+    return reject(400, 'Validation', `Failed to parse the request body as JSON: ${detail}`);
+  }
+
+  let parsed;
+  try {
+    parsed = rule.parse(body);
+  } catch (error) {
+    // Only pathological bodies get here (e.g. parameters nested deeper than the stack).
+    return reject(422, 'Validation', `Failed to read the request: ${(error as Error).message}`);
+  }
+  if (isRuleError(parsed)) return rejectRule(parsed);
+
+  const path = request.url ?? route;
+  const authorization = request.headers.authorization;
+  let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
+  if (parsed.solo) key += `\u0000solo${++soloSequence}`;
+
+  const group: CallGroup = { rule, path, params: parsed.params, authorization };
+  const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
+  const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
+
+  const disconnected = new AbortController();
+  const onClose = (): void => {
+    if (!response.writableEnded) disconnected.abort();
+  };
+  response.once('close', onClose);
+
+  const outcome = await context.batcher.submit({
+    key,
+    group,
+    items: parsed.items,
+    itemBytes,
+    overheadBytes,
+    signal: disconnected.signal,
+  });
+  response.off('close', onClose);
+
+  switch (outcome.status) {
+    case 'ok': {
+      const stats = outcome.stats;
+      context.metrics.queueWait.observe({ route }, stats.queueMs / 1000);
+      const answer = parsed.assemble(outcome.answers);
+      count(200);
+      if (response.destroyed) return;
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': answer.length,
+        'x-autobatch-batch-size': stats.batchSize,
+        'x-autobatch-queue-ms': stats.queueMs.toFixed(2),
+      });
+      response.end(answer);
+      return;
+    }
+    case 'failed':
+      return sendFailure(outcome.failure);
+    case 'rejected':
+      switch (outcome.reason) {
+        case 'queue-full':
+          return reject(429, 'Overloaded', 'Model is overloaded', { 'retry-after': '1' });
+        case 'item-too-large':
+          return reject(
+            413,
+            'Validation',
+            `an input is too large to fit in one upstream call of at most ${context.maxBatchBytes} bytes (--max-batch-bytes)`,
+          );
+        case 'closed':
+          return reject(503, 'Unhealthy', 'autobatch is shutting down');
+        case 'cancelled':
+          // The client has gone; there is nobody to answer.
+          count(499);
+          return;
+      }
+  }
+
+  function sendFailure(failure: CallFailure): void {
+    if (failure.kind === 'proxy') return reject(failure.status, failure.errorType, failure.message);
+    count(failure.status);
+    if (response.destroyed) return;
+    const headers: Record<string, string | number> = { 'content-length': failure.body.length };
+    if (failure.contentType !== undefined) headers['content-type'] = failure.contentType;
+    if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
+    response.writeHead(failure.status, headers);
+    response.end(failure.body);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Everything the proxy does not batch goes to the upstream untouched through http-proxy-3:
+ * any method, path, query, headers, status and streamed body in both directions.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { createProxyServer } from 'http-proxy-3';
+import type { Logger } from 'pino';
+import { errorBody } from './error-body.js';
+
+export interface Passthrough {
+  forward(request: http.IncomingMessage, response: http.ServerResponse): void;
+  close(): void;
+}
+
+export function createPassthrough(upstream: URL, timeoutMs: number, log: Logger, onAnswered: (status: number) => void): Passthrough {
+  const agent =
+    upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const proxy = createProxyServer({
+    target: upstream.href,
+    agent,
+    changeOrigin: true,
+    proxyTimeout: timeoutMs,
+  });
+  proxy.on('error', (error, request, response) => {
+    log.warn({ err: error, url: request.url }, 'pass-through to upstream failed');
+    if (!(response instanceof http.ServerResponse)) {
+      response.destroy();
+      return;
+    }
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const code = (error as { code?: string }).code ?? '';
+    const status = /timeout|ETIMEDOUT/i.test(`${code} ${error.message}`) ? 504 : 502;
+    onAnswered(status);
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(errorBody('tei', status, 'Backend', `upstream unreachable: ${error.message}`));
+  });
+  proxy.on('proxyRes', (upstreamResponse) => onAnswered(upstreamResponse.statusCode ?? 0));
+  return {
+    forward: (request, response) => proxy.web(request, response),
+    close: () => {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}

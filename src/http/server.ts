@@ -1,0 +1,64 @@
+/**
+ * The listening server: sends each request to the proxy's own endpoints, to batching, or
+ * through to the upstream. Only POSTs to a batched path with a plain (not content-encoded) body
+ * are batched; anything else on those paths (GET, compressed bodies) passes through, so the
+ * upstream answers it as it would without the proxy.
+ */
+import http from 'node:http';
+import type { Logger } from 'pino';
+import type { BatchRule } from '../routes/rule.js';
+import { handleBatched, type BatchHandlerContext } from './batch-handler.js';
+import { handleOwnEndpoint, type OwnEndpointsContext } from './own-endpoints.js';
+import type { Passthrough } from './passthrough.js';
+
+export interface ServerContext {
+  rules: ReadonlyMap<string, BatchRule>;
+  batching: BatchHandlerContext;
+  own: OwnEndpointsContext;
+  passthrough: Passthrough;
+  log: Logger;
+}
+
+export function createProxyHttpServer(context: ServerContext): http.Server {
+  const server = http.createServer(
+    {
+      // Slow or stalled clients cannot hold a connection forever.
+      headersTimeout: 30_000,
+      requestTimeout: 120_000,
+      keepAliveTimeout: 65_000,
+    },
+    (request, response) => {
+      const url = request.url ?? '/';
+      const queryAt = url.indexOf('?');
+      const path = queryAt < 0 ? url : url.slice(0, queryAt);
+      if (path.startsWith('/autobatch/')) {
+        handleOwnEndpoint(path, request, response, context.own).catch((error: unknown) => fail(error, response));
+        return;
+      }
+      const rule = request.method === 'POST' ? context.rules.get(path) : undefined;
+      if (rule !== undefined && request.headers['content-encoding'] === undefined) {
+        handleBatched(rule, request, response, context.batching).catch((error: unknown) => fail(error, response));
+        return;
+      }
+      context.passthrough.forward(request, response);
+    },
+  );
+
+  function fail(error: unknown, response: http.ServerResponse): void {
+    // A bug must cost one request, never the process.
+    context.log.error({ err: error }, 'request handler failed');
+    if (!response.headersSent) {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'internal proxy error', error_type: 'Backend' }));
+    } else {
+      response.destroy();
+    }
+  }
+
+  server.on('clientError', (error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+    context.log.debug({ err: error }, 'client error');
+  });
+  return server;
+}

@@ -1,0 +1,65 @@
+/**
+ * Prometheus metrics served at /autobatch/metrics. A registry of its own (not prom-client's
+ * global one), so several proxies in one process (tests, the library API) never collide.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricsSources {
+  queuedItems(): number;
+  inflight(): number;
+}
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'status'>;
+  readonly batchSize: Histogram;
+  readonly queueWait: Histogram<'route'>;
+  readonly upstreamDuration: Histogram<'outcome'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'autobatch_requests_total',
+      help: 'Client requests answered, by route ("passthrough" for forwarded ones) and HTTP status',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'autobatch_batch_size',
+      help: 'Inputs per upstream call',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'autobatch_queue_wait_seconds',
+      help: 'Time a batched request waited in the proxy before its call was sent',
+      labelNames: ['route'],
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.upstreamDuration = new Histogram({
+      name: 'autobatch_upstream_call_duration_seconds',
+      help: 'Duration of batched upstream calls, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    new Gauge({
+      name: 'autobatch_queue_depth',
+      help: 'Inputs queued in the proxy, not yet sent upstream',
+      registers,
+      collect() {
+        this.set(sources.queuedItems());
+      },
+    });
+    new Gauge({
+      name: 'autobatch_inflight_calls',
+      help: 'Batched upstream calls in flight',
+      registers,
+      collect() {
+        this.set(sources.inflight());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'autobatch_process_' });
+  }
+}

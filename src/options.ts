@@ -1,0 +1,44 @@
+/** The proxy's settings and their defaults: one table shared by the CLI, its --help and the library. */
+import type { CustomRouteSpec } from './routes/custom.js';
+
+export interface ProxySettings {
+  /** The upstream's base URL. */
+  upstream: string;
+  host: string;
+  port: number;
+  /** Longest a request waits for batch-mates, from its own arrival. */
+  maxWaitMs: number;
+  /** Most inputs in one upstream call; undefined: the upstream's max_client_batch_size (32 if unknown). */
+  maxBatchSize: number | undefined;
+  /** Most bytes in one upstream call body. */
+  maxBatchBytes: number;
+  /** Most upstream calls in flight at once. */
+  maxInflight: number;
+  /** Most inputs queued in the proxy; beyond it, 429. */
+  maxQueue: number;
+  /** Largest client body accepted. */
+  maxBodyBytes: number;
+  /** Longest an upstream call may take. */
+  upstreamTimeoutMs: number;
+  /** Extra batched routes (`--route`). */
+  routes: CustomRouteSpec[];
+}
+
+export const DEFAULTS = {
+  host: '0.0.0.0',
+  port: 3000,
+  maxWaitMs: 5,
+  /** Used only when the upstream's /info cannot be read. */
+  fallbackMaxBatchSize: 32,
+  // TEI refuses bodies over 2,000,000 bytes (--payload-limit); stay clear of it.
+  maxBatchBytes: 1_900_000,
+  maxInflight: 2,
+  maxQueue: 10_000,
+  maxBodyBytes: 2_000_000,
+  upstreamTimeoutMs: 60_000,
+} as const;
+
+/** A setting the upstream or the user made impossible; the CLI exits with status 2 on it. */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}

@@ -1,0 +1,192 @@
+/**
+ * Starts a proxy: reads the upstream's limits, builds the batching core, the upstream client,
+ * the pass-through and the server, and wires them together. The CLI and the library API both
+ * come through here.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Batcher } from './core/batcher.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { ProxyBatcher } from './http/batch-handler.js';
+import { createPassthrough } from './http/passthrough.js';
+import { createProxyHttpServer } from './http/server.js';
+import { createLogger } from './logger.js';
+import { ProxyMetrics } from './metrics.js';
+import { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
+import { ruleTable } from './routes/registry.js';
+import { isPlainObject } from './routes/rule.js';
+import { proxyFailure } from './upstream/call-failure.js';
+import { UpstreamClient, describeError } from './upstream/client.js';
+import { createExecutor } from './upstream/executor.js';
+
+export interface RunningProxy {
+  /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
+  url: string;
+  port: number;
+  /** The batch size in force (given, or read from the upstream). */
+  maxBatchSize: number;
+  /** Inputs queued and calls in flight right now. */
+  readonly queuedItems: number;
+  readonly inflight: number;
+  /** Stops accepting, sends what is queued, waits for calls in flight, and closes. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends Partial<Omit<ProxySettings, 'upstream'>> {
+  upstream: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+interface UpstreamInfo {
+  maxClientBatchSize: number | undefined;
+}
+
+async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<UpstreamInfo | undefined> {
+  try {
+    const response = await client.request('GET', '/info', { timeoutMs: 5000 });
+    if (response.status !== 200) {
+      log.warn({ status: response.status }, 'upstream /info did not answer 200');
+      return undefined;
+    }
+    const info: unknown = JSON.parse(response.body.toString('utf8'));
+    const size = isPlainObject(info) ? info.max_client_batch_size : undefined;
+    return { maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined };
+  } catch (error) {
+    log.warn({ error: describeError(error) }, 'upstream /info could not be read');
+    return undefined;
+  }
+}
+
+export async function startProxy(options: StartOptions): Promise<RunningProxy> {
+  const settings: ProxySettings = {
+    upstream: options.upstream,
+    host: options.host ?? DEFAULTS.host,
+    port: options.port ?? DEFAULTS.port,
+    maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs,
+    maxBatchSize: options.maxBatchSize,
+    maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
+    maxInflight: options.maxInflight ?? DEFAULTS.maxInflight,
+    maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    routes: options.routes ?? [],
+  };
+  const log = options.logger ?? createLogger('info', 'json');
+  let upstreamUrl: URL;
+  try {
+    upstreamUrl = new URL(settings.upstream);
+  } catch {
+    throw new SettingsError(`--upstream: "${settings.upstream}" is not a URL`);
+  }
+
+  const client = new UpstreamClient({
+    url: upstreamUrl,
+    connections: settings.maxInflight + 2,
+    timeoutMs: settings.upstreamTimeoutMs,
+  });
+  const info = await readUpstreamInfo(client, log);
+  const upstreamLimit = info?.maxClientBatchSize;
+  let maxBatchSize = settings.maxBatchSize;
+  if (maxBatchSize === undefined) {
+    maxBatchSize = upstreamLimit ?? DEFAULTS.fallbackMaxBatchSize;
+  } else if (upstreamLimit !== undefined && maxBatchSize > upstreamLimit) {
+    await client.close();
+    throw new SettingsError(
+      `--max-batch-size ${maxBatchSize} is above what the upstream accepts (max_client_batch_size ${upstreamLimit} in its /info)`,
+    );
+  }
+
+  let batcher: ProxyBatcher | undefined;
+  const metrics = new ProxyMetrics({
+    queuedItems: () => batcher?.queuedItems ?? 0,
+    inflight: () => batcher?.inflight ?? 0,
+  });
+  batcher = new Batcher({
+    limits: {
+      maxBatchSize,
+      maxBatchBytes: settings.maxBatchBytes,
+      maxWaitMs: settings.maxWaitMs,
+      maxInflight: settings.maxInflight,
+      maxQueuedItems: settings.maxQueue,
+    },
+    executor: createExecutor(client, settings.upstreamTimeoutMs),
+    internalFailure: (message) => proxyFailure(502, 'Backend', message),
+    clock: options.clock ?? systemClock,
+    observer: {
+      callStarted: (items) => metrics.batchSize.observe(items),
+      callFinished: (_items, durationMs, ok) =>
+        metrics.upstreamDuration.observe({ outcome: ok ? 'ok' : 'error' }, durationMs / 1000),
+    },
+  });
+  const activeBatcher = batcher;
+
+  const passthrough = createPassthrough(upstreamUrl, settings.upstreamTimeoutMs, log, (status) =>
+    metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+  );
+  const server = createProxyHttpServer({
+    rules: ruleTable(settings.routes),
+    batching: {
+      batcher: activeBatcher,
+      metrics,
+      log,
+      maxBodyBytes: settings.maxBodyBytes,
+      maxBatchBytes: settings.maxBatchBytes,
+    },
+    own: { client, metrics },
+    passthrough,
+    log,
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await client.close();
+    passthrough.close();
+    const code = (error as { code?: string }).code;
+    throw new SettingsError(`cannot listen on ${settings.host}:${settings.port}: ${code ?? describeError(error)}`);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  log.info(
+    {
+      url,
+      upstream: upstreamUrl.href,
+      maxBatchSize,
+      maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
+      maxWaitMs: settings.maxWaitMs,
+      maxInflight: settings.maxInflight,
+      routes: [...ruleTable(settings.routes).keys()],
+    },
+    'autobatch listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    maxBatchSize,
+    get queuedItems() {
+      return activeBatcher.queuedItems;
+    },
+    get inflight() {
+      return activeBatcher.inflight;
+    },
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await activeBatcher.close();
+        await serverClosed;
+        passthrough.close();
+        await client.close();
+      })();
+      return closing;
+    },
+  };
+}

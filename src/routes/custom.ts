@@ -1,0 +1,57 @@
+/**
+ * Routes added with `--route`: a POST path whose JSON body holds the list of inputs in one
+ * field, answered by a JSON list with one element per input, in order.
+ *
+ * Grammar: `PATH[:FIELD]`, e.g. `/v2/encode:texts`. FIELD defaults to `inputs`. Every other
+ * field of the body is a parameter: it must be equal for requests to share a call.
+ */
+import { canonicalParams } from './canonical-json.js';
+import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
+import { emptyError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
+import { deserializeError } from './tei-input.js';
+import { notAnObject } from './tei-lists.js';
+
+export interface CustomRouteSpec {
+  path: string;
+  field: string;
+}
+
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Reads a `--route` value; throws an Error whose message says what is wrong. */
+export function parseRouteSpec(text: string): CustomRouteSpec {
+  const colon = text.lastIndexOf(':');
+  const path = colon < 0 ? text : text.slice(0, colon);
+  const field = colon < 0 ? 'inputs' : text.slice(colon + 1);
+  if (!path.startsWith('/') || /[\s?#]/.test(path)) {
+    throw new Error(`route "${text}": the path must start with "/" and hold no spaces, "?" or "#"`);
+  }
+  if (!FIELD_NAME.test(field)) {
+    throw new Error(`route "${text}": "${field}" is not a JSON field name (letters, digits, "_" and "-")`);
+  }
+  if (path.startsWith('/autobatch/')) throw new Error(`route "${text}": /autobatch/ paths are the proxy's own`);
+  return { path, field };
+}
+
+export function customRule(spec: CustomRouteSpec): BatchRule {
+  const exclude = new Set([spec.field]);
+  return {
+    path: spec.path,
+    errorStyle: 'tei',
+    parse(body: unknown): ParsedRequest | RuleError {
+      if (!isPlainObject(body)) return notAnObject();
+      const value = body[spec.field];
+      if (value === undefined) return deserializeError(`missing field \`${spec.field}\``);
+      if (!Array.isArray(value)) return deserializeError(`${spec.field}: invalid type: expected a list`);
+      if (value.length === 0) return emptyError(`\`${spec.field}\` cannot be empty`);
+      return {
+        items: value.map((element) => JSON.stringify(element) ?? 'null'),
+        params: canonicalParams(body, exclude),
+        solo: false,
+        assemble: joinJsonList,
+      };
+    },
+    encodeCall: (params, items) => encodeListCall(spec.field, params, items),
+    splitAnswer: (body, items) => splitJsonList(body, items.length),
+  };
+}

@@ -1,0 +1,28 @@
+/** The rules the proxy batches: TEI's list routes by default, plus any added with `--route`. */
+import { customRule, type CustomRouteSpec } from './custom.js';
+import { openAiEmbeddingsRule } from './openai-embeddings.js';
+import type { BatchRule } from './rule.js';
+import { decodeRule } from './tei-decode.js';
+import { embedRule, tokenizeRule } from './tei-lists.js';
+import { predictRule } from './tei-predict.js';
+
+export function builtInRules(): BatchRule[] {
+  return [
+    embedRule('/embed'),
+    embedRule('/embed_sparse'),
+    embedRule('/embed_all'),
+    predictRule(),
+    tokenizeRule(),
+    decodeRule(),
+    openAiEmbeddingsRule('/v1/embeddings'),
+    openAiEmbeddingsRule('/embeddings'),
+  ];
+}
+
+/** Path -> rule. A custom route for a built-in path replaces the built-in rule. */
+export function ruleTable(custom: readonly CustomRouteSpec[]): Map<string, BatchRule> {
+  const table = new Map<string, BatchRule>();
+  for (const rule of builtInRules()) table.set(rule.path, rule);
+  for (const spec of custom) table.set(spec.path, customRule(spec));
+  return table;
+}

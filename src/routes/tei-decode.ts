@@ -1,0 +1,51 @@
+/**
+ * TEI's /decode: `ids` is one list of token ids or a list of such lists; the answer is a list
+ * with one string per list of ids, whichever form was sent.
+ */
+import { canonicalParams } from './canonical-json.js';
+import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
+import { emptyError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
+import { deserializeError, isTokenIdList } from './tei-input.js';
+import { notAnObject } from './tei-lists.js';
+
+const IDS = new Set(['ids']);
+
+function parseIds(value: unknown): { items: string[]; hasEmptyItem: boolean } | RuleError {
+  const mismatch = deserializeError('ids: data did not match any variant of untagged enum InputIds');
+  if (value === undefined) return deserializeError('missing field `ids`');
+  if (!Array.isArray(value)) return mismatch;
+  // Serde tries Single first: `[]` and an all-integer list are ONE list of ids.
+  if (isTokenIdList(value)) {
+    if (value.length === 0) return emptyError('`input_ids` cannot be empty');
+    return { items: [JSON.stringify(value)], hasEmptyItem: false };
+  }
+  let hasEmptyItem = false;
+  const items = new Array<string>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const element: unknown = value[i];
+    if (!isTokenIdList(element)) return mismatch;
+    if (element.length === 0) hasEmptyItem = true;
+    items[i] = JSON.stringify(element);
+  }
+  return { items, hasEmptyItem };
+}
+
+export function decodeRule(): BatchRule {
+  return {
+    path: '/decode',
+    errorStyle: 'tei',
+    parse(body: unknown): ParsedRequest | RuleError {
+      if (!isPlainObject(body)) return notAnObject();
+      const ids = parseIds(body.ids);
+      if ('status' in ids) return ids;
+      return {
+        items: ids.items,
+        params: canonicalParams(body, IDS),
+        solo: ids.hasEmptyItem,
+        assemble: joinJsonList,
+      };
+    },
+    encodeCall: (params, items) => encodeListCall('ids', params, items),
+    splitAnswer: (body, items) => splitJsonList(body, items.length),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * TEI's `Input` type, as its serde definition reads it: a string, a list of token ids (ONE
+ * input), or a list whose elements are strings or lists of token ids.
+ */
+import { emptyError, validationError, type RuleError } from './rule.js';
+
+export interface ParsedInputs {
+  /** JSON text of each input. */
+  items: string[];
+  /** Some input is empty: TEI fails the request for it (in input order, with other errors). */
+  hasEmptyItem: boolean;
+}
+
+const U32_MAX = 0xffff_ffff;
+
+export function deserializeError(detail: string): RuleError {
+  return validationError(`Failed to deserialize the JSON body into the target type: ${detail}`);
+}
+
+export function isTokenId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= U32_MAX;
+}
+
+/** A list of u32 token ids, the form TEI accepts for pre-tokenized inputs. */
+export function isTokenIdList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every(isTokenId);
+}
+
+/**
+ * Reads TEI's `Input` from `value` (the body's `field`). `[]` and `""` are answered with TEI's
+ * own Empty error (the whole request is empty, nothing to batch).
+ */
+export function parseTeiInput(value: unknown, field: string, enumName = 'Input'): ParsedInputs | RuleError {
+  const mismatch = deserializeError(`${field}: data did not match any variant of untagged enum ${enumName}`);
+  if (value === undefined) return deserializeError(`missing field \`${field}\``);
+  if (typeof value === 'string') {
+    if (value === '') return emptyError('`inputs` cannot be empty');
+    return { items: [JSON.stringify(value)], hasEmptyItem: false };
+  }
+  if (!Array.isArray(value)) return mismatch;
+  // Serde tries Single(Ids) first: `[]` and any all-integer list are ONE input of token ids.
+  if (value.length === 0) return emptyError('`inputs` cannot be empty');
+  if (value.every((element) => typeof element === 'number')) {
+    if (!isTokenIdList(value)) return mismatch;
+    return { items: [JSON.stringify(value)], hasEmptyItem: false };
+  }
+  const items = new Array<string>(value.length);
+  let hasEmptyItem = false;
+  for (let i = 0; i < value.length; i++) {
+    const element: unknown = value[i];
+    if (typeof element === 'string') {
+      if (element === '') hasEmptyItem = true;
+    } else if (isTokenIdList(element)) {
+      if (element.length === 0) hasEmptyItem = true;
+    } else {
+      return mismatch;
+    }
+    items[i] = JSON.stringify(element);
+  }
+  return { items, hasEmptyItem };
+}

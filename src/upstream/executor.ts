@@ -1,0 +1,59 @@
+/**
+ * Turns a batch of inputs into one upstream call and its answer into one answer per input. The
+ * batching core calls this; the route rule decides the body and the cutting, this decides what
+ * a failure means (whose fault it is, and what status the clients see).
+ */
+import type { Executor } from '../core/batcher.js';
+import type { BatchRule, ItemAnswer } from '../routes/rule.js';
+import { proxyFailure, type CallFailure } from './call-failure.js';
+import { describeError, isTimeoutError, type UpstreamClient } from './client.js';
+
+/** Everything a call needs besides its inputs; equal for every job that may share the call. */
+export interface CallGroup {
+  rule: BatchRule;
+  /** Path and query string sent upstream. */
+  path: string;
+  params: string;
+  authorization: string | undefined;
+}
+
+/**
+ * Statuses TEI answers when some input is bad (validation, tokenizer, empty, too large): the
+ * whole call fails for one input, so the core isolates the culprit instead of failing everyone.
+ */
+const BLAMES_INPUTS = new Set([400, 413, 422]);
+
+export function createExecutor(
+  client: UpstreamClient,
+  upstreamTimeoutMs: number,
+): Executor<CallGroup, string, ItemAnswer, CallFailure> {
+  return async ({ group, items, signal }) => {
+    let response;
+    try {
+      response = await client.request('POST', group.path, {
+        body: group.rule.encodeCall(group.params, items),
+        authorization: group.authorization,
+        signal,
+      });
+    } catch (error) {
+      const failure = isTimeoutError(error)
+        ? proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`)
+        : proxyFailure(502, 'Backend', `upstream unreachable: ${describeError(error)}`);
+      return { ok: false, failure, blame: 'call' };
+    }
+    if (response.status === 200) {
+      const answers = group.rule.splitAnswer(response.body, items);
+      if (answers === undefined) {
+        const failure = proxyFailure(
+          502,
+          'Backend',
+          `upstream answer to ${group.rule.path} does not hold one element per input (${items.length} sent)`,
+        );
+        return { ok: false, failure, blame: 'call' };
+      }
+      return { ok: true, answers };
+    }
+    const failure: CallFailure = { kind: 'upstream', ...response };
+    return { ok: false, failure, blame: BLAMES_INPUTS.has(response.status) ? 'inputs' : 'call' };
+  };
+}
