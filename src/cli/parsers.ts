@@ -1,0 +1,52 @@
+/** Value parsers for the CLI: each refuses a bad value with a message commander prints with the option's name. */
+import { InvalidArgumentError } from 'commander';
+import { parseRouteSpec, type CustomRouteSpec } from '../routes/custom.js';
+
+export function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new InvalidArgumentError('expected a whole number of 1 or more.');
+  }
+  return number;
+}
+
+export function port(value: string): number {
+  const number = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || number > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return number;
+}
+
+export function milliseconds(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) {
+    throw new InvalidArgumentError('expected a number of milliseconds, 0 or more.');
+  }
+  return number;
+}
+
+export function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:8080.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidArgumentError('expected an http:// or https:// URL.');
+  }
+  if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError('the URL must not have a query or fragment.');
+  return url.href;
+}
+
+/** Repeatable; one value (or AUTOBATCH_ROUTE) may also hold several rules separated by commas. */
+export function collectRoutes(value: string, previous: CustomRouteSpec[] = []): CustomRouteSpec[] {
+  const specs = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  try {
+    return [...previous, ...specs.map(parseRouteSpec)];
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}

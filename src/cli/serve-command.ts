@@ -1,0 +1,151 @@
+/**
+ * `autobatch [serve]`: parses and checks the options, starts the proxy, stops it on a signal.
+ * Every option can also come from AUTOBATCH_<NAME> (a flag wins over the environment).
+ */
+import { Command, Option } from 'commander';
+import type { LevelWithSilent } from 'pino';
+import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
+import { DEFAULTS, SettingsError } from '../options.js';
+import { startProxy } from '../proxy.js';
+import type { CustomRouteSpec } from '../routes/custom.js';
+import { collectRoutes, httpUrl, milliseconds, port, positiveInteger } from './parsers.js';
+
+interface ServeFlags {
+  upstream: string;
+  host: string;
+  port: number;
+  maxWaitMs: number;
+  maxBatchSize?: number;
+  maxBatchBytes: number;
+  maxInflight: number;
+  maxQueue: number;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  route?: CustomRouteSpec[];
+  logLevel: LevelWithSilent;
+  logFormat?: LogFormat;
+}
+
+const env = (name: string): string => `AUTOBATCH_${name}`;
+
+/** Adds the serve options to a command (the root command and `serve` share them). */
+export function addServeOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--upstream <url>', 'base URL of the inference server (TEI)').env(env('UPSTREAM')).argParser(httpUrl))
+    .addOption(new Option('--host <host>', 'address to listen on').env(env('HOST')).default(DEFAULTS.host))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').env(env('PORT')).default(DEFAULTS.port).argParser(port))
+    .addOption(
+      new Option('--max-wait-ms <ms>', 'longest a request waits for batch-mates, from its own arrival')
+        .env(env('MAX_WAIT_MS'))
+        .default(DEFAULTS.maxWaitMs)
+        .argParser(milliseconds),
+    )
+    .addOption(
+      new Option('--max-batch-size <n>', "most inputs in one upstream call (default: the upstream's max_client_batch_size from /info, 32 if it cannot be read)")
+        .env(env('MAX_BATCH_SIZE'))
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--max-batch-bytes <bytes>', 'most bytes in one upstream call body (TEI refuses over 2,000,000)')
+        .env(env('MAX_BATCH_BYTES'))
+        .default(DEFAULTS.maxBatchBytes)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--max-inflight <n>', 'most upstream calls in flight at once (one is kept for a staged full batch)')
+        .env(env('MAX_INFLIGHT'))
+        .default(DEFAULTS.maxInflight)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--max-queue <inputs>', 'most inputs waiting in the proxy; beyond it requests get 429')
+        .env(env('MAX_QUEUE'))
+        .default(DEFAULTS.maxQueue)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--max-body-bytes <bytes>', 'largest client request body accepted on batched routes')
+        .env(env('MAX_BODY_BYTES'))
+        .default(DEFAULTS.maxBodyBytes)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--upstream-timeout-ms <ms>', 'longest an upstream call may take before clients get 504')
+        .env(env('UPSTREAM_TIMEOUT_MS'))
+        .default(DEFAULTS.upstreamTimeoutMs)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--route <rule>', 'also batch this route, as PATH[:FIELD] (FIELD holds the input list, default "inputs"; the answer is a JSON list aligned with it); repeatable')
+        .env(env('ROUTE'))
+        .argParser(collectRoutes),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .env(env('LOG_LEVEL'))
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+        .default('info'),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log format (default: pretty on a terminal, json otherwise)')
+        .env(env('LOG_FORMAT'))
+        .choices(['json', 'pretty']),
+    );
+}
+
+export async function runServe(flags: ServeFlags, command: Command): Promise<void> {
+  if (flags.upstream === undefined) {
+    command.error("error: required option '--upstream <url>' not specified (or set AUTOBATCH_UPSTREAM)", {
+      exitCode: 2,
+      code: 'autobatch.missingUpstream',
+    });
+  }
+  const logger = createLogger(flags.logLevel, flags.logFormat ?? defaultLogFormat());
+  let proxy;
+  try {
+    proxy = await startProxy({
+      upstream: flags.upstream,
+      host: flags.host,
+      port: flags.port,
+      maxWaitMs: flags.maxWaitMs,
+      maxBatchSize: flags.maxBatchSize,
+      maxBatchBytes: flags.maxBatchBytes,
+      maxInflight: flags.maxInflight,
+      maxQueue: flags.maxQueue,
+      maxBodyBytes: flags.maxBodyBytes,
+      upstreamTimeoutMs: flags.upstreamTimeoutMs,
+      routes: flags.route ?? [],
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      command.error(`error: ${error.message}`, { exitCode: 2, code: 'autobatch.settings' });
+    }
+    throw error;
+  }
+  const running = proxy;
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: sending what is queued, waiting for calls in flight');
+    running.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export function createServeCommand(): Command {
+  const command = new Command('serve').description('run the batching proxy (the default command)');
+  addServeOptions(command).action((flags: ServeFlags, cmd: Command) => runServe(flags, cmd));
+  return command;
+}

@@ -1,0 +1,376 @@
+/**
+ * The batching core on fake time: dispatch policy, limits, splitting, isolation, cancellation.
+ * The executor is a fake whose calls the test answers by hand, so every ordering is explicit.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Batcher, type BatcherLimits, type CallOutcome, type CallRequest, type JobOutcome } from '../../src/core/batcher.js';
+import { systemClock } from '../../src/core/clock.js';
+
+type Item = string;
+type Answer = string;
+type Failure = { message: string };
+
+interface PendingCall {
+  request: CallRequest<string, Item>;
+  answer(outcome?: CallOutcome<Answer, Failure>): void;
+}
+
+function setup(limits: Partial<BatcherLimits> = {}) {
+  const calls: PendingCall[] = [];
+  const batcher = new Batcher<string, Item, Answer, Failure>({
+    limits: {
+      maxBatchSize: 4,
+      maxBatchBytes: 1_000_000,
+      maxWaitMs: 10,
+      maxInflight: 2,
+      maxQueuedItems: 1_000,
+      ...limits,
+    },
+    clock: systemClock,
+    internalFailure: (message) => ({ message }),
+    executor: (request) =>
+      new Promise((resolve) => {
+        calls.push({
+          request,
+          // By default an answer echoes each item, so a shifted answer would be visible.
+          answer: (outcome) => resolve(outcome ?? { ok: true, answers: request.items.map((item) => `answer:${item}`) }),
+        });
+      }),
+  });
+  const submit = (items: string[], key = 'k', signal?: AbortSignal) =>
+    batcher.submit({ key, group: key, items, itemBytes: items.map((item) => item.length + 1), overheadBytes: 10, signal });
+  return { batcher, calls, submit };
+}
+
+/** Lets deferred pumps and promise callbacks run without moving the clock. */
+async function settle(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('dispatch policy', () => {
+  it('sends a lone request at once when the upstream is idle', async () => {
+    const { calls, submit } = setup();
+    const outcome = submit(['a']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.request.items).toEqual(['a']);
+    calls[0]!.answer();
+    const result = await outcome;
+    expect(result).toEqual({ status: 'ok', answers: ['answer:a'], stats: { queueMs: 0, batchSize: 1, calls: 1 } });
+  });
+
+  it('merges requests that arrive in the same event-loop turn', async () => {
+    const { calls, submit } = setup();
+    const outcomes = [submit(['a']), submit(['b']), submit(['c'])];
+    await settle();
+    expect(calls.map((c) => c.request.items)).toEqual([['a', 'b', 'c']]);
+    calls[0]!.answer();
+    const results = await Promise.all(outcomes);
+    expect(results.map((r) => (r.status === 'ok' ? r.answers : r))).toEqual([['answer:a'], ['answer:b'], ['answer:c']]);
+  });
+
+  it('lets a batch grow while the upstream is busy and stages it once full', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 3, maxWaitMs: 1_000 });
+    void submit(['first']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    // The upstream is busy: these wait for batch-mates instead of going one by one.
+    void submit(['a']);
+    void submit(['b']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    void submit(['c']);
+    await settle();
+    // Full: it takes the staging slot while the first call still runs.
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.request.items).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends a partial batch when its oldest request has waited max-wait, not re-armed by arrivals', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 100, maxWaitMs: 10 });
+    void submit(['busy']);
+    await settle();
+    void submit(['a']);
+    await settle();
+    // A steady trickle of arrivals must not push the flush later.
+    for (let t = 0; t < 9; t++) {
+      await vi.advanceTimersByTimeAsync(1);
+      void submit([`t${t}`]);
+    }
+    await settle();
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.request.items[0]).toBe('a');
+    expect(calls[1]!.request.items).toHaveLength(10);
+  });
+
+  it('goes at once when the running call finishes, without waiting out max-wait', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 100, maxWaitMs: 1_000 });
+    void submit(['busy']);
+    await settle();
+    const waiting = submit(['a']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    calls[0]!.answer();
+    await settle();
+    expect(calls).toHaveLength(2);
+    calls[1]!.answer();
+    const result = await waiting;
+    expect(result.status).toBe('ok');
+  });
+
+  it('never has more than max-inflight calls running', async () => {
+    const { batcher, calls, submit } = setup({ maxBatchSize: 1, maxInflight: 3, maxWaitMs: 0 });
+    const outcomes = Array.from({ length: 10 }, (_, i) => submit([`x${i}`]));
+    await settle();
+    expect(calls).toHaveLength(3);
+    expect(batcher.inflight).toBe(3);
+    let answered = 0;
+    while (answered < 10) {
+      const open = calls.length - answered;
+      expect(open).toBeLessThanOrEqual(3);
+      calls[answered++]!.answer();
+      await settle();
+    }
+    const results = await Promise.all(outcomes);
+    expect(results.map((r) => (r.status === 'ok' ? r.answers[0] : r))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `answer:x${i}`),
+    );
+    expect(batcher.inflight).toBe(0);
+  });
+
+  it('keeps the staging slot for full or overdue batches only', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 10, maxInflight: 2, maxWaitMs: 50 });
+    void submit(['run']);
+    await settle();
+    void submit(['partial']);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('serves the oldest key first when several are ready', async () => {
+    const { calls, submit } = setup({ maxInflight: 1 });
+    void submit(['busy'], 'x');
+    await settle();
+    void submit(['b1'], 'b');
+    await vi.advanceTimersByTimeAsync(1);
+    void submit(['a1'], 'a');
+    await settle();
+    calls[0]!.answer();
+    await settle();
+    expect(calls[1]!.request.group).toBe('b');
+  });
+});
+
+describe('limits', () => {
+  it('never puts different keys in one call', async () => {
+    const { calls, submit } = setup();
+    void submit(['a'], 'k1');
+    void submit(['b'], 'k2');
+    void submit(['c'], 'k1');
+    await settle();
+    // k2 waits: its only free slot is the staging one, which it may take once overdue.
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(calls.map((c) => [c.request.group, c.request.items])).toEqual([
+      ['k1', ['a', 'c']],
+      ['k2', ['b']],
+    ]);
+  });
+
+  it('splits a job larger than max-batch-size and reassembles it in order', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 4, maxInflight: 4 });
+    const items = Array.from({ length: 10 }, (_, i) => `i${i}`);
+    const outcome = submit(items);
+    await settle();
+    expect(calls.map((c) => c.request.items.length)).toEqual([4, 4, 2]);
+    // Answer out of order: the reassembly must follow input order, not completion order.
+    calls[2]!.answer();
+    calls[0]!.answer();
+    calls[1]!.answer();
+    const result = await outcome;
+    expect(result.status === 'ok' && result.answers).toEqual(items.map((item) => `answer:${item}`));
+    expect(result.status === 'ok' && result.stats).toMatchObject({ batchSize: 4, calls: 3 });
+  });
+
+  it('cuts batches by bytes and refuses an item that cannot fit in any call', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 100, maxBatchBytes: 10 + 12, maxInflight: 4 });
+    void submit(['aaaaa', 'bbbbb', 'ccccc']); // 6 bytes each with separator: two per call
+    await settle();
+    expect(calls.map((c) => c.request.items)).toEqual([['aaaaa', 'bbbbb'], ['ccccc']]);
+    const tooLarge = await submit(['x'.repeat(20)]);
+    expect(tooLarge).toEqual({ status: 'rejected', reason: 'item-too-large' });
+  });
+
+  it('refuses new jobs beyond max-queue at once and keeps counting right', async () => {
+    const { batcher, calls, submit } = setup({ maxQueuedItems: 3, maxInflight: 1, maxBatchSize: 1 });
+    void submit(['run']);
+    await settle();
+    void submit(['a', 'b']);
+    const refused = await submit(['c', 'd']);
+    expect(refused).toEqual({ status: 'rejected', reason: 'queue-full' });
+    expect(batcher.queuedItems).toBe(2);
+    const accepted = submit(['e']);
+    expect(batcher.queuedItems).toBe(3);
+    calls[0]!.answer();
+    await settle();
+    expect(batcher.queuedItems).toBe(2);
+    for (let i = 1; i < 4; i++) {
+      calls[i]!.answer();
+      await settle();
+    }
+    expect((await accepted).status).toBe('ok');
+  });
+});
+
+describe('failures', () => {
+  it('fails the jobs of a call that failed as a whole with its failure', async () => {
+    const { calls, submit } = setup();
+    const outcomes = [submit(['a']), submit(['b'])];
+    await settle();
+    calls[0]!.answer({ ok: false, failure: { message: 'down' }, blame: 'call' });
+    const results = await Promise.all(outcomes);
+    expect(results.map((r) => r.status === 'failed' && r.failure)).toEqual([{ message: 'down' }, { message: 'down' }]);
+  });
+
+  it('isolates a bad input by bisection: only its job fails, the others succeed', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 8 });
+    const names = ['a', 'b', 'c', 'BAD', 'e', 'f', 'g', 'h'];
+    const outcomes = names.map((name) => submit([name]));
+    await settle();
+    // The fake upstream fails any call that contains BAD, as TEI does.
+    for (let i = 0; i < 20 && calls.some((c) => !('done' in c)); i++) {
+      for (const call of calls) {
+        if ('done' in call) continue;
+        Object.assign(call, { done: true });
+        call.answer(
+          call.request.items.includes('BAD')
+            ? { ok: false, failure: { message: 'bad input' }, blame: 'inputs' }
+            : undefined,
+        );
+      }
+      await settle();
+    }
+    const results = await Promise.all(outcomes);
+    results.forEach((result, i) => {
+      if (names[i] === 'BAD') expect(result).toMatchObject({ status: 'failed', failure: { message: 'bad input' } });
+      else expect(result).toMatchObject({ status: 'ok', answers: [`answer:${names[i]}`] });
+    });
+    // 1 merged call, then 2 per level of bisection over 8 jobs.
+    expect(calls).toHaveLength(7);
+  });
+
+  it('never hands out answers when their count does not match the inputs', async () => {
+    const { calls, submit } = setup();
+    const outcomes = [submit(['a']), submit(['b'])];
+    await settle();
+    calls[0]!.answer({ ok: true, answers: ['only one'] });
+    const results = await Promise.all(outcomes);
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 'failed', failure: { message: 'upstream answered 1 elements for 2 inputs' } });
+    }
+  });
+
+  it('turns an executor that throws into a failure, not a hang', async () => {
+    const batcher = new Batcher<string, Item, Answer, Failure>({
+      limits: { maxBatchSize: 4, maxBatchBytes: 1000, maxWaitMs: 1, maxInflight: 1, maxQueuedItems: 10 },
+      clock: systemClock,
+      internalFailure: (message) => ({ message }),
+      executor: () => Promise.reject(new Error('boom')),
+    });
+    const outcome = batcher.submit({ key: 'k', group: 'k', items: ['a'], itemBytes: [2], overheadBytes: 0 });
+    await settle();
+    expect(await outcome).toMatchObject({ status: 'failed', failure: { message: 'boom' } });
+    expect(batcher.inflight).toBe(0);
+  });
+
+  it('fails a split job with its earliest failure and sends none of its remaining items', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 2, maxInflight: 1 });
+    const outcome = submit(['a', 'b', 'c', 'd', 'e', 'f']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    calls[0]!.answer({ ok: false, failure: { message: 'first half bad' }, blame: 'inputs' });
+    await settle();
+    expect(await outcome).toMatchObject({ status: 'failed', failure: { message: 'first half bad' } });
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('cancellation and shutdown', () => {
+  it('drops a cancelled job before it reaches the upstream', async () => {
+    const { calls, submit } = setup({ maxInflight: 1 });
+    void submit(['busy']);
+    await settle();
+    const controller = new AbortController();
+    const cancelled = submit(['gone'], 'k', controller.signal);
+    const kept = submit(['kept']);
+    await settle();
+    controller.abort();
+    expect(await cancelled).toEqual({ status: 'rejected', reason: 'cancelled' });
+    calls[0]!.answer();
+    await settle();
+    expect(calls[1]!.request.items).toEqual(['kept']);
+    calls[1]!.answer();
+    expect((await kept).status).toBe('ok');
+  });
+
+  it('aborts an in-flight call once every client on it is gone', async () => {
+    const { calls, submit } = setup();
+    const first = new AbortController();
+    const second = new AbortController();
+    void submit(['a'], 'k', first.signal);
+    void submit(['b'], 'k', second.signal);
+    await settle();
+    const signal = calls[0]!.request.signal;
+    first.abort();
+    expect(signal.aborted).toBe(false);
+    second.abort();
+    expect(signal.aborted).toBe(true);
+  });
+
+  it('close() sends what is queued without waiting and refuses new jobs', async () => {
+    const { batcher, calls, submit } = setup({ maxBatchSize: 10, maxInflight: 2, maxWaitMs: 60_000 });
+    void submit(['busy']);
+    await settle();
+    const queued = submit(['queued']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    const closed = batcher.close();
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(await submit(['late'])).toEqual({ status: 'rejected', reason: 'closed' });
+    calls[0]!.answer();
+    calls[1]!.answer();
+    await closed;
+    expect((await queued).status).toBe('ok');
+  });
+
+  it('resolves every submitted job exactly once', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 3, maxInflight: 2, maxWaitMs: 2 });
+    const outcomes: Promise<JobOutcome<Answer, Failure>>[] = [];
+    for (let i = 0; i < 50; i++) outcomes.push(submit([`${i}a`, `${i}b`].slice(0, 1 + (i % 2))));
+    for (let round = 0; round < 200; round++) {
+      for (const call of calls) {
+        if ('done' in call) continue;
+        Object.assign(call, { done: true });
+        call.answer();
+      }
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    const results = await Promise.all(outcomes);
+    results.forEach((result, i) => {
+      expect(result.status).toBe('ok');
+      if (result.status === 'ok') expect(result.answers[0]).toBe(`answer:${i}a`);
+    });
+  });
+});
