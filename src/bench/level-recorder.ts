@@ -3,6 +3,7 @@
 // Outcomes count when they COMPLETE inside the measurement window (after the warm-up, before
 // the end), so requests/s is a true rate over a steady state, and the requests still in flight
 // when the window closes neither inflate nor deflate it. Open-loop drops count at their due time.
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { ERROR_DROPPED, type RequestOutcome } from './request-outcome.js';
 
@@ -32,9 +33,12 @@ export interface LevelMeasurement {
   /** A few distinct error descriptions, to tell what went wrong without a debugger. */
   errorSamples: string[];
   batchSize: BatchSizeSummary | null;
-  /** CPU the bench process itself used during the level, as % of one core: near 100 means the
-   * load generator, not the target, was the limit. */
+  /** CPU the bench process used during the window, in % of one core (all its threads, and any
+   * server running in the same process). */
   clientCpuPercent: number;
+  /** Share of the window the bench's event loop was busy (0..1): near 1, the single-threaded
+   * load generator, not the target, was the limit. */
+  clientEventLoopUtilization: number;
   /** The latency histogram (microseconds), HdrHistogram compressed base64. */
   latencyHistogram: string | null;
 }
@@ -55,6 +59,8 @@ export class LevelRecorder {
   #batchCount = 0;
   #cpuAtStart: NodeJS.CpuUsage | undefined;
   #cpuMicros = 0;
+  #eventLoopAtStart: EventLoopUtilization | undefined;
+  #eventLoopUtilization = 0;
 
   /** The window is [from, to) on the clock the load loop uses, in milliseconds. */
   constructor(window: { from: number; to: number }, inputsPerRequest: number) {
@@ -110,13 +116,15 @@ export class LevelRecorder {
     }
   }
 
-  /** Call when the measurement window opens and when it closes, to measure the bench's own CPU. */
-  markCpu(phase: 'start' | 'end'): void {
+  /** Call when the measurement window opens and when it closes, to measure the bench's own load. */
+  markWindow(phase: 'start' | 'end'): void {
     if (phase === 'start') {
       this.#cpuAtStart = process.cpuUsage();
-    } else if (this.#cpuAtStart !== undefined) {
+      this.#eventLoopAtStart = performance.eventLoopUtilization();
+    } else if (this.#cpuAtStart !== undefined && this.#eventLoopAtStart !== undefined) {
       const used = process.cpuUsage(this.#cpuAtStart);
       this.#cpuMicros = used.user + used.system;
+      this.#eventLoopUtilization = performance.eventLoopUtilization(this.#eventLoopAtStart).utilization;
     }
   }
 
@@ -149,6 +157,7 @@ export class LevelRecorder {
       errorSamples: [...this.#errorSamples],
       batchSize,
       clientCpuPercent: seconds > 0 ? this.#cpuMicros / 1e4 / seconds : 0,
+      clientEventLoopUtilization: this.#eventLoopUtilization,
       latencyHistogram: this.#latency.count > 0 ? this.#latency.encode() : null,
     };
   }

@@ -65,8 +65,8 @@ export class BenchUnreachableError extends Error {
 // Distinct bodies prepared before the run; requests cycle through them.
 const MAX_PREPARED_REQUESTS = 4096;
 const PROGRESS_INTERVAL_MS = 200;
-// Above this share of one core the single-threaded bench itself may be what limits throughput.
-const CLIENT_CPU_WARNING_PERCENT = 85;
+// Above this event-loop utilization the single-threaded bench itself may limit throughput.
+const CLIENT_BUSY_WARNING = 0.9;
 
 /**
  * Request bodies built once: body k holds texts k*n .. k*n+n-1 (wrapping), so consecutive
@@ -108,16 +108,16 @@ async function measureOneSide(target: BenchTarget, level: BenchLevel, context: R
   let next = 0;
   const nextRequest = (): PreparedRequest => requests[next++ % requests.length] as PreparedRequest;
 
-  // The bench's own CPU is measured over the window, to flag runs where it was the limit.
-  let cpuPhase: 'before' | 'during' | 'after' = 'before';
+  // The bench's own load is measured over the window, to flag runs where it was the limit.
+  let windowPhase: 'before' | 'during' | 'after' = 'before';
   const trackWindow = (now: number): void => {
-    if (cpuPhase === 'before' && now >= measureFrom) {
-      recorder.markCpu('start');
-      cpuPhase = 'during';
+    if (windowPhase === 'before' && now >= measureFrom) {
+      recorder.markWindow('start');
+      windowPhase = 'during';
     }
-    if (cpuPhase === 'during' && now >= end) {
-      recorder.markCpu('end');
-      cpuPhase = 'after';
+    if (windowPhase === 'during' && now >= end) {
+      recorder.markWindow('end');
+      windowPhase = 'after';
     }
   };
   const label = levelLabel(level);
@@ -232,10 +232,10 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
         runIndex += 1;
         runs.set(side.role, run);
         hooks.onRunComplete?.(run, level);
-        if (run.clientCpuPercent > CLIENT_CPU_WARNING_PERCENT) {
+        if (run.clientEventLoopUtilization > CLIENT_BUSY_WARNING) {
           warn(
-            `${levelLabel(level)} ${side.role}: the bench process used ${Math.round(run.clientCpuPercent)}% of a core; ` +
-              'the load generator itself may have limited this measurement',
+            `${levelLabel(level)} ${side.role}: the bench's event loop was busy ${Math.round(run.clientEventLoopUtilization * 100)}% ` +
+              'of the time; the load generator itself may have limited this measurement',
           );
         }
       }
