@@ -52,7 +52,7 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
     type: 'nominal' as const,
     title: null,
     scale: { domain: sides, range: sides.map((side) => SIDE_COLOURS[side as 'target' | 'baseline']) },
-    legend: { orient: 'top-left' as const },
+    legend: { orient: 'top' as const, direction: 'horizontal' as const },
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
