@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -248,7 +248,13 @@ describe('autobatch bench (command line)', () => {
   it('prints the Markdown table, writes the JSON and SVG reports, and exits 0', async () => {
     const json = join(workDir, 'report.json');
     const svg = join(workDir, 'report.svg');
+    const texts = join(workDir, 'texts.txt');
+    writeFileSync(texts, 'first text\n\nsecond text\r\nthird text\n');
     const result = await runCli([
+      '--texts',
+      texts,
+      '--header',
+      'Authorization: Bearer secret',
       '--url',
       proxyLike.url,
       '--baseline',
@@ -270,6 +276,9 @@ describe('autobatch bench (command line)', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.options.url).toBe(proxyLike.url);
     expect(report.levels).toHaveLength(1);
+    expect(report.options.textCount).toBe(3);
+    expect(report.options.textsSource).toBe(texts);
+    expect(report.options.headers).toEqual({ authorization: '(redacted)' });
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*side: baseline[\s\S]*<\/svg>$/);
     // Not a terminal: no progress bar, only the files written.
     expect(result.stderr).not.toContain('\r');
