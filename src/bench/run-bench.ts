@@ -169,7 +169,8 @@ async function measureOneSide(target: BenchTarget, level: BenchLevel, context: R
   } finally {
     clearInterval(ticker);
   }
-  // The window may close while only the drain is running; the CPU used then is not the level's.
+  // Ticks and sends mark the window's edges to within one tick; if none came after the end
+  // (a drain shorter than a tick), the end is marked now.
   trackWindow(Math.max(clock.now(), end));
   return { role: target.role, url: target.url, startedAt, ...recorder.result() };
 }
