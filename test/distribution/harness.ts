@@ -1,0 +1,169 @@
+/**
+ * What the distribution tests share: a TEI-shaped upstream small enough to read at a glance, and
+ * a way to start a shipped form of autobatch (installed npm package, standalone binary) as a
+ * child process and talk to it the way a user would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+
+export interface TinyTei {
+  url: string;
+  /** How many inputs each POST /embed call carried, in arrival order. */
+  embedCalls: number[];
+  /** Keeps the next POST /embed call unanswered until release() (arrived: it is being held). */
+  holdNextEmbed(): { arrived: Promise<void>; release(): void };
+  close(): Promise<void>;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+/**
+ * Answers GET /health, GET /info (with max_client_batch_size) and POST /embed with one vector
+ * per input: [input length, first char code], so every answer says which input it belongs to.
+ */
+export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei> {
+  const embedCalls: number[] = [];
+  let hold: { arrived: () => void; released: Promise<void> } | undefined;
+  const server: Server = createServer((request, response) => {
+    const reply = (status: number, body: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (request.method === 'GET' && request.url === '/health') return reply(200, {});
+    if (request.method === 'GET' && request.url === '/info') {
+      return reply(200, { model_id: 'tiny', max_client_batch_size: maxClientBatchSize, max_batch_tokens: 16384 });
+    }
+    if (request.method === 'POST' && request.url === '/embed') {
+      readJson(request).then(
+        (body) => {
+          const inputs = (body as { inputs: string | string[] }).inputs;
+          const list = typeof inputs === 'string' ? [inputs] : inputs;
+          embedCalls.push(list.length);
+          const held = hold;
+          hold = undefined;
+          held?.arrived();
+          void (held?.released ?? Promise.resolve()).then(() => reply(200, list.map(vectorOf)));
+        },
+        () => reply(422, { error: 'bad json', error_type: 'Validation' }),
+      );
+      return;
+    }
+    reply(404, { error: 'not found', error_type: 'NotFound' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    embedCalls,
+    holdNextEmbed() {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrivedPromise = new Promise<void>((resolve) => (arrived = resolve));
+      hold = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+      return { arrived: arrivedPromise, release };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function vectorOf(input: string): number[] {
+  return [input.length, input.charCodeAt(0)];
+}
+
+export interface RunningCli {
+  url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `command args` (which should ask for port 0) and resolves once the process has logged
+ * where it listens and /autobatch/health answers there.
+ */
+export async function startCli(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
+  const child: ChildProcess = spawn(command, [...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    return exited;
+  };
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const look = (): void => {
+      // The start-up line carries the address: `"url":"http://…"` in JSON, `url: "http://…"` pretty.
+      const match = /"?url"?:\s*"(http:\/\/[^"]+)"/.exec(output);
+      if (match?.[1] !== undefined) {
+        child.stdout?.off('data', look);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', look);
+    void exited.then((code) => reject(new Error(`${command} exited with ${code} before listening:\n${output}`)));
+  });
+  const health = await fetch(`${url}/autobatch/health`);
+  expect(health.status).toBe(200);
+  return { url, output: () => output, stop };
+}
+
+/** Runs a command to its end; resolves with its exit code and everything it printed. */
+export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * Four single-input requests batched into one upstream call, deterministically: a first request
+ * is held by the upstream, so the proxy's last in-flight slot takes only a full batch (four, the
+ * upstream's max_client_batch_size) and the long --max-wait-ms never expires first. Every client
+ * must get exactly its own vector, and the x-autobatch-batch-size of its call.
+ */
+export async function expectOneBatchOfFour(proxyUrl: string, upstream: TinyTei): Promise<void> {
+  const embed = async (input: string) => {
+    const response = await fetch(`${proxyUrl}/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: input }),
+    });
+    return { status: response.status, batchSize: response.headers.get('x-autobatch-batch-size'), body: (await response.json()) as unknown };
+  };
+  const callsBefore = upstream.embedCalls.length;
+  const hold = upstream.holdNextEmbed();
+  const first = embed('first');
+  await hold.arrived;
+
+  const inputs = ['a', 'bb', 'ccc', 'dddd'];
+  const replies = await Promise.all(inputs.map(embed));
+  for (const [index, reply] of replies.entries()) {
+    expect(reply).toEqual({ status: 200, batchSize: '4', body: [vectorOf(inputs[index]!)] });
+  }
+  hold.release();
+  expect(await first).toEqual({ status: 200, batchSize: '1', body: [vectorOf('first')] });
+  expect(upstream.embedCalls.slice(callsBefore)).toEqual([1, 4]);
+}
+
+/** The proxy flags expectOneBatchOfFour relies on (two calls in flight, the default, is assumed). */
+export const FULL_BATCHES_ONLY = ['--max-wait-ms', '10000'];
