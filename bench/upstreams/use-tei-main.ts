@@ -2,6 +2,9 @@
  * Runs the USE-backed TEI-compatible server until SIGINT or SIGTERM:
  *   npx tsx bench/upstreams/use-tei-main.ts --port 8081 [--host 127.0.0.1] [--max-client-batch-size 32]
  * Prints its URL once the model is loaded and the port is listening.
+ * From a script, signal the process started as `node_modules/.bin/tsx ...` or
+ * `node --import tsx ...`: those pass SIGTERM on, while npx's wrapper dies alone and leaves the
+ * server running.
  */
 import { parseArgs } from 'node:util';
 import { loadUseModel } from './use-model.js';
