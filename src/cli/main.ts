@@ -1,5 +1,6 @@
 /** The `autobatch` command line: parse, check, start. Nothing else happens here. */
 import { Command, CommanderError } from 'commander';
+import { createBenchCommand } from '../bench/command.js';
 import { VERSION } from '../version.js';
 import { addServeOptions, createServeCommand, runServe } from './serve-command.js';
 
@@ -16,6 +17,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   addServeOptions(program).action((flags, command: Command) => runServe(flags, command));
   program.addCommand(createServeCommand());
+  program.addCommand(createBenchCommand());
   return program;
 }
 

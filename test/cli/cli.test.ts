@@ -1,0 +1,120 @@
+/** The CLI started as a real process: options, environment, exit codes, a real request, SIGTERM. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
+import { post } from '../support/http.js';
+import { startTinyUpstream, type TinyUpstream } from '../support/tiny-upstream.js';
+
+const BIN = new URL('../../bin/autobatch.js', import.meta.url).pathname;
+
+/** Runs the CLI to completion. Asynchronous, so upstreams served by this process keep answering. */
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let upstream: TinyUpstream;
+beforeAll(async () => {
+  upstream = await startTinyUpstream(4);
+});
+afterAll(async () => {
+  await upstream.close();
+});
+
+describe('autobatch CLI', () => {
+  it('--help shows every option with its default and environment variable', async () => {
+    const { code, stdout: text } = await run(['--help']);
+    const stdout = text.replace(/\s+/g, ' ');
+    expect(code).toBe(0);
+    for (const option of [
+      '--upstream',
+      '--host',
+      '--port',
+      '--max-wait-ms',
+      '--max-batch-size',
+      '--max-batch-bytes',
+      '--max-inflight',
+      '--max-queue',
+      '--max-body-bytes',
+      '--upstream-timeout-ms',
+      '--route',
+      '--log-level',
+      '--log-format',
+    ]) {
+      expect(stdout).toContain(option);
+      const env = `AUTOBATCH_${option.slice(2).toUpperCase().replaceAll('-', '_')}`;
+      expect(stdout).toContain(env);
+    }
+    expect(stdout).toContain('default: 3000');
+    expect(stdout).toContain('serve');
+  });
+
+  it('--version matches package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    expect((await run(['--version'])).stdout.trim()).toBe(pkg.version);
+  });
+
+  it.each([
+    [['--upstream', 'http://127.0.0.1:1', '--port', 'abc'], {}, '--port'],
+    [['--upstream', 'http://127.0.0.1:1', '--max-wait-ms', '-1'], {}, '--max-wait-ms'],
+    [['--upstream', 'http://127.0.0.1:1'], { AUTOBATCH_MAX_INFLIGHT: '0' }, '--max-inflight'],
+    [['--upstream', 'http://127.0.0.1:1', '--route', 'no-slash'], {}, '--route'],
+    [['--upstream', 'not a url'], {}, '--upstream'],
+    [[], {}, '--upstream'],
+    [['--upstream', 'http://127.0.0.1:1', '--log-format', 'xml'], {}, '--log-format'],
+    [['--upstream', 'http://127.0.0.1:1', '--bogus'], {}, '--bogus'],
+  ] as [string[], Record<string, string>, string][])('refuses %j with exit code 2 naming the option', async (args, env, option) => {
+    const { code, stderr } = await run(args, env);
+    expect(code).toBe(2);
+    expect(stderr).toContain(option);
+  });
+
+  it('refuses a --max-batch-size above what the upstream accepts', async () => {
+    const { code, stderr } = await run(['--upstream', upstream.url, '--port', '0', '--max-batch-size', '5']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--max-batch-size 5');
+    expect(stderr).toContain('max_client_batch_size 4');
+  });
+
+  it.each([[[]], [['serve']]])('starts from the environment (%j), batches, and stops cleanly on SIGTERM', async (prefix) => {
+    const child = spawn(process.execPath, [BIN, ...prefix], {
+      env: {
+        ...process.env,
+        AUTOBATCH_UPSTREAM: upstream.url,
+        AUTOBATCH_PORT: '0',
+        AUTOBATCH_HOST: '127.0.0.1',
+        AUTOBATCH_LOG_FORMAT: 'json',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: child.stdout });
+    const url = await new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const record = JSON.parse(line) as { msg?: string; url?: string; maxBatchSize?: number };
+        if (record.msg === 'autobatch listening') {
+          expect(record.maxBatchSize).toBe(4);
+          resolve(record.url!);
+        }
+      });
+      child.on('exit', () => reject(new Error('exited before listening')));
+    });
+    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => post(url, '/embed', { inputs: ['x'.repeat(i)] })));
+    replies.forEach((reply, i) => expect(reply.json()).toEqual([[i, 0.5]]));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
