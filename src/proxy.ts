@@ -128,6 +128,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     rules: ruleTable(settings.routes),
     batching: {
       batcher: activeBatcher,
+      replay: (path, body, authorization) => client.request('POST', path, { body, authorization }),
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,

@@ -10,7 +10,8 @@ import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
 import type { CallFailure } from '../upstream/call-failure.js';
-import type { CallGroup } from '../upstream/executor.js';
+import type { UpstreamResponse } from '../upstream/client.js';
+import { isJson, type CallGroup } from '../upstream/executor.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
 
@@ -18,6 +19,8 @@ export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
 
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
+  /** Sends one client's own request upstream unchanged (see `needsReplay`). */
+  replay: (path: string, body: Buffer, authorization: string | undefined) => Promise<UpstreamResponse>;
   metrics: ProxyMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -29,6 +32,10 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Requests sent alone get a key nobody else has. */
 let soloSequence = 0;
+
+function needsReplay(failure: CallFailure, calls: number): boolean {
+  return failure.kind === 'upstream' && failure.status >= 400 && failure.status < 500 && !isJson(failure.contentType) && calls === 1;
+}
 
 export function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && JSON_CONTENT_TYPE.test(value.trim());
@@ -123,6 +130,7 @@ export async function handleBatched(
       return;
     }
     case 'failed':
+      if (needsReplay(outcome.failure, outcome.stats.calls)) return replayAlone();
       return sendFailure(outcome.failure);
     case 'rejected':
       switch (outcome.reason) {
@@ -141,6 +149,20 @@ export async function handleBatched(
           count(499);
           return;
       }
+  }
+
+  /**
+   * The upstream's plain-text errors (its JSON extractor's) quote positions in the body it was
+   * sent, which for a merged call is not the client's body. The client's own body, sent alone,
+   * gets the exact text TEI would have answered it. Costs one call, on this failure path only.
+   */
+  async function replayAlone(): Promise<void> {
+    try {
+      const alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
+      return sendFailure({ kind: 'upstream', ...alone });
+    } catch {
+      return reject(502, 'Backend', 'upstream unreachable while reproducing its error for this request');
+    }
   }
 
   function sendFailure(failure: CallFailure): void {

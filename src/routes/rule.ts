@@ -74,6 +74,15 @@ export function emptyError(message: string): RuleError {
   return { status: 400, errorType: 'Empty', message };
 }
 
+/**
+ * TEI's error for an empty input found while tokenizing (after the request was read): its
+ * message carries the "Input validation error: " prefix of TextEmbeddingsError, unlike the
+ * check for an empty batch, which the HTTP handler makes before tokenizing.
+ */
+export function emptyInputError(what: '`inputs`' | '`input_ids`'): RuleError {
+  return emptyError(`Input validation error: ${what} cannot be empty`);
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@
  */
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { emptyError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
+import { emptyInputError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
 import { deserializeError, isTokenIdList } from './tei-input.js';
 import { notAnObject } from './tei-lists.js';
 
@@ -16,7 +16,7 @@ function parseIds(value: unknown): { items: string[]; hasEmptyItem: boolean } | 
   if (!Array.isArray(value)) return mismatch;
   // Serde tries Single first: `[]` and an all-integer list are ONE list of ids.
   if (isTokenIdList(value)) {
-    if (value.length === 0) return emptyError('`input_ids` cannot be empty');
+    if (value.length === 0) return emptyInputError('`input_ids`');
     return { items: [JSON.stringify(value)], hasEmptyItem: false };
   }
   let hasEmptyItem = false;

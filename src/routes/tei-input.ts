@@ -2,7 +2,7 @@
  * TEI's `Input` type, as its serde definition reads it: a string, a list of token ids (ONE
  * input), or a list whose elements are strings or lists of token ids.
  */
-import { emptyError, validationError, type RuleError } from './rule.js';
+import { emptyInputError, validationError, type RuleError } from './rule.js';
 
 export interface ParsedInputs {
   /** JSON text of each input. */
@@ -34,12 +34,13 @@ export function parseTeiInput(value: unknown, field: string, enumName = 'Input')
   const mismatch = deserializeError(`${field}: data did not match any variant of untagged enum ${enumName}`);
   if (value === undefined) return deserializeError(`missing field \`${field}\``);
   if (typeof value === 'string') {
-    if (value === '') return emptyError('`inputs` cannot be empty');
+    if (value === '') return emptyInputError('`inputs`');
     return { items: [JSON.stringify(value)], hasEmptyItem: false };
   }
   if (!Array.isArray(value)) return mismatch;
-  // Serde tries Single(Ids) first: `[]` and any all-integer list are ONE input of token ids.
-  if (value.length === 0) return emptyError('`inputs` cannot be empty');
+  // Serde tries Single(Ids) first: `[]` and any all-integer list are ONE input of token ids,
+  // so `[]` fails as an empty input, not as an empty batch.
+  if (value.length === 0) return emptyInputError('`inputs`');
   if (value.every((element) => typeof element === 'number')) {
     if (!isTokenIdList(value)) return mismatch;
     return { items: [JSON.stringify(value)], hasEmptyItem: false };

@@ -7,6 +7,7 @@ import { canonicalParams } from './canonical-json.js';
 import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
 import {
   emptyError,
+  emptyInputError,
   isPlainObject,
   type BatchRule,
   type ItemAnswer,
@@ -26,10 +27,11 @@ function parseTokenizeInput(value: unknown): ParsedInputs | RuleError {
   const mismatch = deserializeError('inputs: data did not match any variant of untagged enum TokenizeInput');
   if (value === undefined) return deserializeError('missing field `inputs`');
   if (typeof value === 'string') {
-    if (value === '') return emptyError('`inputs` cannot be empty');
+    if (value === '') return emptyInputError('`inputs`');
     return { items: [JSON.stringify(value)], hasEmptyItem: false };
   }
   if (!Array.isArray(value)) return mismatch;
+  // An empty list is an empty batch, refused before tokenizing (no prefix).
   if (value.length === 0) return emptyError('`inputs` cannot be empty');
   let hasEmptyItem = false;
   const items = new Array<string>(value.length);

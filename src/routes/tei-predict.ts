@@ -7,7 +7,7 @@
  */
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { emptyError, isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
+import { emptyInputError, isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
 import { deserializeError } from './tei-input.js';
 import { notAnObject } from './tei-lists.js';
 
@@ -32,7 +32,7 @@ function sequenceIsEmpty(sequence: readonly string[]): boolean {
 function parsePredictInput(value: unknown): PredictInputs | RuleError {
   if (value === undefined) return deserializeError('missing field `inputs`');
   if (typeof value === 'string') {
-    if (value === '') return emptyError('`inputs` cannot be empty');
+    if (value === '') return emptyInputError('`inputs`');
     return { items: [JSON.stringify([value])], single: true, hasEmptyItem: false };
   }
   if (!Array.isArray(value)) return deserializeError(`inputs: invalid type: expected ${EXPECTING}`);
@@ -44,7 +44,7 @@ function parsePredictInput(value: unknown): PredictInputs | RuleError {
       return deserializeError('inputs: invalid type: expected a string');
     }
     const sequence = value as string[];
-    if (sequenceIsEmpty(sequence)) return emptyError('`inputs` cannot be empty');
+    if (sequenceIsEmpty(sequence)) return emptyInputError('`inputs`');
     return { items: [JSON.stringify(sequence)], single: true, hasEmptyItem: false };
   }
   const items = new Array<string>(value.length);

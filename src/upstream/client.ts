@@ -42,7 +42,7 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: { body?: string | Buffer; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers['content-type'] = 'application/json';

@@ -23,6 +23,22 @@ export interface CallGroup {
  */
 const BLAMES_INPUTS = new Set([400, 413, 422]);
 
+/**
+ * Who caused a failed call. TEI's own validation errors are JSON and come from some input; a
+ * plain-text 400 or 422 comes from its JSON extractor rejecting the body's shape, which here
+ * means a parameter every job of the call shares (the proxy checked the inputs), so retrying
+ * the jobs apart would only repeat it. A plain-text 413 is the merged body's size: halves help.
+ */
+export function blameFor(status: number, contentType: string | undefined): 'inputs' | 'call' {
+  if (!BLAMES_INPUTS.has(status)) return 'call';
+  if (status === 413 || isJson(contentType)) return 'inputs';
+  return 'call';
+}
+
+export function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
+}
+
 export function createExecutor(
   client: UpstreamClient,
   upstreamTimeoutMs: number,
@@ -54,6 +70,6 @@ export function createExecutor(
       return { ok: true, answers };
     }
     const failure: CallFailure = { kind: 'upstream', ...response };
-    return { ok: false, failure, blame: BLAMES_INPUTS.has(response.status) ? 'inputs' : 'call' };
+    return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
   };
 }

@@ -25,8 +25,8 @@ describe('TEI Input (embed family, OpenAI)', () => {
   });
 
   it("answers TEI's Empty error for an empty request and sends lists with an empty input alone", () => {
-    expect(parse('/embed', { inputs: [] })).toEqual({ status: 400, errorType: 'Empty', message: '`inputs` cannot be empty' });
-    expect(parse('/embed', { inputs: '' })).toEqual({ status: 400, errorType: 'Empty', message: '`inputs` cannot be empty' });
+    expect(parse('/embed', { inputs: [] })).toEqual({ status: 400, errorType: 'Empty', message: 'Input validation error: `inputs` cannot be empty' });
+    expect(parse('/embed', { inputs: '' })).toEqual({ status: 400, errorType: 'Empty', message: 'Input validation error: `inputs` cannot be empty' });
     expect(ok('/embed', { inputs: ['a', ''] }).solo).toBe(true);
     expect(ok('/embed', { inputs: ['a', []] }).solo).toBe(true);
     expect(ok('/embed', { inputs: ['a'] }).solo).toBe(false);
@@ -70,7 +70,7 @@ describe('/tokenize and /decode', () => {
   it('decode reads one list of ids or a list of lists', () => {
     expect(ok('/decode', { ids: [1, 2] }).items).toEqual(['[1,2]']);
     expect(ok('/decode', { ids: [[1], [2, 3]] }).items).toEqual(['[1]', '[2,3]']);
-    expect(parse('/decode', { ids: [] })).toEqual({ status: 400, errorType: 'Empty', message: '`input_ids` cannot be empty' });
+    expect(parse('/decode', { ids: [] })).toEqual({ status: 400, errorType: 'Empty', message: 'Input validation error: `input_ids` cannot be empty' });
     expect(ok('/decode', { ids: [[1], []] }).solo).toBe(true);
     expect(parse('/decode', { ids: 'a' })).toMatchObject({ status: 422 });
     expect(rule('/decode').encodeCall('"skip_special_tokens":false', ['[1]'])).toBe('{"ids":[[1]],"skip_special_tokens":false}');
