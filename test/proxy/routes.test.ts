@@ -201,10 +201,14 @@ describe('batching over HTTP', () => {
           requests.push({ path: '/embed', body: { inputs: [[101, i, 102], text] } });
       }
     }
+    // An upstream with a GPU-like fixed cost per call, as batching is meant for.
+    const gpuLike = await startTeiSim({ dimensions: 16, maxClientBatchSize: 8, autoTruncate: false, maxInputLength: 64, cost: { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false } });
+    const proxy = await startProxy({ upstream: gpuLike.url, host: '127.0.0.1', port: 0, logger });
     const expected = await Promise.all(requests.map((r) => post(embedding.url, r.path, r.body)));
-    embedding.resetStats();
-    const proxied = await Promise.all(requests.map((r) => post(viaEmbedding.url, r.path, r.body)));
-    const calls = embedding.stats.calls;
+    const proxied = await Promise.all(requests.map((r) => post(proxy.url, r.path, r.body)));
+    const { calls, batchSizes } = gpuLike.stats;
+    await proxy.close();
+    await gpuLike.close();
 
     for (let i = 0; i < requests.length; i++) {
       const got = proxied[i]!;
@@ -221,7 +225,7 @@ describe('batching over HTTP', () => {
     }
     // Batches really formed (eleven distinct keys here, so eleven queues share the upstream).
     expect(calls).toBeLessThan(requests.length / 3);
-    const items = embedding.stats.batchSizes.reduce((sum, size) => sum + size, 0);
+    const items = batchSizes.reduce((sum, size) => sum + size, 0);
     expect(items / calls).toBeGreaterThan(3);
   });
 
