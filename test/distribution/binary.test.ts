@@ -3,7 +3,7 @@
  * tests, then used as a user would, with no node_modules beside it and from another folder.
  * AUTOBATCH_BINARY=<path> tests an existing binary instead (one built with another Node, say).
  */
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,5 +97,17 @@ describe('standalone binary', () => {
     const output = cli.output();
     expect(output).toMatch(/INFO.*autobatch listening/);
     expect(output).not.toMatch(/^\{"level"/m);
+  });
+
+  it('runs `autobatch bench`, chart included (vega bundled, no canvas)', async () => {
+    const svg = join(work, 'bench.svg');
+    const result = await run(
+      binary,
+      ['bench', '--url', upstream.url, '--route', '/embed', '--duration', '1', '--warmup', '0', '--concurrency', '2', '--no-progress', '--svg', svg],
+      { cwd: work },
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain('| c=2 | target |');
+    expect(await readFile(svg, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*req[\s\S]*<\/svg>\s*$/);
   });
 });
