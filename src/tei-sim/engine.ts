@@ -12,6 +12,7 @@ import { BackendScheduler, type ItemTiming } from './backend-scheduler.js';
 import { BoundedCache } from './bounded-cache.js';
 import { formatF32, formatF32Array } from './float-format.js';
 import {
+  type F32Vector,
   classifierLogits,
   normalizeInPlace,
   pooledEmbedding,
@@ -50,11 +51,21 @@ import {
 } from './tei-error.js';
 import { decode, encode } from './tokenizer.js';
 
+/**
+ * A body as pieces written one after the other. Large answers stay in pieces: joining them
+ * into one string or buffer of hundreds of kilobytes costs more than producing them.
+ */
+export type BodyChunks = ReadonlyArray<string | Buffer>;
+
 /** What a route answers; the HTTP layer adds CORS and content-length. */
 export interface RouteResponse {
   readonly status: number;
-  readonly body: string;
+  readonly body: string | BodyChunks;
   readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function bodyText(body: string | BodyChunks): string {
+  return typeof body === 'string' ? body : body.map((chunk) => (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))).join('');
 }
 
 /** Per HTTP call: when the handler started and whether the client is still there. */
@@ -89,7 +100,7 @@ type Executed<T> = { readonly error: TeiError } | { readonly error?: undefined; 
 
 interface PooledEntry {
   readonly tokens: number;
-  readonly vector: Float32Array;
+  readonly vector: F32Vector;
   json?: string;
   base64?: string;
 }
@@ -165,7 +176,7 @@ function toMs(ns: number): number {
   return Math.floor(ns / 1e6);
 }
 
-function jsonResponse(body: string, headers?: Record<string, string>): RouteResponse {
+function jsonResponse(body: string | BodyChunks, headers?: Record<string, string>): RouteResponse {
   return headers === undefined ? { status: 200, body } : { status: 200, body, headers };
 }
 
@@ -177,7 +188,23 @@ function openAiErrorResponse(error: TeiError): RouteResponse {
   return { status: error.status, body: error.toOpenAiJson() };
 }
 
-function float32Base64(vector: Float32Array): string {
+/** `[a,b,c]` from cached pieces, without joining them. */
+function listChunks(items: ReadonlyArray<string | Buffer>, open = '[', close = ']'): Array<string | Buffer> {
+  const chunks: Array<string | Buffer> = [open];
+  items.forEach((item, i) => {
+    if (i > 0) chunks.push(',');
+    chunks.push(item);
+  });
+  chunks.push(close);
+  return chunks;
+}
+
+function pooledJson(entry: PooledEntry): string {
+  entry.json ??= formatF32Array(entry.vector);
+  return entry.json;
+}
+
+function float32Base64(vector: F32Vector): string {
   // f32 little-endian bytes, as TEI reinterprets the Vec<f32> (little-endian hosts).
   const bytes = Buffer.allocUnsafe(vector.length * 4);
   for (let i = 0; i < vector.length; i += 1) bytes.writeFloatLE(vector[i] as number, i * 4);
@@ -197,9 +224,9 @@ export class TeiEngine {
       config.cost === undefined
         ? undefined
         : new BackendScheduler(config.cost, { maxBatchTokens: config.maxBatchTokens, maxBatchRequests: config.maxBatchRequests });
-    this.pooledCache = new BoundedCache(config.cacheSize);
-    this.jsonCache = new BoundedCache(config.cacheSize);
-    this.scoreCache = new BoundedCache(config.cacheSize);
+    this.pooledCache = new BoundedCache(config.cacheSize, config.cacheBytes);
+    this.jsonCache = new BoundedCache(config.cacheSize, config.cacheBytes);
+    this.scoreCache = new BoundedCache(config.cacheSize, config.cacheBytes / 8);
   }
 
   close(): void {
@@ -301,6 +328,7 @@ export class TeiEngine {
     direction: TruncationDirection,
     promptName: string | null,
     build: (ids: number[]) => E,
+    bytes: (entry: E) => number,
     finish: (entry: E) => T | TeiError,
   ): Prepared<T> {
     const started = process.hrtime.bigint();
@@ -320,7 +348,7 @@ export class TeiEngine {
       tokenizationNs,
       finish: () => {
         const entry = build(ids);
-        cache.set(key, entry);
+        cache.set(key, entry, bytes(entry) + key.length * 2);
         return finish(entry);
       },
     };
@@ -458,6 +486,8 @@ export class TeiEngine {
         if (params.normalize) normalizeInPlace(vector);
         return { tokens: ids.length, vector };
       },
+      // The vector, its JSON (about 12 bytes a value) and maybe its base64.
+      (entry) => entry.vector.length * 24,
       (entry) => (tooLarge ? validationError('`dimensions` should be smaller than the maximum embedding dimension.') : entry),
     );
   }
@@ -488,8 +518,7 @@ export class TeiEngine {
       ctx,
     );
     if (executed.error !== undefined) return errorResponse(executed.error);
-    const body = `[${executed.values.map((e) => (e.json ??= formatF32Array(e.vector))).join(',')}]`;
-    return jsonResponse(body, this.metadataHeaders(executed.metadata, ctx));
+    return jsonResponse(listChunks(executed.values.map(pooledJson)), this.metadataHeaders(executed.metadata, ctx));
   }
 
   // ---------------------------------------------------------------- /v1/embeddings
@@ -503,15 +532,15 @@ export class TeiEngine {
     );
     if (executed.error !== undefined) return openAiErrorResponse(executed.error);
     const base64 = req.encoding_format === 'base64';
-    const data = executed.values
-      .map((entry, index) => {
-        const embedding = base64 ? JSON.stringify((entry.base64 ??= float32Base64(entry.vector))) : (entry.json ??= formatF32Array(entry.vector));
-        return `{"object":"embedding","embedding":${embedding},"index":${index}}`;
-      })
-      .join(',');
+    const chunks: Array<string | Buffer> = ['{"object":"list","data":['];
+    executed.values.forEach((entry, index) => {
+      chunks.push(index === 0 ? '{"object":"embedding","embedding":' : ',{"object":"embedding","embedding":');
+      chunks.push(base64 ? `"${(entry.base64 ??= float32Base64(entry.vector))}"` : pooledJson(entry));
+      chunks.push(`,"index":${index}}`);
+    });
     const tokens = executed.metadata.computeTokens;
-    const body = `{"object":"list","data":[${data}],"model":${JSON.stringify(this.config.modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`;
-    return jsonResponse(body, this.metadataHeaders(executed.metadata, ctx));
+    chunks.push(`],"model":${JSON.stringify(this.config.modelId)},"usage":{"prompt_tokens":${tokens},"total_tokens":${tokens}}}`);
+    return jsonResponse(chunks, this.metadataHeaders(executed.metadata, ctx));
   }
 
   // ---------------------------------------------------------------- /similarity
@@ -541,7 +570,7 @@ export class TeiEngine {
     );
     if (executed.error !== undefined) return errorResponse(executed.error);
     const [source, ...others] = executed.values.map((e) => e.vector);
-    const similarities = others.map((other) => formatF32(Math.fround(1 - Math.fround(cosineDistance(source as Float32Array, other)))));
+    const similarities = others.map((other) => formatF32(Math.fround(1 - Math.fround(cosineDistance(source as F32Vector, other)))));
     return jsonResponse(`[${similarities.join(',')}]`, this.metadataHeaders(executed.metadata, ctx));
   }
 
@@ -575,18 +604,17 @@ export class TeiEngine {
           tokens: ids.length,
           json:
             kind === 'sparse'
-              ? `[${spladeActivations(ids)
-                  .map(([index, value]) => `{"index":${index},"value":${formatF32(value)}}`)
-                  .join(',')}]`
-              : `[${tokenEmbeddings(ids, this.config.dimensions).map(formatF32Array).join(',')}]`,
+              ? ['[', ...spladeActivations(ids).map(([index, value], i) => `${i === 0 ? '' : ','}{"index":${index},"value":${formatF32(value)}}`), ']'].join('')
+              : ['[', tokenEmbeddings(ids, this.config.dimensions).map(formatF32Array).join(','), ']'].join(''),
         }),
+        (entry) => entry.json.length * 2,
         (entry) => entry,
       );
     });
     const executed = await this.execute(prepared, computeChars, ctx);
     this.metrics.outcome(inputs.batch ? 'batch' : 'single', executed.error === undefined);
     if (executed.error !== undefined) return errorResponse(executed.error);
-    return jsonResponse(`[${executed.values.map((e) => e.json).join(',')}]`, this.metadataHeaders(executed.metadata, ctx));
+    return jsonResponse(listChunks(executed.values.map((e) => e.json)), this.metadataHeaders(executed.metadata, ctx));
   }
 
   embedSparse(req: EmbedSparseRequest, ctx: CallContext): Promise<RouteResponse> {
@@ -611,6 +639,7 @@ export class TeiEngine {
       direction,
       null,
       (ids) => ({ tokens: ids.length, scores: scoresFromLogits(classifierLogits(ids, this.config.labels.length), rawScores) }),
+      (entry) => 64 + entry.scores.length * 4,
       (entry) => entry,
     );
   }
@@ -773,12 +802,12 @@ export class TeiEngine {
     const responses = await Promise.all(calls.map((call) => call()));
     const failed = responses.find((r) => r.status !== 200);
     if (failed !== undefined) return { status: failed.status, body: failed.body };
-    return jsonResponse(`{"predictions":[${responses.map((r) => r.body).join(',')}]}`);
+    return jsonResponse(listChunks(responses.map((r) => bodyText(r.body)), '{"predictions":[', ']}'));
   }
 }
 
 /** simsimd's cosine distance: 1 - cos, 0 when both vectors are zero, 1 when one is. */
-function cosineDistance(a: Float32Array, b: Float32Array): number {
+function cosineDistance(a: F32Vector, b: F32Vector): number {
   let ab = 0;
   let a2 = 0;
   let b2 = 0;

@@ -105,13 +105,12 @@ function shortestF32(value: number): ShortestDecimal {
       if (m < 0) return shortestF32ByStrings(value);
     }
   }
-  let digits = String(m);
   let exponent = e10 + 1 - precision;
-  let end = digits.length;
-  while (end > 1 && digits.charCodeAt(end - 1) === 48) end -= 1;
-  exponent += digits.length - end;
-  digits = digits.slice(0, end);
-  return { digits, exponent };
+  while (m % 10 === 0) {
+    m /= 10;
+    exponent += 1;
+  }
+  return { digits: String(m), exponent };
 }
 
 /** Slow but simple search for values far from 1 (|exponent| beyond exact powers of ten). */
@@ -123,6 +122,8 @@ function shortestF32ByStrings(value: number): ShortestDecimal {
   return splitExponential(value.toExponential(8));
 }
 
+const ZERO_PREFIXES = ['0.', '0.0', '0.00', '0.000', '0.0000', '0.00000'];
+
 /**
  * ryu's layout: plain digits for magnitudes in [10^(lowExp), 10^(highExp)), scientific
  * notation (`1e30`, `1.5e-7`) elsewhere.
@@ -132,9 +133,10 @@ function layout(negative: boolean, { digits, exponent }: ShortestDecimal, maxInt
   const length = digits.length;
   const k = exponent;
   const kk = length + k;
+  // Embedding values land here: 0.0xxxx.
+  if (kk > minExp && kk <= 0) return `${sign}${ZERO_PREFIXES[-kk] ?? `0.${'0'.repeat(-kk)}`}${digits}`;
   if (k >= 0 && kk <= maxIntDigits) return `${sign}${digits}${'0'.repeat(k)}.0`;
   if (kk > 0 && kk <= maxIntDigits) return `${sign}${digits.slice(0, kk)}.${digits.slice(kk)}`;
-  if (kk > minExp && kk <= 0) return `${sign}0.${'0'.repeat(-kk)}${digits}`;
   if (length === 1) return `${sign}${digits}e${kk - 1}`;
   return `${sign}${digits[0]}.${digits.slice(1)}e${kk - 1}`;
 }
@@ -157,12 +159,15 @@ export function formatF64(value: number): string {
   return layout(negative, splitExponential(Math.abs(value).toExponential()), 16, -5);
 }
 
-/** A JSON array of f32 values as TEI writes it. */
+/**
+ * A JSON array of f32 values as TEI writes it. Built by one join so the result is a flat
+ * string (cached answers are written many times; a rope would be walked every time).
+ */
 export function formatF32Array(values: ArrayLike<number>): string {
-  let out = '[';
-  for (let i = 0; i < values.length; i += 1) {
-    if (i > 0) out += ',';
-    out += formatF32(values[i] as number);
-  }
-  return `${out}]`;
+  if (values.length === 0) return '[]';
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i += 1) parts[i] = formatF32(values[i] as number);
+  parts[0] = `[${parts[0] as string}`;
+  parts[values.length - 1] = `${parts[values.length - 1] as string}]`;
+  return parts.join(',');
 }

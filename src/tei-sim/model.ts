@@ -41,31 +41,37 @@ const TOKEN_SEED = 0x85ebca6b;
 const SPARSE_SEED = 0xc2b2ae35;
 const CLASSIFIER_SEED = 0x27d4eb2f;
 
+/**
+ * Vectors are plain arrays of f32-rounded numbers: small typed arrays each get an off-heap
+ * backing store, which costs more to allocate than the values cost to compute.
+ */
+export type F32Vector = number[];
+
 /** A pooled embedding before normalization: values in (-1, 1). */
-export function pooledEmbedding(ids: readonly number[], dimensions: number): Float32Array {
+export function pooledEmbedding(ids: readonly number[], dimensions: number): F32Vector {
   const next = mulberry32(hashIds(ids, POOLED_SEED));
-  const out = new Float32Array(dimensions);
-  for (let i = 0; i < dimensions; i += 1) out[i] = next() * 2 - 1;
+  const out = new Array<number>(dimensions);
+  for (let i = 0; i < dimensions; i += 1) out[i] = Math.fround(next() * 2 - 1);
   return out;
 }
 
 /** One vector per token, as /embed_all returns them (not normalized, like TEI). */
-export function tokenEmbeddings(ids: readonly number[], dimensions: number): Float32Array[] {
+export function tokenEmbeddings(ids: readonly number[], dimensions: number): F32Vector[] {
   const sequence = hashIds(ids, TOKEN_SEED);
   return ids.map((id, position) => {
     const next = mulberry32((sequence ^ Math.imul(position + 1, 0x9e3779b1) ^ id) >>> 0);
-    const out = new Float32Array(dimensions);
-    for (let i = 0; i < dimensions; i += 1) out[i] = next() * 2 - 1;
+    const out = new Array<number>(dimensions);
+    for (let i = 0; i < dimensions; i += 1) out[i] = Math.fround(next() * 2 - 1);
     return out;
   });
 }
 
 /** TEI's normalization: scale = (1 / sqrt(sum of squares in f64)) as f32, then v *= scale in f32. */
-export function normalizeInPlace(vector: Float32Array): void {
+export function normalizeInPlace(vector: F32Vector): void {
   let sum = 0;
   for (const v of vector) sum += v * v;
   const scale = Math.fround(1 / Math.sqrt(sum));
-  for (let i = 0; i < vector.length; i += 1) vector[i] = (vector[i] as number) * scale;
+  for (let i = 0; i < vector.length; i += 1) vector[i] = Math.fround((vector[i] as number) * scale);
 }
 
 /**
@@ -86,8 +92,8 @@ export function spladeActivations(ids: readonly number[]): Array<readonly [numbe
 }
 
 /** The dense form of the SPLADE activations: what /embed returns for a SPLADE model. */
-export function spladeDense(ids: readonly number[]): Float32Array {
-  const out = new Float32Array(VOCAB_SIZE);
+export function spladeDense(ids: readonly number[]): F32Vector {
+  const out = new Array<number>(VOCAB_SIZE).fill(0);
   for (const [index, value] of spladeActivations(ids)) out[index] = value;
   return out;
 }

@@ -53,8 +53,10 @@ export interface TeiSimOptions {
   labels?: string[];
   /** Default: no cost, every call answers at once. */
   cost?: TeiSimCostModel;
-  /** Entries of the serialized-answer cache (default 20000). */
+  /** Entries of each serialized-answer cache (default 20000). */
   cacheSize?: number;
+  /** Bytes each serialized-answer cache may hold (default 64 MiB). */
+  cacheBytes?: number;
 }
 
 export interface SimConfig {
@@ -75,6 +77,7 @@ export interface SimConfig {
   readonly labels: readonly string[];
   readonly cost: CostModel | undefined;
   readonly cacheSize: number;
+  readonly cacheBytes: number;
   readonly pooling: string;
 }
 
@@ -131,6 +134,7 @@ export function resolveConfig(options: TeiSimOptions = {}): SimConfig {
     labels,
     cost,
     cacheSize: options.cacheSize ?? 20_000,
+    cacheBytes: options.cacheBytes ?? 64 * 1024 * 1024,
     pooling: kind === 'splade' ? 'splade' : 'cls',
   };
 }
