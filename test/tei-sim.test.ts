@@ -90,6 +90,31 @@ describe('embedding routes', () => {
     expect(prompted.text).not.toBe(alone[1]?.text);
   });
 
+  it('keeps the other batchable routes deterministic per item too', async () => {
+    const texts = ['alpha beta', 'gamma'];
+    for (const [server, path, body] of [
+      [splade, '/embed_sparse', (inputs: unknown) => ({ inputs })],
+      [embedding, '/embed_all', (inputs: unknown) => ({ inputs })],
+    ] as const) {
+      const alone = await Promise.all(texts.map((t) => call(server, path, body(t))));
+      const batch = await call(server, path, body(texts));
+      expect(batch.text).toBe(`[${alone.map((a) => stripList(a.text)).join(',')}]`);
+    }
+    const pairs = [['q', 'a'], ['q', 'b']];
+    const alone = await Promise.all(pairs.map((p) => call(classifier, '/predict', { inputs: p })));
+    const batch = await call(classifier, '/predict', { inputs: pairs });
+    expect(batch.text).toBe(`[${alone.map((a) => a.text).join(',')}]`);
+  });
+
+  it("answers /vertex instances with the model type's route", async () => {
+    const answer = await call(embedding, '/vertex', { instances: [{ inputs: 'a' }, { inputs: ['b', 'c'] }] });
+    const a = await call(embedding, '/embed', { inputs: 'a' });
+    const bc = await call(embedding, '/embed', { inputs: ['b', 'c'] });
+    expect(answer.text).toBe(`{"predictions":[${a.text},${bc.text}]}`);
+    const bad = await call(embedding, '/vertex', { instances: [{ inputs: 'a' }, { text: 'b' }] });
+    expect([bad.status, bad.text]).toEqual([422, teiError('missing field `inputs`', 'Validation')]);
+  });
+
   it('treats token ids like the text they decode to', async () => {
     const tokens = JSON.parse((await call(embedding, '/tokenize', { inputs: 'hello world' })).text) as Array<Array<{ id: number }>>;
     const ids = (tokens[0] as Array<{ id: number }>).map((t) => t.id);
