@@ -60,6 +60,9 @@ const { values: args } = parseArgs({
 });
 
 async function main() {
+  // macOS and Windows need their code signatures removed and redone around the injection
+  // (codesign, signtool), which this script does not do and nobody here could test.
+  if (process.platform !== 'linux') throw new Error(`building the binary is supported on Linux only, not ${process.platform}`);
   const out = resolve(args.out);
   const cli = join(root, 'dist', 'cli', 'main.js');
   await stat(cli).catch(() => {
