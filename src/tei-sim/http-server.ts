@@ -167,10 +167,12 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
           }
           count(path, itemCount(kind, parsed.value));
           const ctx: CallContext = { startNs: process.hrtime.bigint(), isCancelled: () => closed && !res.writableFinished };
-          Promise.resolve(run(parsed.value, ctx)).then(
-            (response) => sendRoute(res, response),
-            (error: unknown) => send(res, 500, String(error), TEXT_TYPE),
-          );
+          Promise.resolve()
+            .then(() => run(parsed.value, ctx))
+            .then(
+              (response) => sendRoute(res, response),
+              (error: unknown) => send(res, 500, String(error), TEXT_TYPE),
+            );
         },
         () => res.destroy(),
       );
