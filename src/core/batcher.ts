@@ -312,8 +312,8 @@ export class Batcher<Group, Item, Answer, Failure> {
         continue;
       }
       if (head.arrivedAt >= bestArrival) continue;
-      const ready =
-        upstreamWouldIdle || this.isFull(queue) || now - head.arrivedAt >= this.limits.maxWaitMs;
+      // Written as the timer's due time is, so a timer firing exactly on time finds it due.
+      const ready = upstreamWouldIdle || this.isFull(queue) || now >= head.arrivedAt + this.limits.maxWaitMs;
       if (ready) {
         best = queue;
         bestArrival = head.arrivedAt;
