@@ -1,0 +1,326 @@
+/**
+ * `npm run bench:results`: the benchmark behind the README's "Benchmark results" section.
+ *
+ * For each upstream it starts the upstream and the proxy (each its own process, on free ports)
+ * and measures, in one run:
+ *   1. individual requests (one input each), through autobatch and direct, side by side at each
+ *      client count (the ratios);
+ *   2. client-side batches sent directly (the upper bound a client could reach by batching
+ *      itself), with fewer clients so that inputs in flight match the columns of 1.
+ * Inputs/s is the unit comparable across all rows.
+ *
+ * Upstreams:
+ *   model      the real model (Universal Sentence Encoder on TF.js wasm), one model call per
+ *              HTTP call, one call at a time: a plain inference server;
+ *   gpu        the TEI simulator as a GPU-like server: 10 ms per call + 0.1 ms per item, one
+ *              call at a time, no batching across calls;
+ *   tei        the same simulator batching across calls itself, as TEI does (--merge).
+ *
+ *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model,gpu,tei]
+ *     [--concurrency 1,8,32,128] [--batch-size 32] [--batch-clients 1,4] [--duration 10]
+ *     [--warmup 2] [--quiet-below 0.7] [--no-build]
+ *
+ * Prints Markdown on stdout; writes each bench report as JSON and SVG, a summary JSON, the
+ * Markdown and a chart of all panels (results.svg) under --out.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderJsonReport, renderSvgChart, runBench, type BenchHooks, type BenchReport } from '../src/bench/index.js';
+import { VERSION } from '../src/version.js';
+import { comparisonSummary, renderComparisonTable, renderWarnings, type Comparison } from './comparison-table.js';
+import { ensureBuild } from './ensure-build.js';
+import { renderResultsChart } from './results-chart.js';
+import { ServiceGroup, type RunningService } from './service-process.js';
+import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
+import type { ServiceSpec } from './service-process.js';
+
+interface UpstreamCase {
+  key: string;
+  title: string;
+  /** Short name for the chart panel. */
+  panel: string;
+  description: string;
+  spec: ServiceSpec;
+  /** How to start it by hand, for the README. */
+  command: string;
+}
+
+const GPU_LIKE: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
+const TEI_LIKE: SimulatorCost = { ...GPU_LIKE, merge: true };
+
+const UPSTREAMS: readonly UpstreamCase[] = [
+  {
+    key: 'model',
+    title: '(a) Real model: Universal Sentence Encoder (TF.js wasm), one model call per HTTP call',
+    panel: 'real model (USE, CPU)',
+    description:
+      'A plain inference server: each HTTP call is one model call, and calls run one at a time in arrival order. ' +
+      'The model runs on this machine’s CPU, next to the proxy and the load generator.',
+    spec: useModelUpstream(),
+    command: 'npx tsx bench/upstreams/use-tei-main.ts --port 8081',
+  },
+  {
+    key: 'gpu',
+    title: '(b) Simulator as a GPU-like server: 10 ms per call + 0.1 ms per input, one call at a time, no batching across calls',
+    panel: 'GPU-like simulator',
+    description:
+      'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms of (simulated) accelerator time, ' +
+      'one call at a time, each HTTP call its own batch.',
+    spec: teiSimulator(GPU_LIKE),
+    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE)}`,
+  },
+  {
+    key: 'tei',
+    title: '(c) Simulator batching internally like TEI (same costs, --merge)',
+    panel: 'TEI-like simulator (merges)',
+    description:
+      'The same cost model, but the server queues every input and a free slot takes everything queued, as TEI’s own queue does ' +
+      '(up to max_batch_tokens), with no wait window.',
+    spec: teiSimulator(TEI_LIKE),
+    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE)}`,
+  },
+];
+
+interface ResultsOptions {
+  out: string;
+  upstreams: UpstreamCase[];
+  concurrency: number[];
+  batchSize: number;
+  batchClients: number[];
+  durationSeconds: number;
+  warmupSeconds: number;
+  quietBelow: number | null;
+  build: boolean;
+}
+
+const USAGE = `Usage: npm run bench:results -- [options]
+  --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
+  --upstreams <list>      model,gpu,tei or a subset (default all three)
+  --concurrency <list>    clients sending individual requests (default 1,8,32,128)
+  --batch-size <n>        inputs per client-side batch (default 32)
+  --batch-clients <list>  clients sending client-side batches (default 1,4)
+  --duration <s>          measured seconds per level and side (default 10)
+  --warmup <s>            unmeasured seconds before each measurement (default 2)
+  --quiet-below <load>    before each upstream, wait (up to 5 min) for the 1-minute load
+                          average to drop below this (default: do not wait)
+  --no-build              do not build dist/ even if it is missing or older than src/`;
+
+function numberList(flag: string, text: string): number[] {
+  return text.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${flag} needs integers from 1 to 1000, got ${part}`);
+    return value;
+  });
+}
+
+function seconds(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > 600) throw new Error(`${flag} needs seconds from ${min} to 600, got ${text}`);
+  return value;
+}
+
+function parseOptions(argv: string[]): ResultsOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      out: { type: 'string', default: '/tmp/autobatch-results' },
+      upstreams: { type: 'string', default: UPSTREAMS.map((upstream) => upstream.key).join(',') },
+      concurrency: { type: 'string', default: '1,8,32,128' },
+      'batch-size': { type: 'string', default: '32' },
+      'batch-clients': { type: 'string', default: '1,4' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      'quiet-below': { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const upstreams = values.upstreams.split(',').map((key) => {
+    const found = UPSTREAMS.find((upstream) => upstream.key === key.trim());
+    if (found === undefined) throw new Error(`--upstreams: unknown "${key}" (model, gpu, tei)`);
+    return found;
+  });
+  const [batchSize] = numberList('--batch-size', values['batch-size']);
+  let quietBelow: number | null = null;
+  if (values['quiet-below'] !== undefined) {
+    quietBelow = Number(values['quiet-below']);
+    if (!Number.isFinite(quietBelow) || quietBelow <= 0) throw new Error(`--quiet-below needs a positive load average, got ${values['quiet-below']}`);
+  }
+  return {
+    out: values.out,
+    upstreams,
+    concurrency: numberList('--concurrency', values.concurrency),
+    batchSize: batchSize as number,
+    batchClients: numberList('--batch-clients', values['batch-clients']),
+    durationSeconds: seconds('--duration', values.duration, 0.1),
+    warmupSeconds: seconds('--warmup', values.warmup, 0),
+    quietBelow,
+    build: !values['no-build'],
+  };
+}
+
+const say = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const QUIET_WAIT_LIMIT_MS = 5 * 60_000;
+const QUIET_POLL_MS = 10_000;
+
+/** Other people's work on a shared machine skews a benchmark; wait a little for it to pass. */
+async function waitForQuiet(threshold: number): Promise<void> {
+  const deadline = Date.now() + QUIET_WAIT_LIMIT_MS;
+  for (;;) {
+    const [load] = os.loadavg() as [number];
+    if (load < threshold) return;
+    if (Date.now() >= deadline) {
+      say(`load average still ${load.toFixed(2)} after 5 min of waiting; measuring anyway`);
+      return;
+    }
+    say(`load average ${load.toFixed(2)} ≥ ${threshold}: waiting for the machine to quieten…`);
+    await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS));
+  }
+}
+
+function progressHooks(prefix: string): BenchHooks {
+  return {
+    onRunComplete: (run, level) => {
+      const clients = level.mode === 'closed' ? `c=${level.concurrency}` : `${level.ratePerSecond}/s`;
+      say(`  ${prefix} ${clients} ${run.role}: ${run.inputsPerSecond.toFixed(1)} inputs/s, ${run.errorCount} error(s)`);
+    },
+  };
+}
+
+interface UpstreamResult {
+  upstream: UpstreamCase;
+  comparison: Comparison & { clientBatches: BenchReport };
+}
+
+async function measureUpstream(upstreamCase: UpstreamCase, options: ResultsOptions, services: ServiceGroup): Promise<UpstreamResult> {
+  let upstream: RunningService | undefined;
+  let proxy: RunningService | undefined;
+  try {
+    say(`starting ${upstreamCase.spec.name}…`);
+    upstream = await services.start(upstreamCase.spec);
+    proxy = await services.start(autobatchProxy(upstream.url));
+    say(`upstream ${upstream.url} (pid ${upstream.pid}), autobatch ${proxy.url} (pid ${proxy.pid})`);
+    const common = { route: '/embed', durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds };
+    const individual = await runBench(
+      { ...common, url: proxy.url, baseline: upstream.url, inputsPerRequest: 1, concurrency: options.concurrency },
+      progressHooks('individual'),
+    );
+    const clientBatches = await runBench(
+      { ...common, url: upstream.url, inputsPerRequest: options.batchSize, concurrency: options.batchClients },
+      progressHooks(`batches of ${options.batchSize}`),
+    );
+    return { upstream: upstreamCase, comparison: { individual, clientBatches } };
+  } finally {
+    await proxy?.stop();
+    await upstream?.stop();
+  }
+}
+
+function benchCommands(upstreamCase: UpstreamCase, options: ResultsOptions): string[] {
+  const timing = `--duration ${options.durationSeconds} --warmup ${options.warmupSeconds}`;
+  return [
+    upstreamCase.command,
+    'node bin/autobatch.js --upstream http://127.0.0.1:8081 --port 3000',
+    `node bin/autobatch.js bench --url http://127.0.0.1:3000 --baseline http://127.0.0.1:8081 --concurrency ${options.concurrency.join(',')} ${timing}`,
+    `node bin/autobatch.js bench --url http://127.0.0.1:8081 --inputs-per-request ${options.batchSize} --concurrency ${options.batchClients.join(',')} ${timing}`,
+  ];
+}
+
+function renderSection(result: UpstreamResult, options: ResultsOptions): string {
+  const { individual, clientBatches } = result.comparison;
+  const loads = [individual, clientBatches].map((report) => report.machine.loadAverage[0]?.toFixed(2) ?? '?');
+  const lines = [
+    `### ${result.upstream.title}`,
+    '',
+    result.upstream.description,
+    '',
+    renderComparisonTable(result.comparison),
+    '',
+    `Measured ${individual.startedAt} to ${clientBatches.finishedAt}; 1-minute load average ${loads.join(' and ')} at the start of the two bench runs.`,
+    '',
+    'Equivalent commands (the script uses free ports):',
+    '',
+    '```sh',
+    ...benchCommands(result.upstream, options),
+    '```',
+  ];
+  const warnings = renderWarnings(result.comparison);
+  if (warnings.length > 0) lines.push('', 'Warnings from the bench:', ...warnings);
+  return lines.join('\n');
+}
+
+function renderPreamble(options: ResultsOptions, report: BenchReport): string {
+  const { machine } = report;
+  return [
+    '## Benchmark results',
+    '',
+    `- machine: ${machine.cores} × ${machine.cpuModel}, ${Math.round(machine.totalMemoryBytes / 2 ** 30)} GiB, ${machine.platform}/${machine.arch}, node ${machine.node}; autobatch ${VERSION}`,
+    `- POST /embed, closed loop, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side; ` +
+      'direct and through autobatch alternate which goes first at each level',
+    '- autobatch with default settings: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
+    `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s)`,
+    '- ratios are autobatch ÷ direct, measured side by side in the same run',
+  ].join('\n');
+}
+
+async function writeOutputs(results: readonly UpstreamResult[], markdown: string, options: ResultsOptions): Promise<void> {
+  await mkdir(options.out, { recursive: true });
+  for (const { upstream, comparison } of results) {
+    await writeFile(join(options.out, `${upstream.key}-individual.json`), renderJsonReport(comparison.individual));
+    await writeFile(join(options.out, `${upstream.key}-individual.svg`), await renderSvgChart(comparison.individual));
+    await writeFile(join(options.out, `${upstream.key}-client-batches.json`), renderJsonReport(comparison.clientBatches));
+  }
+  const summary = {
+    tool: 'bench/results.ts',
+    autobatch: VERSION,
+    options: { ...options, upstreams: options.upstreams.map((upstream) => upstream.key) },
+    upstreams: results.map(({ upstream, comparison }) => ({ key: upstream.key, title: upstream.title, columns: comparisonSummary(comparison) })),
+  };
+  await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(join(options.out, 'results.md'), markdown);
+  const panels = results.map(({ upstream, comparison }) => ({ title: upstream.panel, comparison }));
+  await writeFile(join(options.out, 'results.svg'), await renderResultsChart(panels));
+}
+
+async function main(): Promise<number> {
+  let options: ResultsOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    say(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the servers…`) });
+  try {
+    if (options.build) await ensureBuild(REPO_ROOT, say);
+    const results: UpstreamResult[] = [];
+    for (const upstream of options.upstreams) {
+      if (options.quietBelow !== null) await waitForQuiet(options.quietBelow);
+      results.push(await measureUpstream(upstream, options, services));
+    }
+    const first = results[0] as UpstreamResult;
+    const markdown = `${[renderPreamble(options, first.comparison.individual), ...results.map((result) => renderSection(result, options))].join('\n\n')}\n`;
+    process.stdout.write(markdown);
+    await writeOutputs(results, markdown, options);
+    say(`wrote JSON, SVG and Markdown under ${options.out}`);
+    return 0;
+  } catch (error) {
+    say(`bench:results failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  } finally {
+    await services.stopAll();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,96 @@
+/**
+ * How the benchmark scripts start each server as its own process: the real-model upstream, the
+ * TEI simulator with a cost model, and the proxy through its published CLI (bin/autobatch.js),
+ * so that what is measured is what a user runs. All listen on 127.0.0.1, port 0 (a free port).
+ */
+import { fileURLToPath } from 'node:url';
+import type { ServiceSpec } from './service-process.js';
+
+/** The repository root (bench/ is one level below it). */
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// Loading the model takes about 3 s on an idle core; a busy machine may need many times that.
+const MODEL_START_TIMEOUT_MS = 120_000;
+const SERVER_START_TIMEOUT_MS = 30_000;
+
+/** Services that print their URL alone on a line once they listen. */
+function plainUrlLine(line: string): string | undefined {
+  const trimmed = line.trim();
+  return /^http:\/\/\S+$/.test(trimmed) ? trimmed : undefined;
+}
+
+/**
+ * The Universal Sentence Encoder upstream (bench/upstreams/use-tei-main.ts): one model call per
+ * HTTP call, FIFO. Run as `node --import tsx` rather than through the tsx CLI so that the pid
+ * signalled is the server itself, not a wrapper.
+ */
+export function useModelUpstream(): ServiceSpec {
+  return {
+    name: 'model upstream (USE, TF.js wasm)',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'bench/upstreams/use-tei-main.ts', '--host', '127.0.0.1', '--port', '0'],
+    cwd: REPO_ROOT,
+    urlFromLine: plainUrlLine,
+    startTimeoutMs: MODEL_START_TIMEOUT_MS,
+  };
+}
+
+export interface SimulatorCost {
+  perCallMs: number;
+  perItemMs: number;
+  slots: number;
+  /** Batch across calls, as TEI does. */
+  merge: boolean;
+}
+
+/** The TEI simulator (dist/tei-sim/main.js) with a cost model. */
+export function teiSimulator(cost: SimulatorCost): ServiceSpec {
+  const args = [
+    'dist/tei-sim/main.js',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--per-call-ms',
+    String(cost.perCallMs),
+    '--per-item-ms',
+    String(cost.perItemMs),
+    '--slots',
+    String(cost.slots),
+  ];
+  if (cost.merge) args.push('--merge');
+  return {
+    name: `TEI simulator (${simulatorFlags(cost)})`,
+    command: process.execPath,
+    args,
+    cwd: REPO_ROOT,
+    urlFromLine: plainUrlLine,
+    startTimeoutMs: SERVER_START_TIMEOUT_MS,
+  };
+}
+
+/** The simulator's cost flags as typed on its command line. */
+export function simulatorFlags(cost: SimulatorCost): string {
+  return `--per-call-ms ${cost.perCallMs} --per-item-ms ${cost.perItemMs} --slots ${cost.slots}${cost.merge ? ' --merge' : ''}`;
+}
+
+/** The proxy with its default settings (batch size from the upstream's /info), logging JSON. */
+export function autobatchProxy(upstreamUrl: string, extraArgs: readonly string[] = []): ServiceSpec {
+  return {
+    name: 'autobatch proxy',
+    command: process.execPath,
+    args: ['bin/autobatch.js', '--upstream', upstreamUrl, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...extraArgs],
+    cwd: REPO_ROOT,
+    // The proxy announces itself in its "autobatch listening" log record.
+    urlFromLine: (line) => {
+      if (!line.includes('autobatch listening')) return undefined;
+      try {
+        const record = JSON.parse(line) as { url?: unknown };
+        return typeof record.url === 'string' ? record.url : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    startTimeoutMs: SERVER_START_TIMEOUT_MS,
+  };
+}
