@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
-import { expectOneBatchOfFour, FULL_BATCHES_ONLY, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
+import { expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -64,7 +64,7 @@ describe('standalone binary', () => {
   });
 
   it('batches concurrent requests, configured by flags, and serves its health and metrics endpoints', async () => {
-    const cli = await startCli(binary, ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...FULL_BATCHES_ONLY], { cwd: work });
+    const cli = await startCli(binary, ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME], { cwd: work });
     running.push(cli);
     await expectOneBatchOfFour(cli.url, upstream);
 
@@ -87,7 +87,7 @@ describe('standalone binary', () => {
   });
 
   it('takes its settings from AUTOBATCH_* variables and logs through pino-pretty', async () => {
-    const cli = await startCli(binary, FULL_BATCHES_ONLY, {
+    const cli = await startCli(binary, ONE_CALL_AT_A_TIME, {
       cwd: work,
       env: { AUTOBATCH_UPSTREAM: upstream.url, AUTOBATCH_HOST: '127.0.0.1', AUTOBATCH_PORT: '0', AUTOBATCH_LOG_FORMAT: 'pretty' },
     });

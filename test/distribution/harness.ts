@@ -136,9 +136,10 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
 }
 
 /**
- * Four single-input requests batched into one upstream call, deterministically: a first request
- * is held by the upstream, so the proxy's last in-flight slot takes only a full batch (four, the
- * upstream's max_client_batch_size) and the long --max-wait-ms never expires first. Every client
+ * Four single-input requests batched into one upstream call, deterministically whatever the
+ * dispatch policy: with --max-inflight 1, a first request held by the upstream keeps the only
+ * slot busy; the four queue (the proxy's own queue-depth gauge says when all are in) and go
+ * together once it is released, four being the upstream's max_client_batch_size. Every client
  * must get exactly its own vector, and the x-autobatch-batch-size of its call.
  */
 export async function expectOneBatchOfFour(proxyUrl: string, upstream: TinyTei): Promise<void> {
@@ -156,14 +157,28 @@ export async function expectOneBatchOfFour(proxyUrl: string, upstream: TinyTei):
   await hold.arrived;
 
   const inputs = ['a', 'bb', 'ccc', 'dddd'];
-  const replies = await Promise.all(inputs.map(embed));
-  for (const [index, reply] of replies.entries()) {
+  const replies = Promise.all(inputs.map(embed));
+  await waitForQueueDepth(proxyUrl, inputs.length);
+  hold.release();
+
+  expect(await first).toEqual({ status: 200, batchSize: '1', body: [vectorOf('first')] });
+  for (const [index, reply] of (await replies).entries()) {
     expect(reply).toEqual({ status: 200, batchSize: '4', body: [vectorOf(inputs[index]!)] });
   }
-  hold.release();
-  expect(await first).toEqual({ status: 200, batchSize: '1', body: [vectorOf('first')] });
   expect(upstream.embedCalls.slice(callsBefore)).toEqual([1, 4]);
 }
 
-/** The proxy flags expectOneBatchOfFour relies on (two calls in flight, the default, is assumed). */
-export const FULL_BATCHES_ONLY = ['--max-wait-ms', '10000'];
+/** Polls /autobatch/metrics (every 20 ms, at most 10 s) until autobatch_queue_depth is `depth`. */
+async function waitForQueueDepth(proxyUrl: string, depth: number): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const text = await (await fetch(`${proxyUrl}/autobatch/metrics`)).text();
+    last = /^autobatch_queue_depth (\S+)$/m.exec(text)?.[1] ?? 'absent';
+    if (last === String(depth)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`autobatch_queue_depth stayed at ${last}, never ${depth}`);
+}
+
+/** The proxy flags expectOneBatchOfFour relies on: one upstream call at a time. */
+export const ONE_CALL_AT_A_TIME = ['--max-inflight', '1'];

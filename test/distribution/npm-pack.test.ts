@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
-import { expectOneBatchOfFour, FULL_BATCHES_ONLY, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
+import { expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -80,7 +80,7 @@ describe('npm package', () => {
 
   it('batches concurrent requests through the installed CLI', async () => {
     const installedBin = join(app, 'node_modules', '.bin', 'autobatch');
-    const cli = await startCli(installedBin, ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...FULL_BATCHES_ONLY], {
+    const cli = await startCli(installedBin, ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME], {
       cwd: app,
       env: { AUTOBATCH_UPSTREAM: upstream.url },
     });
