@@ -93,23 +93,55 @@ describe('dispatch policy', () => {
     expect(calls[1]!.request.items).toEqual(['a', 'b', 'c']);
   });
 
-  it('sends a partial batch when its oldest request has waited max-wait, not re-armed by arrivals', async () => {
+  it('holds a partial batch for batch-mates known to be coming, at most max-wait, not re-armed by arrivals', async () => {
     const { calls, submit } = setup({ maxBatchSize: 100, maxWaitMs: 10 });
-    void submit(['busy']);
+    // Eight clients keep eight inputs in the proxy for a while...
+    for (let i = 0; i < 8; i++) void submit([`c${i}`]);
     await settle();
-    void submit(['a']);
+    await vi.advanceTimersByTimeAsync(300);
+    calls[0]!.answer();
     await settle();
-    // A steady trickle of arrivals must not push the flush later.
-    for (let t = 0; t < 9; t++) {
+    // ...so when one comes back to an idle upstream, the others are expected: it waits for them.
+    void submit(['first']);
+    await settle();
+    expect(calls).toHaveLength(1);
+    // A trickle of arrivals (fewer than expected) must not push the flush later.
+    for (let t = 0; t < 5; t++) {
       await vi.advanceTimersByTimeAsync(1);
       void submit([`t${t}`]);
     }
-    await settle();
+    await vi.advanceTimersByTimeAsync(4);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toHaveLength(2);
-    expect(calls[1]!.request.items[0]).toBe('a');
-    expect(calls[1]!.request.items).toHaveLength(10);
+    expect(calls[1]!.request.items).toEqual(['first', ...Array.from({ length: 5 }, (_, t) => `t${t}`)]);
+  });
+
+  it('never holds a lone client: one request at a time always goes at once', async () => {
+    const { calls, submit } = setup({ maxWaitMs: 10 });
+    for (let i = 0; i < 50; i++) {
+      const outcome = submit([`r${i}`]);
+      await settle();
+      expect(calls).toHaveLength(i + 1);
+      await vi.advanceTimersByTimeAsync(5);
+      calls[i]!.answer();
+      const result = await outcome;
+      expect(result.status === 'ok' && result.stats.queueMs).toBe(0);
+      await vi.advanceTimersByTimeAsync(0.3);
+    }
+  });
+
+  it('sends the whole group at once when the expected batch-mates have arrived', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 100, maxWaitMs: 50 });
+    for (let i = 0; i < 4; i++) void submit([`c${i}`]);
+    await settle();
+    await vi.advanceTimersByTimeAsync(300);
+    calls[0]!.answer();
+    await settle();
+    for (let i = 0; i < 4; i++) void submit([`again${i}`]);
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.request.items).toHaveLength(4);
   });
 
   it('goes at once when the running call finishes, without waiting out max-wait', async () => {
@@ -147,15 +179,16 @@ describe('dispatch policy', () => {
     expect(batcher.inflight).toBe(0);
   });
 
-  it('keeps the staging slot for full or overdue batches only', async () => {
-    const { calls, submit } = setup({ maxBatchSize: 10, maxInflight: 2, maxWaitMs: 50 });
+  it('keeps the staging slot for full batches: a partial batch waits for the running call', async () => {
+    const { calls, submit } = setup({ maxBatchSize: 3, maxInflight: 2, maxWaitMs: 5 });
     void submit(['run']);
     await settle();
     void submit(['partial']);
-    await vi.advanceTimersByTimeAsync(49);
+    await vi.advanceTimersByTimeAsync(100);
     expect(calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(calls).toHaveLength(2);
+    void submit(['b', 'c']);
+    await settle();
+    expect(calls.map((c) => c.request.items)).toEqual([['run'], ['partial', 'b', 'c']]);
   });
 
   it('serves the oldest key first when several are ready', async () => {
@@ -179,9 +212,10 @@ describe('limits', () => {
     void submit(['b'], 'k2');
     void submit(['c'], 'k1');
     await settle();
-    // k2 waits: its only free slot is the staging one, which it may take once overdue.
+    // k2 waits: its only free slot is the staging one, kept for full batches.
     expect(calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(10);
+    calls[0]!.answer();
+    await settle();
     expect(calls.map((c) => [c.request.group, c.request.items])).toEqual([
       ['k1', ['a', 'c']],
       ['k2', ['b']],
