@@ -35,7 +35,7 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option('--host <host>', 'address to listen on').env(env('HOST')).default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').env(env('PORT')).default(DEFAULTS.port).argParser(port))
     .addOption(
-      new Option('--max-wait-ms <ms>', 'longest a request waits for batch-mates, from its own arrival')
+      new Option('--max-wait-ms <ms>', 'longest a request is held back for batch-mates, from its arrival (or from when a slot freed, if the upstream was busy); 0: never hold')
         .env(env('MAX_WAIT_MS'))
         .default(DEFAULTS.maxWaitMs)
         .argParser(milliseconds),
@@ -52,7 +52,7 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--max-inflight <n>', 'most upstream calls in flight at once (one is kept for a staged full batch)')
+      new Option('--max-inflight <n>', 'most upstream calls in flight at once (the last one only for a full batch staged behind the others)')
         .env(env('MAX_INFLIGHT'))
         .default(DEFAULTS.maxInflight)
         .argParser(positiveInteger),
