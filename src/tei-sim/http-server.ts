@@ -10,6 +10,7 @@
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { CallContext, RouteResponse, TeiEngine } from './engine.js';
+import { type FaultInjector, faultErrorBody } from './faults.js';
 import { type RequestKind, type RequestTypes, parseRequest } from './request-types.js';
 import { type SimConfig, TEI_VERSION, infoJson } from './sim-config.js';
 
@@ -128,7 +129,7 @@ function itemCount(kind: RequestKind, value: RequestTypes[RequestKind]): number 
   }
 }
 
-export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: TeiSimStats): Server {
+export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: TeiSimStats, faults?: FaultInjector): Server {
   const authorization = config.apiKey === undefined ? undefined : `Bearer ${config.apiKey}`;
 
   const count = (path: string, items: number): void => {
@@ -166,8 +167,19 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
             return;
           }
           count(path, itemCount(kind, parsed.value));
+          // An injected fault strikes a call whose body parsed: it reached TEI's handler.
+          const fault = faults?.next();
+          if (fault?.kind === 'error') {
+            send(res, fault.status, faultErrorBody(fault.status, kind === 'openai'), JSON_TYPE);
+            return;
+          }
+          if (fault?.kind === 'reset') {
+            req.socket.destroy();
+            return;
+          }
+          const delayMs = fault?.kind === 'slow' ? fault.delayMs : 0;
           const ctx: CallContext = { startNs: process.hrtime.bigint(), isCancelled: () => closed && !res.writableFinished };
-          Promise.resolve()
+          (delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve())
             .then(() => run(parsed.value, ctx))
             .then(
               (response) => sendRoute(res, response),

@@ -12,9 +12,11 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { TeiEngine } from './engine.js';
+import { type FaultCounts, FaultInjector } from './faults.js';
 import { type TeiSimStats, createTeiServer } from './http-server.js';
 import { type TeiSimOptions, resolveConfig } from './sim-config.js';
 
+export type { FaultCounts, TeiSimFaults } from './faults.js';
 export type { TeiSimStats } from './http-server.js';
 export type { TeiSimCostModel, TeiSimModelKind, TeiSimOptions } from './sim-config.js';
 
@@ -23,6 +25,8 @@ export interface TeiSim {
   readonly port: number;
   /** Live counters of inference calls; reset with resetStats(). */
   readonly stats: TeiSimStats;
+  /** Faults injected so far (all zero without the `faults` option); reset with resetStats(). */
+  readonly faults: Readonly<FaultCounts>;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -37,7 +41,8 @@ export async function startTeiSim(options: TeiSimOptions = {}): Promise<TeiSim> 
     batchSizes: [],
     backendBatchSizes: engine.scheduler?.batchSizes ?? [],
   };
-  const server = createTeiServer(config, engine, stats);
+  const faults = config.faults === undefined ? undefined : new FaultInjector(config.faults);
+  const server = createTeiServer(config, engine, stats, faults);
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -48,7 +53,9 @@ export async function startTeiSim(options: TeiSimOptions = {}): Promise<TeiSim> 
     url: `http://${host}:${port}`,
     port,
     stats,
+    faults: faults?.counts ?? { errors: 0, resets: 0, slow: 0 },
     resetStats() {
+      faults?.resetCounts();
       stats.calls = 0;
       stats.items = 0;
       for (const route of Object.keys(stats.callsByRoute)) delete stats.callsByRoute[route];

@@ -4,6 +4,7 @@
 
 import { cpus } from 'node:os';
 import type { CostModel } from './backend-scheduler.js';
+import type { TeiSimFaults } from './faults.js';
 
 /** Which kind of TEI model is served: decides the routes that work and /info's model_type. */
 export type TeiSimModelKind = 'embedding' | 'splade' | 'classifier' | 'reranker';
@@ -57,6 +58,8 @@ export interface TeiSimOptions {
   cacheSize?: number;
   /** Bytes each serialized-answer cache may hold (default 64 MiB). */
   cacheBytes?: number;
+  /** Default: no faults. Injected 5xx answers, connection resets and slow calls (faults.ts). */
+  faults?: TeiSimFaults;
 }
 
 export interface SimConfig {
@@ -79,6 +82,7 @@ export interface SimConfig {
   readonly cacheSize: number;
   readonly cacheBytes: number;
   readonly pooling: string;
+  readonly faults: TeiSimFaults | undefined;
 }
 
 const DEFAULT_MODEL_IDS: Record<TeiSimModelKind, string> = {
@@ -136,6 +140,7 @@ export function resolveConfig(options: TeiSimOptions = {}): SimConfig {
     cacheSize: options.cacheSize ?? 20_000,
     cacheBytes: options.cacheBytes ?? 64 * 1024 * 1024,
     pooling: kind === 'splade' ? 'splade' : 'cls',
+    faults: options.faults,
   };
 }
 
