@@ -20,6 +20,10 @@ export interface ProxySettings {
   maxBodyBytes: number;
   /** Longest an upstream call may take. */
   upstreamTimeoutMs: number;
+  /** Longest a request may wait in the queue without being sent; then 504. */
+  timeoutMs: number;
+  /** On SIGTERM/SIGINT, longest to wait for queued and in-flight requests before exiting. */
+  shutdownTimeoutMs: number;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
 }
@@ -36,6 +40,8 @@ export const DEFAULTS = {
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
   upstreamTimeoutMs: 60_000,
+  timeoutMs: 30_000,
+  shutdownTimeoutMs: 30_000,
 } as const;
 
 /** A setting the upstream or the user made impossible; the CLI exits with status 2 on it. */

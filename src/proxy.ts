@@ -70,6 +70,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     routes: options.routes ?? [],
   };
   const log = options.logger ?? createLogger('info', 'json');
@@ -109,6 +111,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxWaitMs: settings.maxWaitMs,
       maxInflight: settings.maxInflight,
       maxQueuedItems: settings.maxQueue,
+      queueTimeoutMs: settings.timeoutMs,
     },
     executor: createExecutor(client, settings.upstreamTimeoutMs),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
@@ -133,6 +136,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       log,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
+      timeoutMs: settings.timeoutMs,
     },
     own: { client, metrics },
     passthrough,

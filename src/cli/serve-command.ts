@@ -21,6 +21,8 @@ interface ServeFlags {
   maxQueue: number;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  timeoutMs: number;
+  shutdownTimeoutMs: number;
   route?: CustomRouteSpec[];
   logLevel: LevelWithSilent;
   logFormat?: LogFormat;
@@ -76,6 +78,18 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
+      new Option('--timeout-ms <ms>', 'longest a request may wait in the proxy unsent; then it is dropped and answered 504')
+        .env(env('TIMEOUT_MS'))
+        .default(DEFAULTS.timeoutMs)
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--shutdown-timeout-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for queued and in-flight requests')
+        .env(env('SHUTDOWN_TIMEOUT_MS'))
+        .default(DEFAULTS.shutdownTimeoutMs)
+        .argParser(positiveInteger),
+    )
+    .addOption(
       new Option('--route <rule>', 'also batch this route, as PATH[:FIELD] (FIELD holds the input list, default "inputs"; the answer is a JSON list aligned with it); repeatable')
         .env(env('ROUTE'))
         .argParser(collectRoutes),
@@ -114,6 +128,8 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
       maxQueue: flags.maxQueue,
       maxBodyBytes: flags.maxBodyBytes,
       upstreamTimeoutMs: flags.upstreamTimeoutMs,
+      timeoutMs: flags.timeoutMs,
+      shutdownTimeoutMs: flags.shutdownTimeoutMs,
       routes: flags.route ?? [],
       logger,
     });
@@ -129,6 +145,11 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: sending what is queued, waiting for calls in flight');
+    const deadline = setTimeout(() => {
+      logger.warn({ shutdownTimeoutMs: flags.shutdownTimeoutMs }, 'stopped before every request was answered');
+      process.exit(1);
+    }, flags.shutdownTimeoutMs);
+    deadline.unref();
     running.close().then(
       () => {
         logger.info('stopped');

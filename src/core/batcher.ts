@@ -33,6 +33,11 @@ export interface BatcherLimits {
   maxInflight: number;
   /** Most items queued (not yet sent) across all keys; beyond it new jobs are refused. */
   maxQueuedItems: number;
+  /**
+   * A job none of whose items was sent this long after its arrival is dropped before any
+   * upstream work is spent on it (its client has likely given up). Infinity: never.
+   */
+  queueTimeoutMs: number;
 }
 
 export interface JobRequest<Group, Item> {
@@ -76,7 +81,7 @@ export interface JobStats {
   calls: number;
 }
 
-export type RejectReason = 'queue-full' | 'item-too-large' | 'cancelled' | 'closed';
+export type RejectReason = 'queue-full' | 'item-too-large' | 'cancelled' | 'closed' | 'expired';
 
 export type JobOutcome<Answer, Failure> =
   | { status: 'ok'; answers: Answer[]; stats: JobStats }
@@ -110,6 +115,8 @@ interface Job<Group, Item, Answer, Failure> {
   /** The failure of the earliest failed slice, by input position (TEI reports the first). */
   failure: { from: number; failure: Failure } | undefined;
   cancelled: boolean;
+  /** Dropped unsent at the queue timeout. */
+  expired: boolean;
   settled: boolean;
   firstSentAt: number | undefined;
   batchSize: number;
@@ -194,7 +201,7 @@ class KeyQueue<Group, Item, Answer, Failure> {
 }
 
 function isDead<G, I, A, F>(job: Job<G, I, A, F>): boolean {
-  return job.cancelled || job.failure !== undefined;
+  return job.cancelled || job.expired || job.failure !== undefined;
 }
 
 function unsentBytes<G, I, A, F>(job: Job<G, I, A, F>): number {
@@ -284,6 +291,7 @@ export class Batcher<Group, Item, Answer, Failure> {
         pendingSlices: 0,
         failure: undefined,
         cancelled: false,
+        expired: false,
         settled: false,
         firstSentAt: undefined,
         batchSize: 0,
@@ -342,6 +350,7 @@ export class Batcher<Group, Item, Answer, Failure> {
   }
 
   private pump(): void {
+    if (this.limits.queueTimeoutMs !== Infinity) this.expireOverdue(this.clock.now());
     while (this.inflightCount < this.limits.maxInflight) {
       const queue = this.pickReadyQueue(this.clock.now());
       if (queue === undefined) break;
@@ -352,6 +361,21 @@ export class Batcher<Group, Item, Answer, Failure> {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const resolve of waiters) resolve();
+    }
+  }
+
+  /**
+   * Drops jobs that waited past the queue timeout without any item sent. Queues are FIFO and the
+   * timeout is the same for all, so only heads need looking at.
+   */
+  private expireOverdue(now: number): void {
+    for (const queue of this.queues.values()) {
+      for (let head = queue.headJob(); head !== undefined; head = queue.headJob()) {
+        if (head.next > 0 || now < head.arrivedAt + this.limits.queueTimeoutMs) break;
+        this.dropUnsent(head);
+        head.expired = true;
+        this.maybeSettle(head);
+      }
     }
   }
 
@@ -411,11 +435,13 @@ export class Batcher<Group, Item, Answer, Failure> {
   private armTimer(): void {
     let dueAt = Infinity;
     // Only a free work slot can take a partial batch; a busy upstream re-pumps when a call ends.
-    if (this.inflightCount < this.workSlots) {
-      for (const queue of this.queues.values()) {
-        const head = queue.headJob();
-        if (head !== undefined) dueAt = Math.min(dueAt, this.holdDeadline(head));
-      }
+    const slotFree = this.inflightCount < this.workSlots;
+    for (const queue of this.queues.values()) {
+      const head = queue.headJob();
+      if (head === undefined) continue;
+      if (slotFree) dueAt = Math.min(dueAt, this.holdDeadline(head));
+      // Expiry runs whatever the upstream is doing; a head already partly sent never expires.
+      if (head.next === 0) dueAt = Math.min(dueAt, head.arrivedAt + this.limits.queueTimeoutMs);
     }
     if (dueAt === this.timerDueAt) return;
     if (this.timer !== undefined) {
@@ -594,6 +620,8 @@ export class Batcher<Group, Item, Answer, Failure> {
     let outcome: JobOutcome<Answer, Failure>;
     if (job.cancelled) {
       outcome = { status: 'rejected', reason: 'cancelled' };
+    } else if (job.expired) {
+      outcome = { status: 'rejected', reason: 'expired' };
     } else if (job.failure !== undefined) {
       outcome = { status: 'failed', failure: job.failure.failure, stats: this.statsOf(job) };
     } else if (complete) {
@@ -623,4 +651,5 @@ function validateLimits(limits: BatcherLimits): void {
   positiveInteger('maxInflight');
   if (!(limits.maxWaitMs >= 0)) throw new RangeError('maxWaitMs must be zero or more');
   if (!(limits.maxQueuedItems >= 1)) throw new RangeError('maxQueuedItems must be at least 1');
+  if (!(limits.queueTimeoutMs > 0)) throw new RangeError('queueTimeoutMs must be more than zero');
 }

@@ -25,6 +25,7 @@ export interface BatchHandlerContext {
   log: Logger;
   maxBodyBytes: number;
   maxBatchBytes: number;
+  timeoutMs: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -144,6 +145,8 @@ export async function handleBatched(
           );
         case 'closed':
           return reject(503, 'Unhealthy', 'autobatch is shutting down');
+        case 'expired':
+          return reject(504, 'Backend', `the request waited ${context.timeoutMs} ms in the proxy without reaching the upstream (--timeout-ms)`);
         case 'cancelled':
           // The client has gone; there is nobody to answer.
           count(499);

@@ -39,23 +39,50 @@ export function isJson(contentType: string | undefined): boolean {
   return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
 }
 
+/**
+ * Pauses before each retry of a call the upstream refused or cut (connection refused or reset):
+ * embedding calls are idempotent, and an upstream that restarts is back within a second or two.
+ * A timeout is not retried: the upstream may still be working on the call.
+ */
+export const RETRY_DELAYS_MS = [50, 250, 1000] as const;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export function createExecutor(
   client: UpstreamClient,
   upstreamTimeoutMs: number,
+  retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
   return async ({ group, items, signal }) => {
+    const body = group.rule.encodeCall(group.params, items);
     let response;
-    try {
-      response = await client.request('POST', group.path, {
-        body: group.rule.encodeCall(group.params, items),
-        authorization: group.authorization,
-        signal,
-      });
-    } catch (error) {
-      const failure = isTimeoutError(error)
-        ? proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`)
-        : proxyFailure(502, 'Backend', `upstream unreachable: ${describeError(error)}`);
-      return { ok: false, failure, blame: 'call' };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        break;
+      } catch (error) {
+        const delay = retryDelaysMs[attempt];
+        if (isTimeoutError(error)) {
+          const failure = proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
+          return { ok: false, failure, blame: 'call' };
+        }
+        if (delay === undefined || signal.aborted) {
+          const tries = attempt + 1;
+          const failure = proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${describeError(error)}`);
+          return { ok: false, failure, blame: 'call' };
+        }
+        await sleep(delay, signal);
+      }
     }
     if (response.status === 200) {
       const answers = group.rule.splitAnswer(response.body, items);

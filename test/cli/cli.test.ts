@@ -49,6 +49,8 @@ describe('autobatch CLI', () => {
       '--max-queue',
       '--max-body-bytes',
       '--upstream-timeout-ms',
+      '--timeout-ms',
+      '--shutdown-timeout-ms',
       '--route',
       '--log-level',
       '--log-format',

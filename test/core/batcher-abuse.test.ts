@@ -30,6 +30,7 @@ const limitsArb = fc.record({
   maxWaitMs: fc.integer({ min: 0, max: 10 }),
   maxInflight: fc.integer({ min: 1, max: 4 }),
   maxQueuedItems: fc.integer({ min: 5, max: 60 }),
+  queueTimeoutMs: fc.constantFrom(Infinity, 7, 30),
 });
 
 beforeEach(() => {
@@ -162,7 +163,7 @@ describe('batcher under abuse', () => {
             if (job.bad) expect(['bad input', 'upstream down']).toContain(outcome.failure.message);
             else expect(outcome.failure.message).toBe('upstream down');
           } else {
-            expect(['cancelled', 'queue-full', 'item-too-large']).toContain(outcome.reason);
+            expect(['cancelled', 'queue-full', 'item-too-large', 'expired']).toContain(outcome.reason);
             if (outcome.reason === 'cancelled') expect(cancelledAt.has(job.id)).toBe(true);
           }
         }

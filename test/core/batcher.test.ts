@@ -24,6 +24,7 @@ function setup(limits: Partial<BatcherLimits> = {}) {
       maxWaitMs: 10,
       maxInflight: 2,
       maxQueuedItems: 1_000,
+      queueTimeoutMs: Infinity,
       ...limits,
     },
     clock: systemClock,
@@ -317,7 +318,7 @@ describe('failures', () => {
 
   it('turns an executor that throws into a failure, not a hang', async () => {
     const batcher = new Batcher<string, Item, Answer, Failure>({
-      limits: { maxBatchSize: 4, maxBatchBytes: 1000, maxWaitMs: 1, maxInflight: 1, maxQueuedItems: 10 },
+      limits: { maxBatchSize: 4, maxBatchBytes: 1000, maxWaitMs: 1, maxInflight: 1, maxQueuedItems: 10, queueTimeoutMs: Infinity },
       clock: systemClock,
       internalFailure: (message) => ({ message }),
       executor: () => Promise.reject(new Error('boom')),
@@ -406,5 +407,36 @@ describe('cancellation and shutdown', () => {
       expect(result.status).toBe('ok');
       if (result.status === 'ok') expect(result.answers[0]).toBe(`answer:${i}a`);
     });
+  });
+});
+
+describe('queue timeout', () => {
+  it('drops a job still unsent at its deadline, before any upstream work, and keeps the rest', async () => {
+    const { batcher, calls, submit } = setup({ maxInflight: 1, maxBatchSize: 1, queueTimeoutMs: 100 });
+    void submit(['running']);
+    await settle();
+    const stuck = submit(['stuck']);
+    await vi.advanceTimersByTimeAsync(60);
+    const later = submit(['later']);
+    await vi.advanceTimersByTimeAsync(40);
+    // The deadline fires on its own, while the upstream is still busy.
+    expect(await stuck).toEqual({ status: 'rejected', reason: 'expired' });
+    expect(batcher.queuedItems).toBe(1);
+    calls[0]!.answer();
+    await settle();
+    expect(calls.map((c) => c.request.items)).toEqual([['running'], ['later']]);
+    calls[1]!.answer();
+    expect((await later).status).toBe('ok');
+  });
+
+  it('never expires a job that is already partly sent', async () => {
+    const { calls, submit } = setup({ maxInflight: 1, maxBatchSize: 2, queueTimeoutMs: 10 });
+    const big = submit(['a', 'b', 'c', 'd']);
+    await settle();
+    await vi.advanceTimersByTimeAsync(50);
+    calls[0]!.answer();
+    await settle();
+    calls[1]!.answer();
+    expect(await big).toMatchObject({ status: 'ok', answers: ['answer:a', 'answer:b', 'answer:c', 'answer:d'] });
   });
 });

@@ -1,0 +1,107 @@
+/** Deadlines and upstream faults over real HTTP: what a client sees, and that it always sees something. */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { startProxy } from '../../src/proxy.js';
+import { startTeiSim } from '../../src/tei-sim/index.js';
+import { post } from '../support/http.js';
+
+const logger = createLogger('silent', 'json');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('upstream faults', () => {
+  it('retries a refused connection, so an upstream that comes back in time answers', async () => {
+    const port = await freePort();
+    const proxy = await startProxy({ upstream: `http://127.0.0.1:${port}`, host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
+    try {
+      const pending = post(proxy.url, '/embed', { inputs: 'late upstream' });
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      const sim = await startTeiSim({ port, dimensions: 8 });
+      try {
+        const reply = await pending;
+        expect(reply.status).toBe(200);
+        expect(reply.text).toBe((await post(sim.url, '/embed', { inputs: 'late upstream' })).text);
+      } finally {
+        await sim.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers 502 in TEI\'s shape once the retries are spent', async () => {
+    const port = await freePort();
+    const proxy = await startProxy({ upstream: `http://127.0.0.1:${port}`, host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
+    try {
+      const reply = await post(proxy.url, '/v1/embeddings', { input: 'nobody home' });
+      expect(reply.status).toBe(502);
+      expect(reply.json()).toMatchObject({ code: 502, type: 'Backend', message: expect.stringContaining('after 4 tries') });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('answers 504 when the upstream is slower than --upstream-timeout-ms', async () => {
+    const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 1_000, perItemMs: 0, slots: 1, merge: false } });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, upstreamTimeoutMs: 150 });
+    try {
+      const reply = await post(proxy.url, '/embed', { inputs: 'slow' });
+      expect(reply.status).toBe(504);
+      expect(reply.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('150 ms') });
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+
+  it('drops a request still queued at --timeout-ms with 504, and answers the rest', async () => {
+    const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
+    const proxy = await startProxy({
+      upstream: sim.url,
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      maxInflight: 1,
+      maxBatchSize: 1,
+      timeoutMs: 100,
+    });
+    try {
+      sim.resetStats();
+      const [first, second] = await Promise.all([
+        post(proxy.url, '/embed', { inputs: 'first' }),
+        post(proxy.url, '/embed', { inputs: 'second' }),
+      ]);
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(504);
+      expect(second.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('--timeout-ms') });
+      // The dropped request cost the upstream nothing.
+      expect(sim.stats.calls).toBe(1);
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+
+  it('answers 429 with Retry-After at once when the queue is full', async () => {
+    const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 200, perItemMs: 0, slots: 1, merge: false } });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxInflight: 1, maxQueue: 3 });
+    try {
+      const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(proxy.url, '/embed', { inputs: [`x${i}`] })));
+      const overloaded = replies.filter((r) => r.status === 429);
+      expect(overloaded.length).toBeGreaterThan(0);
+      expect(replies.filter((r) => r.status === 200).length + overloaded.length).toBe(10);
+      expect(overloaded[0]!.headers['retry-after']).toBe('1');
+      expect(overloaded[0]!.json()).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+});
