@@ -5,28 +5,18 @@
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
-import { DEFAULTS, SettingsError } from '../options.js';
+import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
 import { collectRoutes, httpUrl, milliseconds, port, positiveInteger } from './parsers.js';
 
-interface ServeFlags {
-  upstream: string;
-  host: string;
-  port: number;
-  maxWaitMs: number;
+/** What commander hands the action: the proxy's settings under their option names. */
+type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes'> & {
   maxBatchSize?: number;
-  maxBatchBytes: number;
-  maxInflight: number;
-  maxQueue: number;
-  maxBodyBytes: number;
-  upstreamTimeoutMs: number;
-  timeoutMs: number;
-  shutdownTimeoutMs: number;
   route?: CustomRouteSpec[];
   logLevel: LevelWithSilent;
   logFormat?: LogFormat;
-}
+};
 
 const env = (name: string): string => `AUTOBATCH_${name}`;
 
@@ -117,20 +107,10 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
   const logger = createLogger(flags.logLevel, flags.logFormat ?? defaultLogFormat());
   let proxy;
   try {
+    const { route, logLevel: _logLevel, logFormat: _logFormat, ...settings } = flags;
     proxy = await startProxy({
-      upstream: flags.upstream,
-      host: flags.host,
-      port: flags.port,
-      maxWaitMs: flags.maxWaitMs,
-      maxBatchSize: flags.maxBatchSize,
-      maxBatchBytes: flags.maxBatchBytes,
-      maxInflight: flags.maxInflight,
-      maxQueue: flags.maxQueue,
-      maxBodyBytes: flags.maxBodyBytes,
-      upstreamTimeoutMs: flags.upstreamTimeoutMs,
-      timeoutMs: flags.timeoutMs,
-      shutdownTimeoutMs: flags.shutdownTimeoutMs,
-      routes: flags.route ?? [],
+      ...settings,
+      routes: route ?? [],
       logger,
     });
   } catch (error) {

@@ -5,11 +5,9 @@
  * Grammar: `PATH[:FIELD]`, e.g. `/v2/encode:texts`. FIELD defaults to `inputs`. Every other
  * field of the body is a parameter: it must be equal for requests to share a call.
  */
-import { canonicalParams } from './canonical-json.js';
-import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { emptyError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
+import { listRule } from './list-rule.js';
+import { emptyError, type BatchRule } from './rule.js';
 import { deserializeError } from './tei-input.js';
-import { notAnObject } from './tei-lists.js';
 
 export interface CustomRouteSpec {
   path: string;
@@ -34,24 +32,10 @@ export function parseRouteSpec(text: string): CustomRouteSpec {
 }
 
 export function customRule(spec: CustomRouteSpec): BatchRule {
-  const exclude = new Set([spec.field]);
-  return {
-    path: spec.path,
-    errorStyle: 'tei',
-    parse(body: unknown): ParsedRequest | RuleError {
-      if (!isPlainObject(body)) return notAnObject();
-      const value = body[spec.field];
-      if (value === undefined) return deserializeError(`missing field \`${spec.field}\``);
-      if (!Array.isArray(value)) return deserializeError(`${spec.field}: invalid type: expected a list`);
-      if (value.length === 0) return emptyError(`\`${spec.field}\` cannot be empty`);
-      return {
-        items: value.map((element) => JSON.stringify(element) ?? 'null'),
-        params: canonicalParams(body, exclude),
-        solo: false,
-        assemble: joinJsonList,
-      };
-    },
-    encodeCall: (params, items) => encodeListCall(spec.field, params, items),
-    splitAnswer: (body, items) => splitJsonList(body, items.length),
-  };
+  return listRule(spec.path, spec.field, (value) => {
+    if (value === undefined) return deserializeError(`missing field \`${spec.field}\``);
+    if (!Array.isArray(value)) return deserializeError(`${spec.field}: invalid type: expected a list`);
+    if (value.length === 0) return emptyError(`\`${spec.field}\` cannot be empty`);
+    return { items: value.map((element) => JSON.stringify(element) ?? 'null'), hasEmptyItem: false };
+  });
 }

@@ -12,8 +12,7 @@ import { objectMembers, arrayElements, type MemberRange } from '../json/scan.js'
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall } from './json-list.js';
 import { isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
-import { parseTeiInput } from './tei-input.js';
-import { notAnObject } from './tei-lists.js';
+import { notAnObject, parseTeiInput } from './tei-input.js';
 
 /** `model` and `user` are ignored by TEI, so clients differing only in them may share a call. */
 const NOT_PARAMS = new Set(['input', 'model', 'user']);

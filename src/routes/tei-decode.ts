@@ -2,15 +2,11 @@
  * TEI's /decode: `ids` is one list of token ids or a list of such lists; the answer is a list
  * with one string per list of ids, whichever form was sent.
  */
-import { canonicalParams } from './canonical-json.js';
-import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { emptyInputError, isPlainObject, type BatchRule, type ParsedRequest, type RuleError } from './rule.js';
+import { listRule, type ReadInputs } from './list-rule.js';
+import { emptyInputError, type BatchRule, type RuleError } from './rule.js';
 import { deserializeError, isTokenIdList } from './tei-input.js';
-import { notAnObject } from './tei-lists.js';
 
-const IDS = new Set(['ids']);
-
-function parseIds(value: unknown): { items: string[]; hasEmptyItem: boolean } | RuleError {
+function parseIds(value: unknown): ReadInputs | RuleError {
   const mismatch = deserializeError('ids: data did not match any variant of untagged enum InputIds');
   if (value === undefined) return deserializeError('missing field `ids`');
   if (!Array.isArray(value)) return mismatch;
@@ -31,21 +27,5 @@ function parseIds(value: unknown): { items: string[]; hasEmptyItem: boolean } | 
 }
 
 export function decodeRule(): BatchRule {
-  return {
-    path: '/decode',
-    errorStyle: 'tei',
-    parse(body: unknown): ParsedRequest | RuleError {
-      if (!isPlainObject(body)) return notAnObject();
-      const ids = parseIds(body.ids);
-      if ('status' in ids) return ids;
-      return {
-        items: ids.items,
-        params: canonicalParams(body, IDS),
-        solo: ids.hasEmptyItem,
-        assemble: joinJsonList,
-      };
-    },
-    encodeCall: (params, items) => encodeListCall('ids', params, items),
-    splitAnswer: (body, items) => splitJsonList(body, items.length),
-  };
+  return listRule('/decode', 'ids', parseIds);
 }

@@ -2,19 +2,18 @@
  * TEI's `Input` type, as its serde definition reads it: a string, a list of token ids (ONE
  * input), or a list whose elements are strings or lists of token ids.
  */
+import type { ReadInputs } from './list-rule.js';
 import { emptyInputError, validationError, type RuleError } from './rule.js';
 
-export interface ParsedInputs {
-  /** JSON text of each input. */
-  items: string[];
-  /** Some input is empty: TEI fails the request for it (in input order, with other errors). */
-  hasEmptyItem: boolean;
-}
 
 const U32_MAX = 0xffff_ffff;
 
 export function deserializeError(detail: string): RuleError {
   return validationError(`Failed to deserialize the JSON body into the target type: ${detail}`);
+}
+
+export function notAnObject(): RuleError {
+  return deserializeError('invalid type: expected a JSON object');
 }
 
 export function isTokenId(value: unknown): value is number {
@@ -30,7 +29,7 @@ export function isTokenIdList(value: unknown): value is number[] {
  * Reads TEI's `Input` from `value` (the body's `field`). `[]` and `""` are answered with TEI's
  * own Empty error (the whole request is empty, nothing to batch).
  */
-export function parseTeiInput(value: unknown, field: string, enumName = 'Input'): ParsedInputs | RuleError {
+export function parseTeiInput(value: unknown, field: string, enumName = 'Input'): ReadInputs | RuleError {
   const mismatch = deserializeError(`${field}: data did not match any variant of untagged enum ${enumName}`);
   if (value === undefined) return deserializeError(`missing field \`${field}\``);
   if (typeof value === 'string') {

@@ -1,29 +1,13 @@
 /**
  * TEI's list routes: /embed, /embed_sparse, /embed_all (TEI's `Input`) and /tokenize (strings
- * only). Each input answers one element of a JSON list, so merging is concatenating inputs and
- * splitting is cutting the list; every other field must match to share a call.
+ * only).
  */
-import { canonicalParams } from './canonical-json.js';
-import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import {
-  emptyError,
-  emptyInputError,
-  isPlainObject,
-  type BatchRule,
-  type ItemAnswer,
-  type ParsedRequest,
-  type RuleError,
-} from './rule.js';
-import { deserializeError, parseTeiInput, type ParsedInputs } from './tei-input.js';
-
-const INPUTS = new Set(['inputs']);
-
-export function notAnObject(): RuleError {
-  return deserializeError('invalid type: expected a JSON object');
-}
+import { listRule, type ReadInputs } from './list-rule.js';
+import { emptyError, emptyInputError, type BatchRule, type RuleError } from './rule.js';
+import { deserializeError, parseTeiInput } from './tei-input.js';
 
 /** TEI's `TokenizeInput`: a string or a list of strings (no token ids). */
-function parseTokenizeInput(value: unknown): ParsedInputs | RuleError {
+function parseTokenizeInput(value: unknown): ReadInputs | RuleError {
   const mismatch = deserializeError('inputs: data did not match any variant of untagged enum TokenizeInput');
   if (value === undefined) return deserializeError('missing field `inputs`');
   if (typeof value === 'string') {
@@ -44,30 +28,10 @@ function parseTokenizeInput(value: unknown): ParsedInputs | RuleError {
   return { items, hasEmptyItem };
 }
 
-function listRule(path: string, readInputs: (value: unknown) => ParsedInputs | RuleError): BatchRule {
-  return {
-    path,
-    errorStyle: 'tei',
-    parse(body: unknown): ParsedRequest | RuleError {
-      if (!isPlainObject(body)) return notAnObject();
-      const inputs = readInputs(body.inputs);
-      if ('status' in inputs) return inputs;
-      return {
-        items: inputs.items,
-        params: canonicalParams(body, INPUTS),
-        solo: inputs.hasEmptyItem,
-        assemble: (answers: readonly ItemAnswer[]) => joinJsonList(answers),
-      };
-    },
-    encodeCall: (params, items) => encodeListCall('inputs', params, items),
-    splitAnswer: (body, items) => splitJsonList(body, items.length),
-  };
-}
-
 export function embedRule(path: '/embed' | '/embed_sparse' | '/embed_all'): BatchRule {
-  return listRule(path, (value) => parseTeiInput(value, 'inputs'));
+  return listRule(path, 'inputs', (value) => parseTeiInput(value, 'inputs'));
 }
 
 export function tokenizeRule(): BatchRule {
-  return listRule('/tokenize', parseTokenizeInput);
+  return listRule('/tokenize', 'inputs', parseTokenizeInput);
 }

@@ -5,20 +5,18 @@
  * Calls always use the batch shape; a client that sent one sequence gets its element back
  * unwrapped, so it sees the single shape TEI would have answered it.
  */
-import { canonicalParams } from './canonical-json.js';
-import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { emptyInputError, isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
+import { joinJsonList } from './json-list.js';
+import { listRule, type ReadInputs } from './list-rule.js';
+import { emptyInputError, type BatchRule, type ItemAnswer, type RuleError } from './rule.js';
 import { deserializeError } from './tei-input.js';
-import { notAnObject } from './tei-lists.js';
 
-const INPUTS = new Set(['inputs']);
 const EXPECTING =
   'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
 
-interface PredictInputs {
-  items: string[];
-  single: boolean;
-  hasEmptyItem: boolean;
+/** A client that sent one sequence gets its element itself, not a list of one. */
+function unwrapSingle(answers: readonly ItemAnswer[]): Buffer {
+  const bytes = answers[0]!.bytes;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function isSequence(value: unknown): value is [string] | [string, string] {
@@ -29,11 +27,11 @@ function sequenceIsEmpty(sequence: readonly string[]): boolean {
   return sequence.every((text) => text === '');
 }
 
-function parsePredictInput(value: unknown): PredictInputs | RuleError {
+function parsePredictInput(value: unknown): ReadInputs | RuleError {
   if (value === undefined) return deserializeError('missing field `inputs`');
   if (typeof value === 'string') {
     if (value === '') return emptyInputError('`inputs`');
-    return { items: [JSON.stringify([value])], single: true, hasEmptyItem: false };
+    return { items: [JSON.stringify([value])], hasEmptyItem: false, assemble: unwrapSingle };
   }
   if (!Array.isArray(value)) return deserializeError(`inputs: invalid type: expected ${EXPECTING}`);
   if (value.length === 0) return deserializeError(`inputs: invalid length 0, expected ${EXPECTING}`);
@@ -45,7 +43,7 @@ function parsePredictInput(value: unknown): PredictInputs | RuleError {
     }
     const sequence = value as string[];
     if (sequenceIsEmpty(sequence)) return emptyInputError('`inputs`');
-    return { items: [JSON.stringify(sequence)], single: true, hasEmptyItem: false };
+    return { items: [JSON.stringify(sequence)], hasEmptyItem: false, assemble: unwrapSingle };
   }
   const items = new Array<string>(value.length);
   let hasEmptyItem = false;
@@ -60,27 +58,9 @@ function parsePredictInput(value: unknown): PredictInputs | RuleError {
     if (sequenceIsEmpty(element)) hasEmptyItem = true;
     items[i] = JSON.stringify(element);
   }
-  return { items, single: false, hasEmptyItem };
+  return { items, hasEmptyItem, assemble: joinJsonList };
 }
 
 export function predictRule(): BatchRule {
-  return {
-    path: '/predict',
-    errorStyle: 'tei',
-    parse(body: unknown): ParsedRequest | RuleError {
-      if (!isPlainObject(body)) return notAnObject();
-      const inputs = parsePredictInput(body.inputs);
-      if ('status' in inputs) return inputs;
-      const single = inputs.single;
-      return {
-        items: inputs.items,
-        params: canonicalParams(body, INPUTS),
-        solo: inputs.hasEmptyItem,
-        assemble: (answers: readonly ItemAnswer[]) =>
-          single ? Buffer.from(answers[0]!.bytes) : joinJsonList(answers),
-      };
-    },
-    encodeCall: (params, items) => encodeListCall('inputs', params, items),
-    splitAnswer: (body, items) => splitJsonList(body, items.length),
-  };
+  return listRule('/predict', 'inputs', parsePredictInput);
 }
