@@ -2,8 +2,8 @@
 import type { CustomRouteSpec } from './routes/custom.js';
 
 export interface ProxySettings {
-  /** The upstream's base URL. */
-  upstream: string;
+  /** The upstream's base URL; several for replicas of one model. */
+  upstream: string | readonly string[];
   host: string;
   port: number;
   /** Longest a request waits for batch-mates, from its own arrival. */
@@ -12,7 +12,7 @@ export interface ProxySettings {
   maxBatchSize: number | undefined;
   /** Most bytes in one upstream call body. */
   maxBatchBytes: number;
-  /** Most upstream calls in flight at once. */
+  /** Most upstream calls in flight at once, per upstream replica. */
   maxInflight: number;
   /** Most inputs queued in the proxy; beyond it, 429. */
   maxQueue: number;

@@ -16,8 +16,9 @@ import { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
 import { ruleTable } from './routes/registry.js';
 import { isPlainObject } from './routes/rule.js';
 import { proxyFailure } from './upstream/call-failure.js';
-import { UpstreamClient, describeError } from './upstream/client.js';
+import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createExecutor } from './upstream/executor.js';
+import { ReplicaSet } from './upstream/replicas.js';
 
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
@@ -33,7 +34,7 @@ export interface RunningProxy {
 }
 
 export interface StartOptions extends Partial<Omit<ProxySettings, 'upstream'>> {
-  upstream: string;
+  upstream: string | readonly string[];
   logger?: Logger;
   clock?: Clock;
 }
@@ -75,25 +76,31 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     routes: options.routes ?? [],
   };
   const log = options.logger ?? createLogger('info', 'json');
-  let upstreamUrl: URL;
-  try {
-    upstreamUrl = new URL(settings.upstream);
-  } catch {
-    throw new SettingsError(`--upstream: "${settings.upstream}" is not a URL`);
-  }
+  const upstreamUrls = (typeof settings.upstream === 'string' ? [settings.upstream] : settings.upstream).map((text) => {
+    try {
+      return new URL(text);
+    } catch {
+      throw new SettingsError(`--upstream: "${text}" is not a URL`);
+    }
+  });
+  if (upstreamUrls.length === 0) throw new SettingsError('--upstream: at least one upstream URL is needed');
 
-  const client = new UpstreamClient({
-    url: upstreamUrl,
+  const replicas = new ReplicaSet({
+    urls: upstreamUrls,
     connections: settings.maxInflight + 2,
     timeoutMs: settings.upstreamTimeoutMs,
+    healthIntervalMs: 2000,
+    log,
   });
-  const info = await readUpstreamInfo(client, log);
-  const upstreamLimit = info?.maxClientBatchSize;
+  // Replicas serve one model; the smallest limit any of them states binds them all.
+  const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
+  const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
+  const upstreamLimit = limits.length > 0 ? Math.min(...limits) : undefined;
   let maxBatchSize = settings.maxBatchSize;
   if (maxBatchSize === undefined) {
     maxBatchSize = upstreamLimit ?? DEFAULTS.fallbackMaxBatchSize;
   } else if (upstreamLimit !== undefined && maxBatchSize > upstreamLimit) {
-    await client.close();
+    await replicas.close();
     throw new SettingsError(
       `--max-batch-size ${maxBatchSize} is above what the upstream accepts (max_client_batch_size ${upstreamLimit} in its /info)`,
     );
@@ -109,11 +116,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight,
+      maxInflight: settings.maxInflight * upstreamUrls.length,
+      stagingSlots: upstreamUrls.length,
       maxQueuedItems: settings.maxQueue,
       queueTimeoutMs: settings.timeoutMs,
     },
-    executor: createExecutor(client, settings.upstreamTimeoutMs),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -124,21 +132,21 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   const activeBatcher = batcher;
 
-  const passthrough = createPassthrough(upstreamUrl, settings.upstreamTimeoutMs, log, (status) =>
+  const passthrough = createPassthrough(() => replicas.pickForPassthrough().url, settings.upstreamTimeoutMs, log, (status) =>
     metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
   const server = createProxyHttpServer({
     rules: ruleTable(settings.routes),
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization) => client.request('POST', path, { body, authorization }),
+      replay: (path, body, authorization) => replicas.pick()!.client.request('POST', path, { body, authorization }),
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
       timeoutMs: settings.timeoutMs,
     },
-    own: { client, metrics },
+    own: { replicas, metrics },
     passthrough,
     log,
   });
@@ -150,7 +158,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       resolve();
     });
   }).catch(async (error: unknown) => {
-    await client.close();
+    await replicas.close();
     passthrough.close();
     const code = (error as { code?: string }).code;
     throw new SettingsError(`cannot listen on ${settings.host}:${settings.port}: ${code ?? describeError(error)}`);
@@ -161,7 +169,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   log.info(
     {
       url,
-      upstream: upstreamUrl.href,
+      upstreams: upstreamUrls.map((url) => url.href),
       maxBatchSize,
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,
@@ -189,7 +197,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         await activeBatcher.close();
         await serverClosed;
         passthrough.close();
-        await client.close();
+        await replicas.close();
       })();
       return closing;
     },

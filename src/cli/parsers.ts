@@ -38,6 +38,16 @@ export function httpUrl(value: string): string {
   return url.href;
 }
 
+/** Repeatable; one value (or AUTOBATCH_UPSTREAM) may also hold several URLs separated by commas. */
+export function collectUpstreams(value: string, previous: string[] = []): string[] {
+  const urls = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (urls.length === 0) throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:8080.');
+  return [...previous, ...urls.map(httpUrl)];
+}
+
 /** Repeatable; one value (or AUTOBATCH_ROUTE) may also hold several rules separated by commas. */
 export function collectRoutes(value: string, previous: CustomRouteSpec[] = []): CustomRouteSpec[] {
   const specs = value

@@ -8,10 +8,11 @@ import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
-import { collectRoutes, httpUrl, milliseconds, port, positiveInteger } from './parsers.js';
+import { collectRoutes, collectUpstreams, milliseconds, port, positiveInteger } from './parsers.js';
 
 /** What commander hands the action: the proxy's settings under their option names. */
-type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes'> & {
+type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream'> & {
+  upstream?: string[];
   maxBatchSize?: number;
   route?: CustomRouteSpec[];
   logLevel: LevelWithSilent;
@@ -23,7 +24,11 @@ const env = (name: string): string => `AUTOBATCH_${name}`;
 /** Adds the serve options to a command (the root command and `serve` share them). */
 export function addServeOptions(command: Command): Command {
   return command
-    .addOption(new Option('--upstream <url>', 'base URL of the inference server (TEI)').env(env('UPSTREAM')).argParser(httpUrl))
+    .addOption(
+      new Option('--upstream <url>', 'base URL of the inference server (TEI); repeat it (or separate with commas) for replicas of one model')
+        .env(env('UPSTREAM'))
+        .argParser(collectUpstreams),
+    )
     .addOption(new Option('--host <host>', 'address to listen on').env(env('HOST')).default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').env(env('PORT')).default(DEFAULTS.port).argParser(port))
     .addOption(
@@ -44,7 +49,7 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--max-inflight <n>', 'most upstream calls in flight at once (the last one only for a full batch staged behind the others)')
+      new Option('--max-inflight <n>', 'most upstream calls in flight at once per upstream (the last one only for a full batch staged behind the others)')
         .env(env('MAX_INFLIGHT'))
         .default(DEFAULTS.maxInflight)
         .argParser(positiveInteger),
@@ -107,9 +112,10 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
   const logger = createLogger(flags.logLevel, flags.logFormat ?? defaultLogFormat());
   let proxy;
   try {
-    const { route, logLevel: _logLevel, logFormat: _logFormat, ...settings } = flags;
+    const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, ...settings } = flags;
     proxy = await startProxy({
       ...settings,
+      upstream: upstream ?? [],
       routes: route ?? [],
       logger,
     });

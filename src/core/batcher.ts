@@ -31,6 +31,11 @@ export interface BatcherLimits {
   maxWaitMs: number;
   /** Most upstream calls in flight at once. */
   maxInflight: number;
+  /**
+   * In-flight slots kept for full batches (one per upstream replica: a full batch staged behind
+   * each running call). The other slots take any batch. Default 1.
+   */
+  stagingSlots?: number;
   /** Most items queued (not yet sent) across all keys; beyond it new jobs are refused. */
   maxQueuedItems: number;
   /**
@@ -238,7 +243,7 @@ export class Batcher<Group, Item, Answer, Failure> {
     this.internalFailure = options.internalFailure;
     this.clock = options.clock;
     this.observer = options.observer ?? {};
-    this.workSlots = Math.max(1, this.limits.maxInflight - 1);
+    this.workSlots = Math.max(1, this.limits.maxInflight - (this.limits.stagingSlots ?? 1));
   }
 
   /** Items waiting to be sent, across all keys. */
@@ -644,7 +649,7 @@ export class Batcher<Group, Item, Answer, Failure> {
 function validateLimits(limits: BatcherLimits): void {
   const positiveInteger = (name: keyof BatcherLimits): void => {
     const value = limits[name];
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+    if (value === undefined || !Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
   };
   positiveInteger('maxBatchSize');
   positiveInteger('maxBatchBytes');

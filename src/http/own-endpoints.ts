@@ -1,10 +1,10 @@
 /** The proxy's own endpoints under /autobatch/; these are never forwarded. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyMetrics } from '../metrics.js';
-import { describeError, type UpstreamClient } from '../upstream/client.js';
+import type { ReplicaSet } from '../upstream/replicas.js';
 
 export interface OwnEndpointsContext {
-  client: UpstreamClient;
+  replicas: ReplicaSet;
   metrics: ProxyMetrics;
 }
 
@@ -27,13 +27,8 @@ export async function handleOwnEndpoint(
     case '/autobatch/health':
       return sendJson(response, 200, { status: 'ok' });
     case '/autobatch/ready': {
-      try {
-        const health = await context.client.request('GET', '/health', { timeoutMs: 2000 });
-        if (health.status === 200) return sendJson(response, 200, { status: 'ready' });
-        return sendJson(response, 503, { status: 'not ready', reason: `upstream /health answered ${health.status}` });
-      } catch (error) {
-        return sendJson(response, 503, { status: 'not ready', reason: `upstream unreachable: ${describeError(error)}` });
-      }
+      const { ready, upstreams } = await context.replicas.checkAll();
+      return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', upstreams });
     }
     case '/autobatch/metrics': {
       const text = await context.metrics.registry.metrics();

@@ -13,15 +13,15 @@ export interface Passthrough {
   close(): void;
 }
 
-export function createPassthrough(upstream: URL, timeoutMs: number, log: Logger, onAnswered: (status: number) => void): Passthrough {
-  const agent =
-    upstream.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  const proxy = createProxyServer({
-    target: upstream.href,
-    agent,
-    changeOrigin: true,
-    proxyTimeout: timeoutMs,
-  });
+export function createPassthrough(
+  target: () => URL,
+  timeoutMs: number,
+  log: Logger,
+  onAnswered: (status: number) => void,
+): Passthrough {
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
+  const proxy = createProxyServer({ changeOrigin: true, proxyTimeout: timeoutMs });
   proxy.on('error', (error, request, response) => {
     log.warn({ err: error, url: request.url }, 'pass-through to upstream failed');
     if (!(response instanceof http.ServerResponse)) {
@@ -40,10 +40,15 @@ export function createPassthrough(upstream: URL, timeoutMs: number, log: Logger,
   });
   proxy.on('proxyRes', (upstreamResponse) => onAnswered(upstreamResponse.statusCode ?? 0));
   return {
-    forward: (request, response) => proxy.web(request, response),
+    forward: (request, response) => {
+      const upstream = target();
+      const agent = upstream.protocol === 'https:' ? httpsAgent : httpAgent;
+      proxy.web(request, response, { target: upstream.href, agent });
+    },
     close: () => {
       proxy.close();
-      agent.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
 }

@@ -6,7 +6,8 @@
 import type { Executor } from '../core/batcher.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
-import { describeError, isTimeoutError, type UpstreamClient } from './client.js';
+import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
+import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
 export interface CallGroup {
@@ -59,29 +60,46 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function createExecutor(
-  client: UpstreamClient,
+  replicas: ReplicaSet,
   upstreamTimeoutMs: number,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
   return async ({ group, items, signal }) => {
     const body = group.rule.encodeCall(group.params, items);
-    let response;
-    for (let attempt = 0; ; attempt++) {
+    let response: UpstreamResponse;
+    let lastError = '';
+    // A call that failed on one replica goes to another at once; once every replica has
+    // failed it, the next round waits for the next delay of the schedule.
+    const failedOn = new Set<Replica>();
+    let round = 0;
+    let tries = 0;
+    for (;;) {
+      let replica = replicas.pick(failedOn);
+      if (replica === undefined) {
+        const delay = retryDelaysMs[round++];
+        if (delay === undefined || signal.aborted) {
+          const failure = proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${lastError}`);
+          return { ok: false, failure, blame: 'call' };
+        }
+        await sleep(delay, signal);
+        failedOn.clear();
+        replica = replicas.pick()!;
+      }
+      tries++;
+      replica.outstanding += items.length;
       try {
-        response = await client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        response = await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
         break;
       } catch (error) {
-        const delay = retryDelaysMs[attempt];
         if (isTimeoutError(error)) {
           const failure = proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
           return { ok: false, failure, blame: 'call' };
         }
-        if (delay === undefined || signal.aborted) {
-          const tries = attempt + 1;
-          const failure = proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${describeError(error)}`);
-          return { ok: false, failure, blame: 'call' };
-        }
-        await sleep(delay, signal);
+        lastError = describeError(error);
+        failedOn.add(replica);
+        if (!signal.aborted) replicas.markDown(replica, lastError);
+      } finally {
+        replica.outstanding -= items.length;
       }
     }
     if (response.status === 200) {
