@@ -59,27 +59,38 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Waits before each retry of a call the upstream answered 429 (overloaded: TEI's permits are
+ * taken, usually by clients that bypass the proxy): its Retry-After when it sends one, capped.
+ */
+export const OVERLOAD_RETRY_DELAYS_MS = [100, 500] as const;
+const MAX_RETRY_AFTER_MS = 2000;
+
+function retryAfterMs(header: string | undefined, fallbackMs: number): number {
+  const seconds = header === undefined ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : fallbackMs;
+}
+
 export function createExecutor(
   replicas: ReplicaSet,
   upstreamTimeoutMs: number,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
+  overloadDelaysMs: readonly number[] = OVERLOAD_RETRY_DELAYS_MS,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
-  return async ({ group, items, signal }) => {
-    const body = group.rule.encodeCall(group.params, items);
-    let response: UpstreamResponse;
-    let lastError = '';
+  /** Sends one call, moving to another replica or waiting out the schedule on connection failures. */
+  async function send(group: CallGroup, items: readonly string[], body: string, signal: AbortSignal): Promise<UpstreamResponse | CallFailure> {
     // A call that failed on one replica goes to another at once; once every replica has
     // failed it, the next round waits for the next delay of the schedule.
     const failedOn = new Set<Replica>();
     let round = 0;
     let tries = 0;
+    let lastError = '';
     for (;;) {
       let replica = replicas.pick(failedOn);
       if (replica === undefined) {
         const delay = retryDelaysMs[round++];
         if (delay === undefined || signal.aborted) {
-          const failure = proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${lastError}`);
-          return { ok: false, failure, blame: 'call' };
+          return proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${lastError}`);
         }
         await sleep(delay, signal);
         failedOn.clear();
@@ -88,19 +99,27 @@ export function createExecutor(
       tries++;
       replica.outstanding += items.length;
       try {
-        response = await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
-        break;
+        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
       } catch (error) {
-        if (isTimeoutError(error)) {
-          const failure = proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
-          return { ok: false, failure, blame: 'call' };
-        }
+        if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         lastError = describeError(error);
         failedOn.add(replica);
         if (!signal.aborted) replicas.markDown(replica, lastError);
       } finally {
         replica.outstanding -= items.length;
       }
+    }
+  }
+
+  return async ({ group, items, signal }) => {
+    const body = group.rule.encodeCall(group.params, items);
+    let response: UpstreamResponse | CallFailure;
+    for (let overloaded = 0; ; overloaded++) {
+      response = await send(group, items, body, signal);
+      if ('kind' in response) return { ok: false, failure: response, blame: 'call' };
+      const delay = overloadDelaysMs[overloaded];
+      if (response.status !== 429 || delay === undefined || signal.aborted) break;
+      await sleep(retryAfterMs(response.retryAfter, delay), signal);
     }
     if (response.status === 200) {
       const answers = group.rule.splitAnswer(response.body, items);

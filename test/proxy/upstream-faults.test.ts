@@ -1,4 +1,5 @@
 /** Deadlines and upstream faults over real HTTP: what a client sees, and that it always sees something. */
+import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
@@ -102,6 +103,48 @@ describe('upstream faults', () => {
     } finally {
       await proxy.close();
       await sim.close();
+    }
+  });
+
+  it('retries an upstream 429 after its Retry-After, and passes it on when it persists', async () => {
+    let calls = 0;
+    let overloadedFor = 1;
+    const upstream = http.createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        if (request.url === '/info') {
+          response.writeHead(404);
+          response.end();
+          return;
+        }
+        calls++;
+        if (calls <= overloadedFor) {
+          response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' });
+          response.end('{"error":"Model is overloaded","error_type":"Overloaded"}');
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('[[1,2]]');
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+    const proxy = await startProxy({ upstream: url, host: '127.0.0.1', port: 0, logger });
+    try {
+      const recovered = await post(proxy.url, '/embed', { inputs: 'a' });
+      expect(recovered.status).toBe(200);
+      expect(recovered.text).toBe('[[1,2]]');
+      expect(calls).toBe(2);
+      calls = 0;
+      overloadedFor = 100;
+      const persisting = await post(proxy.url, '/embed', { inputs: 'b' });
+      expect(persisting.status).toBe(429);
+      expect(persisting.json()).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
+      expect(calls).toBe(3);
+    } finally {
+      await proxy.close();
+      upstream.closeAllConnections();
+      upstream.close();
     }
   });
 });
