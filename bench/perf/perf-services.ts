@@ -134,7 +134,7 @@ export async function waitForQuiet(threshold: number, limitMs: number): Promise<
 
 export const fixed = (value: number, digits = 1): string => value.toFixed(digits);
 export const times = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : `${value.toFixed(2)}×`);
-export const mib = (bytes: number | null): string => (bytes === null ? '?' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+export const mb = (bytes: number | null): string => (bytes === null ? '?' : `${(bytes / 1e6).toFixed(1)} MB`);
 
 /** The targets table (Markdown). */
 export function renderTargetsTable(rows: readonly TargetRow[]): string {
