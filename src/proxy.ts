@@ -193,9 +193,13 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await activeBatcher.close();
+        // Answered keep-alive connections turn idle only now; a client still sending a request
+        // on one gets a short grace before the connection is cut.
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), 1000);
         await serverClosed;
+        clearTimeout(grace);
         passthrough.close();
         await replicas.close();
       })();

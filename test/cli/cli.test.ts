@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTeiSim } from '../../src/tei-sim/index.js';
 import { VERSION } from '../../src/version.js';
 import { post } from '../support/http.js';
 import { startTinyUpstream, type TinyUpstream } from '../support/tiny-upstream.js';
@@ -118,5 +119,30 @@ describe('autobatch CLI', () => {
     replies.forEach((reply, i) => expect(reply.json()).toEqual([[i, 0.5]]));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('on SIGTERM answers every accepted request before it exits 0', async () => {
+    const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
+    const child = spawn(process.execPath, [BIN, '--upstream', sim.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--max-batch-size', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const url = await new Promise<string>((resolve) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const record = JSON.parse(line) as { msg?: string; url?: string };
+          if (record.msg === 'autobatch listening') resolve(record.url!);
+        });
+      });
+      // Six requests: one call runs, one is staged, the rest are queued when the signal comes.
+      const replies = Promise.all(Array.from({ length: 6 }, (_, i) => post(url, '/embed', { inputs: `q${i}` })));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      child.kill('SIGTERM');
+      expect((await replies).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await sim.close();
+    }
   });
 });
