@@ -7,18 +7,19 @@
  * returns one answer per item. Time comes from an injected Clock so tests run on fake timers.
  *
  * Dispatch policy (see README "Dispatch policy" for the measurements behind it):
- * - Work-conserving: when the upstream would otherwise idle (fewer than `maxInflight - 1` calls
- *   running), what is queued goes at once, so a lone request at low load is never held back...
- * - ...unless a batch-mate is known to be on its way: by Little's law (inputs in the system =
- *   arrival rate × time in the system) more inputs are out there than are queued or in flight,
- *   e.g. clients that were just answered and send again. A partial batch is then held for them,
- *   never longer than `maxWaitMs` from its oldest request's arrival. A lone client is alone in
- *   the system, so nothing waits for batch-mates that are not coming.
- * - While the upstream is busy, batches grow by themselves. The last in-flight slot is a staging
- *   slot for full batches only: a full batch staged behind the running call keeps the upstream
- *   busy, while partial batches staged early would split the clients into more, smaller groups
- *   that never merge again (measured: 73% of a GPU-like upstream's capacity instead of 100%).
- * - The wait is anchored at the oldest queued request's arrival; later arrivals never push it out.
+ * - Work-conserving: when the upstream would otherwise idle (a work slot is free: all in-flight
+ *   slots but the staging ones), what is queued goes at once, so a lone request at low load is
+ *   never held back...
+ * - ...unless a batch-mate is known to be on its way: the key usually has more inputs in the
+ *   proxy (time average) than it has now, e.g. clients that were just answered and send again.
+ *   A partial batch is then held for them, never longer than `maxWaitMs`. A lone client averages
+ *   under one input in the proxy, so nothing waits for batch-mates that are not coming.
+ * - While the upstream is busy, batches grow by themselves. The staging slots take full batches
+ *   only: a full batch staged behind the running call keeps the upstream busy, while partial
+ *   batches staged early would split the clients into more, smaller groups that never merge
+ *   again (modelled: 73% of a GPU-like upstream's capacity instead of 100%).
+ * - The wait is anchored at the request's arrival, or at the moment a work slot freed if it
+ *   arrived while the upstream was busy; later arrivals never push it out.
  */
 import type { Clock, TimerHandle } from './clock.js';
 
@@ -27,7 +28,10 @@ export interface BatcherLimits {
   maxBatchSize: number;
   /** Most bytes in one upstream call body, envelope included. */
   maxBatchBytes: number;
-  /** Longest a request waits for batch-mates once a slot could take it, from its own arrival. */
+  /**
+   * Longest a partial batch is held for batch-mates at an idle upstream, from its oldest
+   * request's arrival (or from when a work slot freed, if that is later). 0: never hold.
+   */
   maxWaitMs: number;
   /** Most upstream calls in flight at once. */
   maxInflight: number;
