@@ -1,0 +1,66 @@
+/** Clients that give up: their inputs never reach the upstream, and a call nobody waits for is aborted. */
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { createLogger } from '../../src/logger.js';
+import { startProxy } from '../../src/proxy.js';
+import { startTeiSim } from '../../src/tei-sim/index.js';
+import { post } from '../support/http.js';
+
+const logger = createLogger('silent', 'json');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('client disconnects', () => {
+  it('drops a queued request whose client left before its batch was sent', async () => {
+    const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxInflight: 1 });
+    try {
+      sim.resetStats();
+      const busy = post(proxy.url, '/embed', { inputs: 'keeps the upstream busy' });
+      await sleep(50);
+      const controller = new AbortController();
+      const gone = request(`${proxy.url}/embed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: 'the client gives up' }),
+        signal: controller.signal,
+      }).catch(() => 'aborted');
+      await sleep(50);
+      expect(proxy.queuedItems).toBe(1);
+      controller.abort();
+      expect(await gone).toBe('aborted');
+      await sleep(50);
+      expect(proxy.queuedItems).toBe(0);
+      expect((await busy).status).toBe(200);
+      await sleep(50);
+      expect(sim.stats.calls).toBe(1);
+      expect(sim.stats.items).toBe(1);
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+
+  it('aborts an upstream call once every client riding on it has left', async () => {
+    const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 2_000, perItemMs: 0, slots: 1, merge: false } });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger });
+    try {
+      const controller = new AbortController();
+      const gone = request(`${proxy.url}/embed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: 'nobody will read this' }),
+        signal: controller.signal,
+      }).catch(() => 'aborted');
+      await sleep(100);
+      expect(proxy.inflight).toBe(1);
+      controller.abort();
+      await gone;
+      await sleep(100);
+      // The call was aborted long before the upstream's 2 s were up.
+      expect(proxy.inflight).toBe(0);
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+});
