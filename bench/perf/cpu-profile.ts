@@ -73,14 +73,20 @@ function originOf(name: string, url: string): string {
   return location;
 }
 
-/** Self time per function: each sample lasts until the next one (as Chrome DevTools counts it). */
-export function summariseProfile(profile: CpuProfile): ProfileSummary {
+/**
+ * Self time per function: each sample lasts until the next one (as Chrome DevTools counts it).
+ * Samples in the first `skipMs` are left out (the proxy's start-up: loading modules is not
+ * what serving costs).
+ */
+export function summariseProfile(profile: CpuProfile, skipMs = 0): ProfileSummary {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const selfUs = new Map<number, number>();
   let at = profile.startTime;
   const times: number[] = [];
   for (const delta of profile.timeDeltas) times.push((at += delta));
+  const from = profile.startTime + skipMs * 1000;
   for (let i = 0; i < profile.samples.length; i++) {
+    if ((times[i] ?? profile.startTime) < from) continue;
     const duration = (times[i + 1] ?? profile.endTime) - (times[i] ?? profile.startTime);
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(duration, 0));
@@ -105,7 +111,7 @@ export function summariseProfile(profile: CpuProfile): ProfileSummary {
     origins.set(origin, (origins.get(origin) ?? 0) + us / 1000);
   }
   return {
-    totalMs: (profile.endTime - profile.startTime) / 1000,
+    totalMs: (profile.endTime - Math.min(from, profile.endTime)) / 1000,
     idleMs: idleUs / 1000,
     functions: [...functions.values()].sort((a, b) => b.selfMs - a.selfMs),
     origins: [...origins.entries()].map(([origin, selfMs]) => ({ origin, selfMs })).sort((a, b) => b.selfMs - a.selfMs),
@@ -120,7 +126,7 @@ export function renderProfileSummary(title: string, summary: ProfileSummary, set
     '',
     setting,
     '',
-    `Profile of ${fixed(summary.totalMs / 1000, 1)} s: the proxy's thread was busy ${fixed(busyMs / 1000, 2)} s (${fixed((busyMs / summary.totalMs) * 100)}%), idle the rest. Shares below are of the busy time.`,
+    `Over ${fixed(summary.totalMs / 1000, 1)} s: the proxy's thread was busy ${fixed(busyMs / 1000, 2)} s (${fixed((busyMs / summary.totalMs) * 100)}%), idle the rest. Shares below are of the busy time.`,
     '',
     `| # | function | where | self ms | share of busy |`,
     '| ---: | --- | --- | ---: | ---: |',
@@ -160,9 +166,13 @@ const EXIT_WAIT_MS = 30_000;
 
 async function profileOne(services: ServiceGroup, profileCase: ProfileCase, timing: PerfTiming, dir: string): Promise<ProfileSummary> {
   const upstream = await services.start(profileCase.upstream);
+  const spawnedAt = Date.now();
+  let skipMs = 0;
   const proxy = await services.start(autobatchWithNodeFlags(upstream.url, ['--cpu-prof', '--cpu-prof-dir', dir], profileCase.proxyArgs));
   try {
     say(`profile: ${profileCase.title}`);
+    // The profile is summed up from the end of the warm-up: start-up and warm-up left out.
+    skipMs = Date.now() - spawnedAt + timing.warmupSeconds * 1000;
     await runBench({ url: proxy.url, concurrency: [profileCase.clients], inputsPerRequest: 1, ...timing });
     // SIGINT makes the proxy drain and exit on its own, and node writes the profile at exit.
     process.kill(proxy.pid, 'SIGINT');
@@ -174,7 +184,7 @@ async function profileOne(services: ServiceGroup, profileCase: ProfileCase, timi
   }
   const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`the proxy wrote no .cpuprofile under ${dir}`);
-  return summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile);
+  return summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile, skipMs);
 }
 
 export async function measureProfiles(services: ServiceGroup, timing: PerfTiming, keepDir?: string): Promise<PerfResult> {
@@ -183,7 +193,9 @@ export async function measureProfiles(services: ServiceGroup, timing: PerfTiming
     const dir = keepDir === undefined ? await mkdtemp(join(os.tmpdir(), 'autobatch-cpu-prof-')) : join(keepDir, `case-${index + 1}`);
     try {
       const summary = await profileOne(services, profileCase, timing, dir);
-      sections.push(renderProfileSummary(profileCase.title, summary, `${profileCase.setting} ${timing.warmupSeconds + timing.durationSeconds} s of load.`));
+      sections.push(
+        renderProfileSummary(profileCase.title, summary, `${profileCase.setting} Summed over the ${timing.durationSeconds} s after start-up and ${timing.warmupSeconds} s of warm-up, to the proxy's exit.`),
+      );
     } finally {
       if (keepDir === undefined) await rm(dir, { recursive: true, force: true });
     }
