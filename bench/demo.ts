@@ -17,18 +17,25 @@ import { parseArgs } from 'node:util';
 import { runBench, type BenchReport } from '../src/bench/index.js';
 import { renderComparisonTable, renderWarnings } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';
+import { primeServers } from './prime.js';
 import { ServiceGroup } from './service-process.js';
 import { REPO_ROOT, autobatchProxy, useModelUpstream } from './service-specs.js';
+import { textSet, type TextSet } from './text-sets.js';
 
 interface DemoOptions {
+  texts: TextSet;
+  /** Unmeasured seconds of load on each side before the first level. */
+  primeSeconds: number;
   concurrency: number[];
   durationSeconds: number;
   warmupSeconds: number;
   build: boolean;
 }
 
-const USAGE = `Usage: npm run demo -- [--quick] [--concurrency 1,8,32] [--duration 5] [--warmup 2] [--no-build]
+const USAGE = `Usage: npm run demo -- [--quick] [--texts short|mixed] [--concurrency 1,8,32] [--duration 5] [--warmup 2] [--no-build]
   --quick             1 s per level and side, 0.5 s warm-up, clients 1,4 (a smoke test)
+  --texts <set>       short: queries and sentences (default); mixed: with paragraphs, where
+                      padding makes batches of this CPU model slower than single calls
   --concurrency <l>   comma-separated client counts (default 1,8,32)
   --duration <s>      measured seconds per level and side (default 5)
   --warmup <s>        unmeasured seconds before each measurement (default 2)
@@ -46,6 +53,7 @@ function parseOptions(argv: string[]): DemoOptions | 'help' {
     strict: true,
     options: {
       quick: { type: 'boolean', default: false },
+      texts: { type: 'string', default: 'short' },
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -64,7 +72,7 @@ function parseOptions(argv: string[]): DemoOptions | 'help' {
   if (!Number.isFinite(warmup) || warmup < 0 || warmup > 60) throw new Error(`--warmup needs seconds from 0 to 60, got ${values.warmup}`);
   const duration = values.duration === undefined ? (quick ? 1 : 5) : positiveNumber('--duration', values.duration);
   if (duration > 600) throw new Error(`--duration is at most 600 s, got ${duration}`);
-  return { concurrency, durationSeconds: duration, warmupSeconds: warmup, build: !values['no-build'] };
+  return { texts: textSet(values.texts), primeSeconds: quick ? 1 : 3, concurrency, durationSeconds: duration, warmupSeconds: warmup, build: !values['no-build'] };
 }
 
 const say = (line: string): void => {
@@ -78,14 +86,25 @@ function renderDemo(report: BenchReport, options: DemoOptions): string {
     '',
     '- upstream: Universal Sentence Encoder lite (512 dimensions, TF.js on WebAssembly), one model call per HTTP call, one call at a time',
     '- autobatch: default settings (max batch from the upstream\'s /info, max wait 5 ms, 2 calls in flight)',
-    `- POST /embed, one input per request from ${report.options.textsSource}; closed loop, ` +
-      `${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side, the two sides alternating`,
+    `- POST /embed, one input per request; ${report.options.textsSource}`,
+    '- closed loop (each client sends again when answered), ' +
+      `${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side, the two sides alternating; ` +
+      `${options.primeSeconds} s of unmeasured load on each side first`,
     `- machine: ${machine.cores} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadAverage.join(' / ')} at the start`,
     '',
     renderComparisonTable({ individual: report }),
     '',
     'Ratios are autobatch ÷ direct, measured side by side in this run: above 1× for inputs/s and below 1× for latency favour autobatch.',
   ];
+  lines.push(
+    '',
+    options.texts.key === 'short'
+      ? 'These are short texts. This CPU model pads every input of a batch to the longest one, so with a mix of queries and ' +
+          'paragraphs its batches cost more per input than single calls and autobatch loses: try `npm run demo -- --texts mixed`, ' +
+          'and see the README’s benchmark results.'
+      : 'With this mix of lengths, this CPU model pads every input of a batch to the longest one, so its batches cost more per ' +
+          'input than single calls: batching cannot pay here. Compare `npm run demo` (short texts).',
+  );
   const warnings = renderWarnings({ individual: report });
   if (warnings.length > 0) lines.push('', 'Warnings:', ...warnings);
   if (machine.cores <= 2) {
@@ -116,6 +135,14 @@ async function main(): Promise<number> {
     const proxy = await services.start(autobatchProxy(upstream.url));
     say(`autobatch: ${proxy.url} (pid ${proxy.pid})`);
 
+    say(`warming up the model and the proxy (${options.primeSeconds * 2} s, not measured)…`);
+    await primeServers({
+      proxyUrl: proxy.url,
+      upstreamUrl: upstream.url,
+      texts: options.texts.texts,
+      clients: Math.max(...options.concurrency),
+      seconds: options.primeSeconds,
+    });
     const levels = options.concurrency.length;
     const seconds = Math.ceil(levels * 2 * (options.durationSeconds + options.warmupSeconds));
     say(`measuring ${levels} level(s) × 2 sides, about ${seconds} s…`);
@@ -125,6 +152,8 @@ async function main(): Promise<number> {
         baseline: upstream.url,
         route: '/embed',
         inputsPerRequest: 1,
+        texts: options.texts.texts,
+        textsSource: options.texts.description,
         concurrency: options.concurrency,
         durationSeconds: options.durationSeconds,
         warmupSeconds: options.warmupSeconds,

@@ -10,13 +10,16 @@
  * Inputs/s is the unit comparable across all rows.
  *
  * Upstreams:
- *   model      the real model (Universal Sentence Encoder on TF.js wasm), one model call per
- *              HTTP call, one call at a time: a plain inference server;
+ *   model-short, model-mixed
+ *              the real model (Universal Sentence Encoder on TF.js wasm), one model call per
+ *              HTTP call, one call at a time: a plain inference server; with short texts, and
+ *              with a mix of short texts and paragraphs (its batches are padded to the longest
+ *              input, so the mix decides whether batching pays);
  *   gpu        the TEI simulator as a GPU-like server: 10 ms per call + 0.1 ms per item, one
  *              call at a time, no batching across calls;
  *   tei        the same simulator batching across calls itself, as TEI does (--merge).
  *
- *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model,gpu,tei]
+ *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,model-mixed,gpu,tei]
  *     [--concurrency 1,8,32,128] [--batch-size 32] [--batch-clients 1,4] [--duration 10]
  *     [--warmup 2] [--quiet-below 0.7] [--no-build]
  *
@@ -31,10 +34,12 @@ import { renderJsonReport, renderSvgChart, runBench, type BenchHooks, type Bench
 import { VERSION } from '../src/version.js';
 import { comparisonSummary, renderComparisonTable, renderWarnings, type Comparison } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';
+import { primeServers } from './prime.js';
 import { renderResultsChart } from './results-chart.js';
 import { ServiceGroup, type RunningService } from './service-process.js';
 import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
 import type { ServiceSpec } from './service-process.js';
+import { TEXT_SETS, type TextSet } from './text-sets.js';
 
 interface UpstreamCase {
   key: string;
@@ -43,6 +48,7 @@ interface UpstreamCase {
   panel: string;
   description: string;
   spec: ServiceSpec;
+  texts: TextSet;
   /** How to start it by hand, for the README. */
   command: string;
 }
@@ -50,15 +56,27 @@ interface UpstreamCase {
 const GPU_LIKE: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
 const TEI_LIKE: SimulatorCost = { ...GPU_LIKE, merge: true };
 
+const MODEL_DESCRIPTION =
+  'A plain inference server: each HTTP call is one model call, and calls run one at a time in arrival order. ' +
+  'The model runs on this machine’s CPU, next to the proxy and the load generator, and pads every input of a batch to the longest one.';
+
 const UPSTREAMS: readonly UpstreamCase[] = [
   {
-    key: 'model',
-    title: '(a) Real model: Universal Sentence Encoder (TF.js wasm), one model call per HTTP call',
-    panel: 'real model (USE, CPU)',
-    description:
-      'A plain inference server: each HTTP call is one model call, and calls run one at a time in arrival order. ' +
-      'The model runs on this machine’s CPU, next to the proxy and the load generator.',
+    key: 'model-short',
+    title: '(a1) Real model, short texts: Universal Sentence Encoder (TF.js wasm), one model call per HTTP call',
+    panel: 'real model, short texts',
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.short.description}.`,
     spec: useModelUpstream(),
+    texts: TEXT_SETS.short,
+    command: 'npx tsx bench/upstreams/use-tei-main.ts --port 8081',
+  },
+  {
+    key: 'model-mixed',
+    title: '(a2) Real model, mixed texts (queries, sentences and paragraphs)',
+    panel: 'real model, mixed texts',
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.mixed.description}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.mixed,
     command: 'npx tsx bench/upstreams/use-tei-main.ts --port 8081',
   },
   {
@@ -66,9 +84,10 @@ const UPSTREAMS: readonly UpstreamCase[] = [
     title: '(b) Simulator as a GPU-like server: 10 ms per call + 0.1 ms per input, one call at a time, no batching across calls',
     panel: 'GPU-like simulator',
     description:
-      'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms of (simulated) accelerator time, ' +
-      'one call at a time, each HTTP call its own batch.',
+      'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms of (simulated) accelerator time whatever the ' +
+      `text lengths, one call at a time, each HTTP call its own batch. Texts: ${TEXT_SETS.mixed.description}.`,
     spec: teiSimulator(GPU_LIKE),
+    texts: TEXT_SETS.mixed,
     command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE)}`,
   },
   {
@@ -77,8 +96,9 @@ const UPSTREAMS: readonly UpstreamCase[] = [
     panel: 'TEI-like simulator (merges)',
     description:
       'The same cost model, but the server queues every input and a free slot takes everything queued, as TEI’s own queue does ' +
-      '(up to max_batch_tokens), with no wait window.',
+      `(up to max_batch_tokens), with no wait window. Texts: ${TEXT_SETS.mixed.description}.`,
     spec: teiSimulator(TEI_LIKE),
+    texts: TEXT_SETS.mixed,
     command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE)}`,
   },
 ];
@@ -91,18 +111,21 @@ interface ResultsOptions {
   batchClients: number[];
   durationSeconds: number;
   warmupSeconds: number;
+  primeSeconds: number;
   quietBelow: number | null;
   build: boolean;
 }
 
 const USAGE = `Usage: npm run bench:results -- [options]
   --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
-  --upstreams <list>      model,gpu,tei or a subset (default all three)
+  --upstreams <list>      model-short,model-mixed,gpu,tei or a subset (default all four)
   --concurrency <list>    clients sending individual requests (default 1,8,32,128)
   --batch-size <n>        inputs per client-side batch (default 32)
   --batch-clients <list>  clients sending client-side batches (default 1,4)
   --duration <s>          measured seconds per level and side (default 10)
   --warmup <s>            unmeasured seconds before each measurement (default 2)
+  --prime <s>             unmeasured seconds of load on each side before the first level,
+                          to warm the model and the proxy up (default 5)
   --quiet-below <load>    before each upstream, wait (up to 5 min) for the 1-minute load
                           average to drop below this (default: do not wait)
   --no-build              do not build dist/ even if it is missing or older than src/`;
@@ -133,6 +156,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
       'batch-clients': { type: 'string', default: '1,4' },
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
+      prime: { type: 'string', default: '5' },
       'quiet-below': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -141,7 +165,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
   if (values.help) return 'help';
   const upstreams = values.upstreams.split(',').map((key) => {
     const found = UPSTREAMS.find((upstream) => upstream.key === key.trim());
-    if (found === undefined) throw new Error(`--upstreams: unknown "${key}" (model, gpu, tei)`);
+    if (found === undefined) throw new Error(`--upstreams: unknown "${key}" (${UPSTREAMS.map((upstream) => upstream.key).join(', ')})`);
     return found;
   });
   const [batchSize] = numberList('--batch-size', values['batch-size']);
@@ -158,6 +182,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
     batchClients: numberList('--batch-clients', values['batch-clients']),
     durationSeconds: seconds('--duration', values.duration, 0.1),
     warmupSeconds: seconds('--warmup', values.warmup, 0),
+    primeSeconds: seconds('--prime', values.prime, 0),
     quietBelow,
     build: !values['no-build'],
   };
@@ -207,7 +232,23 @@ async function measureUpstream(upstreamCase: UpstreamCase, options: ResultsOptio
     upstream = await services.start(upstreamCase.spec);
     proxy = await services.start(autobatchProxy(upstream.url));
     say(`upstream ${upstream.url} (pid ${upstream.pid}), autobatch ${proxy.url} (pid ${proxy.pid})`);
-    const common = { route: '/embed', durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds };
+    if (options.primeSeconds > 0) {
+      say(`warming up for ${options.primeSeconds * 2} s (not measured)…`);
+      await primeServers({
+        proxyUrl: proxy.url,
+        upstreamUrl: upstream.url,
+        texts: upstreamCase.texts.texts,
+        clients: Math.max(...options.concurrency),
+        seconds: options.primeSeconds,
+      });
+    }
+    const common = {
+      route: '/embed',
+      texts: upstreamCase.texts.texts,
+      textsSource: upstreamCase.texts.description,
+      durationSeconds: options.durationSeconds,
+      warmupSeconds: options.warmupSeconds,
+    };
     const individual = await runBench(
       { ...common, url: proxy.url, baseline: upstream.url, inputsPerRequest: 1, concurrency: options.concurrency },
       progressHooks('individual'),
@@ -223,8 +264,14 @@ async function measureUpstream(upstreamCase: UpstreamCase, options: ResultsOptio
   }
 }
 
+/** The texts as a --texts file, for the commands that reproduce a section by hand. */
+function textsFileName(texts: TextSet): string {
+  return `${texts.key}-texts.txt`;
+}
+
 function benchCommands(upstreamCase: UpstreamCase, options: ResultsOptions): string[] {
-  const timing = `--duration ${options.durationSeconds} --warmup ${options.warmupSeconds}`;
+  const textsFlag = upstreamCase.texts.key === 'mixed' ? '' : ` --texts ${join(options.out, textsFileName(upstreamCase.texts))}`;
+  const timing = `--duration ${options.durationSeconds} --warmup ${options.warmupSeconds}${textsFlag}`;
   return [
     upstreamCase.command,
     'node bin/autobatch.js --upstream http://127.0.0.1:8081 --port 3000',
@@ -263,7 +310,8 @@ function renderPreamble(options: ResultsOptions, report: BenchReport): string {
     '',
     `- machine: ${machine.cores} × ${machine.cpuModel}, ${Math.round(machine.totalMemoryBytes / 2 ** 30)} GiB, ${machine.platform}/${machine.arch}, node ${machine.node}; autobatch ${VERSION}`,
     `- POST /embed, closed loop, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side; ` +
-      'direct and through autobatch alternate which goes first at each level',
+      'direct and through autobatch alternate which goes first at each level; ' +
+      `${options.primeSeconds} s of unmeasured load on each side before the first level (the model runs slower for its first few hundred calls)`,
     '- autobatch with default settings: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
     `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s)`,
     '- ratios are autobatch ÷ direct, measured side by side in the same run',
@@ -272,6 +320,9 @@ function renderPreamble(options: ResultsOptions, report: BenchReport): string {
 
 async function writeOutputs(results: readonly UpstreamResult[], markdown: string, options: ResultsOptions): Promise<void> {
   await mkdir(options.out, { recursive: true });
+  for (const texts of new Set(results.map(({ upstream }) => upstream.texts))) {
+    await writeFile(join(options.out, textsFileName(texts)), `${texts.texts.join('\n')}\n`);
+  }
   for (const { upstream, comparison } of results) {
     await writeFile(join(options.out, `${upstream.key}-individual.json`), renderJsonReport(comparison.individual));
     await writeFile(join(options.out, `${upstream.key}-individual.svg`), await renderSvgChart(comparison.individual));

@@ -109,9 +109,9 @@ describe('npm run demo', () => {
   it(
     'stops the upstream and the proxy when interrupted with SIGINT',
     async () => {
-      // Long levels, so that the interrupt lands while the load is running.
+      // Long levels; the interrupt lands while the warm-up load is running.
       const run = startDemo(['--concurrency', '4', '--duration', '60', '--warmup', '0']);
-      await waitForOutput(run, 'measuring');
+      await waitForOutput(run, 'warming up');
       const pids = announcedPids(run.stderr());
       expect(pids).toHaveLength(2);
       for (const pid of pids) expect(isRunning(pid)).toBe(true);
@@ -129,7 +129,7 @@ describe('npm run demo', () => {
     'stops the upstream and the proxy when the shell that started it dies (npm run passes SIGTERM only to its shell)',
     async () => {
       const run = startDemo(['--concurrency', '4', '--duration', '60', '--warmup', '0'], { underShell: true });
-      await waitForOutput(run, 'measuring');
+      await waitForOutput(run, 'warming up');
       const pids = announcedPids(run.stderr());
       expect(pids).toHaveLength(2);
 
