@@ -1,0 +1,25 @@
+/**
+ * A bounded soak through the proxy while the upstream fails 5% of calls with a 5xx, resets 5%
+ * and answers 5% slowly: every request is answered, every success is that client's own answer,
+ * every failure is a TEI-shaped 5xx, nothing is left queued, and memory stays bounded.
+ * The long variant is bench/soak.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSoak, soakProblems } from './soak-run.js';
+
+describe('soak with faults', () => {
+  it('300 closed-loop clients for 30 s over mixed routes', { timeout: 120_000 }, async () => {
+    const report = await runSoak({ clients: 300, durationMs: 30_000, faultRate: 0.05, slowMs: 300, seed: 7, requestTimeoutMs: 20_000 });
+    console.info('soak report', JSON.stringify(report, null, 2));
+    // RSS also holds both simulators, 300 clients' buffers and the allocator's high-water mark, so
+    // its bound is generous; the leak check is the retained heap after warm-up.
+    expect(soakProblems(report, { rssGrowthMb: 300, heapGrowthAfterWarmUpMb: 40 })).toEqual([]);
+    // The faults really happened and really reached clients.
+    expect(report.faultsInjected.errors).toBeGreaterThan(0);
+    expect(report.faultsInjected.resets).toBeGreaterThan(0);
+    expect(report.faultsInjected.slow).toBeGreaterThan(0);
+    // Resets are retried by the proxy, so only the 5xx answers must reach clients.
+    expect(Object.keys(report.failuresByStatus).length).toBeGreaterThan(0);
+    expect(report.ok).toBeGreaterThan(report.requests / 2);
+  });
+});
