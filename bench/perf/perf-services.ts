@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { BenchHooks } from '../../src/bench/index.js';
 import type { ServiceGroup, ServiceSpec } from '../service-process.js';
 import { REPO_ROOT, autobatchProxy, type SimulatorCost } from '../service-specs.js';
 import { ensureBuild } from '../ensure-build.js';
@@ -91,6 +93,43 @@ export function procMemoryBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
     return null;
   }
 }
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function procCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Linux reports clock ticks of 1/100 s (USER_HZ) on every common architecture.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Share of one core a server process uses while the bench measures one side (`role`), not while
+ * the other side is measured nor during warm-ups; sampled at the bench's progress ticks.
+ */
+export function cpuMeter(pid: number, role: 'target' | 'baseline' = 'target'): { hooks: BenchHooks; share(): number | null } {
+  let first: { cpu: number; at: number } | undefined;
+  let last: { cpu: number; at: number } | undefined;
+  return {
+    hooks: {
+      onProgress: (progress) => {
+        if (progress.role !== role || progress.phase !== 'measure') return;
+        const cpu = procCpuSeconds(pid);
+        if (cpu === null) return;
+        const sample = { cpu, at: performance.now() };
+        first ??= sample;
+        last = sample;
+      },
+    },
+    share: () => (first === undefined || last === undefined || last.at - first.at < 500 ? null : ((last.cpu - first.cpu) * 1000) / (last.at - first.at)),
+  };
+}
+
+export const percent = (share: number | null): string => (share === null ? '?' : `${(share * 100).toFixed(0)}%`);
 
 /** The soft "Max open files" of a process, from /proc/<pid>/limits. */
 export function openFilesLimit(pid: number | 'self'): number | null {

@@ -8,10 +8,10 @@
  *
  *   node --import tsx bench/perf/proxy-cost.ts
  */
-import { runBench } from '../../src/bench/index.js';
+import { runBench, type BenchProgress, type LevelReport } from '../../src/bench/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy } from '../service-specs.js';
-import { fixed, isMain, proxyCommand, runStandalone, say, times, plainProxy, zeroCostSimulator, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
+import { fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, plainProxy, zeroCostSimulator, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
 export const PROXY_COST_LEVELS = [64, 256];
 export const PROXY_COST_DIMENSIONS = 768;
@@ -21,13 +21,28 @@ export async function measureProxyCost(services: ServiceGroup, timing: PerfTimin
   const plain = await services.start(plainProxy(upstream.url));
   const proxy = await services.start(autobatchProxy(upstream.url));
   const rows: TargetRow[] = [];
+  const eventLoop: string[] = [];
+  const cpuShares: string[] = [];
   const table = [
     '| clients | plain proxy inputs/s | autobatch inputs/s | autobatch ÷ plain | p50 ms plain / autobatch | p99 ms plain / autobatch | mean batch | errors |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   try {
     say(`P3: autobatch ${proxy.url} vs plain proxy ${plain.url}, zero-cost upstream ${upstream.url}`);
-    const report = await runBench({ url: proxy.url, baseline: plain.url, concurrency: PROXY_COST_LEVELS, inputsPerRequest: 1, ...timing });
+    // One bench per level, so that each level's proxy CPU share is its own.
+    const levels: LevelReport[] = [];
+    const cpu: string[] = [];
+    for (const clients of PROXY_COST_LEVELS) {
+      const autobatchCpu = cpuMeter(proxy.pid, 'target');
+      const plainCpu = cpuMeter(plain.pid, 'baseline');
+      const hooks = { onProgress: (progress: BenchProgress) => [autobatchCpu, plainCpu].forEach((meter) => meter.hooks.onProgress?.(progress)) };
+      const bench = await runBench({ url: proxy.url, baseline: plain.url, concurrency: [clients], inputsPerRequest: 1, ...timing }, hooks);
+      levels.push(bench.levels[0]!);
+      cpu.push(`${percent(plainCpu.share())} / ${percent(autobatchCpu.share())}`);
+    }
+    cpuShares.push(...cpu);
+    const report = { levels };
+    eventLoop.push(...report.levels.map((level) => `${percent(level.baseline?.clientEventLoopUtilization ?? null)} / ${percent(level.target.clientEventLoopUtilization)}`));
     for (const level of report.levels) {
       const clients = level.level.mode === 'closed' ? level.level.concurrency : 0;
       const ratio = level.ratios?.requestsPerSecond ?? null;
@@ -60,6 +75,9 @@ export async function measureProxyCost(services: ServiceGroup, timing: PerfTimin
       `${timing.durationSeconds} s measured per side and level. The load generator, both proxies and the simulator share this machine's cores.`,
     '',
     ...table,
+    '',
+    `The load generator's event loop was busy (plain / autobatch side): ${eventLoop.map((e, i) => `${PROXY_COST_LEVELS[i]} clients ${e}`).join('; ')}. ` +
+      `CPU of the proxy process while its side was measured, plain / autobatch, in % of one core: ${cpuShares.map((c, i) => `${PROXY_COST_LEVELS[i]} clients ${c}`).join('; ')}.`,
   ].join('\n');
   return { rows, details };
 }

@@ -9,7 +9,7 @@
 import { runBench } from '../../src/bench/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy, simulatorFlags, teiSimulator } from '../service-specs.js';
-import { GPU_LIKE, fixed, isMain, proxyCommand, runStandalone, say, times, type PerfResult, type PerfTiming } from './perf-services.js';
+import { GPU_LIKE, fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, type PerfResult, type PerfTiming } from './perf-services.js';
 
 const CLIENTS = 64;
 const MAX_BATCH = 32;
@@ -25,7 +25,9 @@ export async function measureSaturation(services: ServiceGroup, timing: PerfTimi
   const proxy = await services.start(autobatchProxy(upstream.url, SATURATION_PROXY_ARGS));
   try {
     say(`P1: ${CLIENTS} clients, autobatch ${proxy.url} vs direct ${upstream.url}`);
-    const report = await runBench({ url: proxy.url, baseline: upstream.url, concurrency: [CLIENTS], inputsPerRequest: 1, ...timing });
+    const proxyCpu = cpuMeter(proxy.pid);
+    const report = await runBench({ url: proxy.url, baseline: upstream.url, concurrency: [CLIENTS], inputsPerRequest: 1, ...timing }, proxyCpu.hooks);
+    const cpuShare = proxyCpu.share();
     // The same upstream fed full batches by two clients: what this machine lets the simulator
     // reach at all (its timers run late on a loaded machine), next to the computed limit.
     const fed = await runBench({ url: upstream.url, concurrency: [2], inputsPerRequest: MAX_BATCH, ...timing });
@@ -49,7 +51,9 @@ export async function measureSaturation(services: ServiceGroup, timing: PerfTimi
       `| autobatch | ${fixed(through)} | ${fixed(level.target.latencyMs?.p50 ?? 0, 2)} / ${fixed(level.target.latencyMs?.p99 ?? 0, 2)} | ${fixed(level.target.batchSize?.mean ?? 0, 1)} | ${level.target.errorCount} |`,
       `| 2 clients × ${MAX_BATCH} inputs, direct | ${fixed(fedInputs)} | ${fixed(fed.levels[0]!.target.latencyMs?.p50 ?? 0, 2)} / ${fixed(fed.levels[0]!.target.latencyMs?.p99 ?? 0, 2)} | ${MAX_BATCH} | ${fed.levels[0]!.target.errorCount} |`,
       '',
-      `autobatch = ${fixed(share * 100)}% of the simulator's limit, ${times(ratio)} direct; full batches sent directly reach ${fixed((fedInputs / limit) * 100)}% of the limit on this machine.`,
+      `autobatch = ${fixed(share * 100)}% of the simulator's limit, ${times(ratio)} direct; full batches sent directly reach ${fixed((fedInputs / limit) * 100)}% of the limit on this machine. ` +
+        `While autobatch was measured the proxy process used ${percent(cpuShare)} of a core and ` +
+        `the load generator's event loop was busy ${percent(level.target.clientEventLoopUtilization)} while autobatch was measured.`,
     ].join('\n');
     return {
       rows: [
