@@ -34,8 +34,13 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 /** Requests sent alone get a key nobody else has. */
 let soloSequence = 0;
 
-function needsReplay(failure: CallFailure, calls: number): boolean {
-  return failure.kind === 'upstream' && failure.status >= 400 && failure.status < 500 && !isJson(failure.contentType) && calls === 1;
+/**
+ * The upstream's plain-text 4xx come from its JSON extractor, which reads the whole body before
+ * any batch-size check: the client's own body sent alone gets the exact text, even when the
+ * proxy had split the request over several calls.
+ */
+function needsReplay(failure: CallFailure): boolean {
+  return failure.kind === 'upstream' && failure.status >= 400 && failure.status < 500 && !isJson(failure.contentType);
 }
 
 export function isJsonContentType(value: string | undefined): boolean {
@@ -80,17 +85,18 @@ export async function handleBatched(
     return reject(400, 'Validation', `Failed to parse the request body as JSON: ${detail}`);
   }
 
+  const path = request.url ?? route;
+  const authorization = request.headers.authorization;
   let parsed;
   try {
     parsed = rule.parse(body);
-  } catch (error) {
-    // Only pathological bodies get here (e.g. parameters nested deeper than the stack).
-    return reject(422, 'Validation', `Failed to read the request: ${(error as Error).message}`);
+  } catch {
+    // Only pathological bodies get here (a field nested deeper than the stack allows): the
+    // upstream, which may well ignore that field, answers the client's own body alone.
+    return replayAlone();
   }
   if (isRuleError(parsed)) return rejectRule(parsed);
 
-  const path = request.url ?? route;
-  const authorization = request.headers.authorization;
   let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
   if (parsed.solo) key += `\u0000solo${++soloSequence}`;
 
@@ -131,7 +137,7 @@ export async function handleBatched(
       return;
     }
     case 'failed':
-      if (needsReplay(outcome.failure, outcome.stats.calls)) return replayAlone();
+      if (needsReplay(outcome.failure)) return replayAlone();
       return sendFailure(outcome.failure);
     case 'rejected':
       switch (outcome.reason) {

@@ -12,7 +12,7 @@ import { objectMembers, arrayElements, type MemberRange } from '../json/scan.js'
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall } from './json-list.js';
 import { isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
-import { notAnObject, parseTeiInput } from './tei-input.js';
+import { deserializeError, notAnObject, parseTeiInput } from './tei-input.js';
 
 /** `model` and `user` are ignored by TEI, so clients differing only in them may share a call. */
 const NOT_PARAMS = new Set(['input', 'model', 'user']);
@@ -98,6 +98,13 @@ export function openAiEmbeddingsRule(path: '/v1/embeddings' | '/embeddings'): Ba
     errorStyle: 'openai',
     parse(body: unknown): ParsedRequest | RuleError {
       if (!isPlainObject(body)) return notAnObject();
+      // Left out of the call, but TEI still types them: a non-string is refused, not ignored.
+      for (const field of ['model', 'user'] as const) {
+        const value = body[field];
+        if (value !== undefined && value !== null && typeof value !== 'string') {
+          return deserializeError(`${field}: invalid type: expected a string`);
+        }
+      }
       const inputs = parseTeiInput(body.input, 'input');
       if ('status' in inputs) return inputs;
       return {
