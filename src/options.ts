@@ -20,6 +20,8 @@ export interface ProxySettings {
   maxBodyBytes: number;
   /** Longest an upstream call may take. */
   upstreamTimeoutMs: number;
+  /** Longest a client may take to send its request (headers and body); then 408. */
+  clientTimeoutMs: number;
   /** Longest a request may wait in the queue without being sent; then 504. */
   timeoutMs: number;
   /** On SIGTERM/SIGINT, longest to wait for queued and in-flight requests before exiting. */
@@ -42,6 +44,7 @@ export const DEFAULTS = {
   upstreamTimeoutMs: 60_000,
   timeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
+  clientTimeoutMs: 60_000,
 } as const;
 
 /** A setting the upstream or the user made impossible; the CLI exits with status 2 on it. */

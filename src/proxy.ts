@@ -72,6 +72,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     routes: options.routes ?? [],
   };
@@ -149,6 +150,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     own: { replicas, metrics },
     passthrough,
     log,
+    clientTimeoutMs: settings.clientTimeoutMs,
   });
 
   await new Promise<void>((resolve, reject) => {

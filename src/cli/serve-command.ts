@@ -73,6 +73,12 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
+      new Option('--client-timeout-ms <ms>', 'longest a client may take to send its request (headers and body); then 408')
+        .env(env('CLIENT_TIMEOUT_MS'))
+        .default(DEFAULTS.clientTimeoutMs)
+        .argParser(positiveInteger),
+    )
+    .addOption(
       new Option('--timeout-ms <ms>', 'longest a request may wait in the proxy unsent; then it is dropped and answered 504')
         .env(env('TIMEOUT_MS'))
         .default(DEFAULTS.timeoutMs)

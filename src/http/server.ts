@@ -17,14 +17,18 @@ export interface ServerContext {
   own: OwnEndpointsContext;
   passthrough: Passthrough;
   log: Logger;
+  /** Longest a client may take to send a whole request (headers and body). */
+  clientTimeoutMs: number;
 }
 
 export function createProxyHttpServer(context: ServerContext): http.Server {
   const server = http.createServer(
     {
-      // Slow or stalled clients cannot hold a connection forever.
-      headersTimeout: 30_000,
-      requestTimeout: 120_000,
+      // Slow or stalled clients cannot hold a connection (and its buffers) forever: Node answers
+      // 408 and closes it. It checks on this interval, so the cut comes up to one interval late.
+      requestTimeout: context.clientTimeoutMs,
+      headersTimeout: context.clientTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, context.clientTimeoutMs),
       keepAliveTimeout: 65_000,
     },
     (request, response) => {
@@ -55,8 +59,9 @@ export function createProxyHttpServer(context: ServerContext): http.Server {
     }
   }
 
-  server.on('clientError', (error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
     context.log.debug({ err: error }, 'client error');
   });

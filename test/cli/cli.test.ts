@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTeiSim } from '../../src/tei-sim/index.js';
 import { VERSION } from '../../src/version.js';
-import { post } from '../support/http.js';
+import { post, send } from '../support/http.js';
 import { startTinyUpstream, type TinyUpstream } from '../support/tiny-upstream.js';
 
 const BIN = new URL('../../bin/autobatch.js', import.meta.url).pathname;
@@ -51,6 +51,7 @@ describe('autobatch CLI', () => {
       '--max-body-bytes',
       '--upstream-timeout-ms',
       '--timeout-ms',
+      '--client-timeout-ms',
       '--shutdown-timeout-ms',
       '--route',
       '--log-level',
@@ -136,7 +137,11 @@ describe('autobatch CLI', () => {
       });
       // Six requests: one call runs, one is staged, the rest are queued when the signal comes.
       const replies = Promise.all(Array.from({ length: 6 }, (_, i) => post(url, '/embed', { inputs: `q${i}` })));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let waited = 0; waited < 10_000; waited += 20) {
+        const metrics = (await send(url, '/autobatch/metrics')).text;
+        if (/^autobatch_queue_depth 2$/m.test(metrics) && /^autobatch_inflight_calls 2$/m.test(metrics)) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       child.kill('SIGTERM');
       expect((await replies).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
       expect(await exited).toBe(0);

@@ -64,3 +64,26 @@ describe('client disconnects', () => {
     }
   });
 });
+
+describe('slow clients', () => {
+  it('cuts off a client that stalls in the middle of its body, and keeps serving the others', async () => {
+    const sim = await startTeiSim({ dimensions: 4 });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, clientTimeoutMs: 300 });
+    try {
+      const { connect } = await import('node:net');
+      const socket = connect(proxy.port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('POST /embed HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"inputs":');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect((await post(proxy.url, '/embed', { inputs: 'meanwhile' })).status).toBe(200);
+      await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await proxy.close();
+      await sim.close();
+    }
+  });
+});
