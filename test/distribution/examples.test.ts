@@ -66,7 +66,7 @@ describe('examples', () => {
     expect(result.code, result.output).toBe(0);
     expect(result.output).toMatch(/x-autobatch-batch-size: \d+/i);
     expect(result.output).toContain('"object":"list"');
-    expect(result.output).toContain('{"status":"ready"} (HTTP 200)');
+    expect(result.output).toMatch(/\{"status":"ready","upstreams":\[.*\]\} \(HTTP 200\)/);
     expect(result.output).toMatch(/^autobatch_requests_total/m);
   });
 
