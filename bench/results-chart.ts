@@ -53,9 +53,10 @@ export function resultsChartSpec(panels: readonly ChartPanel[]): TopLevelSpec {
     title: { text: 'Throughput by load: inputs/s against inputs in flight', subtitle: 'POST /embed, closed loop; higher is better' },
     background: 'white',
     data: { values: points as unknown as Array<Record<string, unknown>> },
-    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels.map((panel) => panel.title) } },
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels.map((panel) => panel.title) },
+    columns: 3,
     // Each upstream has its own scale: the simulator is hundreds of times faster than the model.
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     spec: {
       width: 220,
       height: 200,

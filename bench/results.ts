@@ -17,9 +17,11 @@
  *              input, so the mix decides whether batching pays);
  *   gpu        the TEI simulator as a GPU-like server: 10 ms per call + 0.1 ms per item, one
  *              call at a time, no batching across calls;
- *   tei        the same simulator batching across calls itself, as TEI does (--merge).
+ *   tei        the same simulator batching across calls itself, as TEI does (--merge);
+ *   tei-inflight4
+ *              the same, with the proxy allowed 4 calls in flight instead of 2.
  *
- *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,model-mixed,gpu,tei]
+ *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,model-mixed,gpu,tei,tei-inflight4]
  *     [--concurrency 1,8,32,128] [--batch-size 32] [--batch-clients 1,4] [--duration 10]
  *     [--warmup 2] [--quiet-below 0.7] [--no-build]
  *
@@ -30,95 +32,27 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderJsonReport, renderSvgChart, runBench, type BenchHooks, type BenchReport } from '../src/bench/index.js';
+import { renderJsonReport, renderSvgChart, type BenchReport } from '../src/bench/index.js';
 import { VERSION } from '../src/version.js';
-import { comparisonSummary, renderComparisonTable, renderWarnings, type Comparison } from './comparison-table.js';
+import { comparisonSummary, renderComparisonTable, renderWarnings } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';
-import { primeServers } from './prime.js';
+import { measureUpstream, type MeasurePlan, type UpstreamResult } from './measure-upstream.js';
 import { renderResultsChart } from './results-chart.js';
-import { ServiceGroup, type RunningService } from './service-process.js';
-import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
-import type { ServiceSpec } from './service-process.js';
-import { TEXT_SETS, type TextSet } from './text-sets.js';
+import { ServiceGroup } from './service-process.js';
+import { REPO_ROOT } from './service-specs.js';
+import type { TextSet } from './text-sets.js';
+import { UPSTREAM_CASES, upstreamCases, type UpstreamCase } from './upstream-cases.js';
 
-interface UpstreamCase {
-  key: string;
-  title: string;
-  /** Short name for the chart panel. */
-  panel: string;
-  description: string;
-  spec: ServiceSpec;
-  texts: TextSet;
-  /** How to start it by hand, for the README. */
-  command: string;
-}
-
-const GPU_LIKE: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
-const TEI_LIKE: SimulatorCost = { ...GPU_LIKE, merge: true };
-
-const MODEL_DESCRIPTION =
-  'A plain inference server: each HTTP call is one model call, and calls run one at a time in arrival order. ' +
-  'The model runs on this machine’s CPU, next to the proxy and the load generator, and pads every input of a batch to the longest one.';
-
-const UPSTREAMS: readonly UpstreamCase[] = [
-  {
-    key: 'model-short',
-    title: '(a1) Real model, short texts: Universal Sentence Encoder (TF.js wasm), one model call per HTTP call',
-    panel: 'real model, short texts',
-    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.short.description}.`,
-    spec: useModelUpstream(),
-    texts: TEXT_SETS.short,
-    command: 'npx tsx bench/upstreams/use-tei-main.ts --port 8081',
-  },
-  {
-    key: 'model-mixed',
-    title: '(a2) Real model, mixed texts (queries, sentences and paragraphs)',
-    panel: 'real model, mixed texts',
-    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.mixed.description}.`,
-    spec: useModelUpstream(),
-    texts: TEXT_SETS.mixed,
-    command: 'npx tsx bench/upstreams/use-tei-main.ts --port 8081',
-  },
-  {
-    key: 'gpu',
-    title: '(b) Simulator as a GPU-like server: 10 ms per call + 0.1 ms per input, one call at a time, no batching across calls',
-    panel: 'GPU-like simulator',
-    description:
-      'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms of (simulated) accelerator time whatever the ' +
-      `text lengths, one call at a time, each HTTP call its own batch. Texts: ${TEXT_SETS.mixed.description}.`,
-    spec: teiSimulator(GPU_LIKE),
-    texts: TEXT_SETS.mixed,
-    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE)}`,
-  },
-  {
-    key: 'tei',
-    title: '(c) Simulator batching internally like TEI (same costs, --merge)',
-    panel: 'TEI-like simulator (merges)',
-    description:
-      'The same cost model, but the server queues every input and a free slot takes everything queued, as TEI’s own queue does ' +
-      `(up to max_batch_tokens), with no wait window. Texts: ${TEXT_SETS.mixed.description}.`,
-    spec: teiSimulator(TEI_LIKE),
-    texts: TEXT_SETS.mixed,
-    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE)}`,
-  },
-];
-
-interface ResultsOptions {
+interface ResultsOptions extends MeasurePlan {
   out: string;
   upstreams: UpstreamCase[];
-  concurrency: number[];
-  batchSize: number;
-  batchClients: number[];
-  durationSeconds: number;
-  warmupSeconds: number;
-  primeSeconds: number;
   quietBelow: number | null;
   build: boolean;
 }
 
 const USAGE = `Usage: npm run bench:results -- [options]
   --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
-  --upstreams <list>      model-short,model-mixed,gpu,tei or a subset (default all four)
+  --upstreams <list>      model-short,model-mixed,gpu,tei,tei-inflight4 or a subset (default all)
   --concurrency <list>    clients sending individual requests (default 1,8,32,128)
   --batch-size <n>        inputs per client-side batch (default 32)
   --batch-clients <list>  clients sending client-side batches (default 1,4)
@@ -126,8 +60,8 @@ const USAGE = `Usage: npm run bench:results -- [options]
   --warmup <s>            unmeasured seconds before each measurement (default 2)
   --prime <s>             unmeasured seconds of load on each side before the first level,
                           to warm the model and the proxy up (default 5)
-  --quiet-below <load>    before each upstream, wait (up to 5 min) for the 1-minute load
-                          average to drop below this (default: do not wait)
+  --quiet-below <load>    before starting, wait (up to 5 min) for the 1-minute load average
+                          to drop below this (default: do not wait)
   --no-build              do not build dist/ even if it is missing or older than src/`;
 
 function numberList(flag: string, text: string): number[] {
@@ -150,7 +84,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
     strict: true,
     options: {
       out: { type: 'string', default: '/tmp/autobatch-results' },
-      upstreams: { type: 'string', default: UPSTREAMS.map((upstream) => upstream.key).join(',') },
+      upstreams: { type: 'string', default: UPSTREAM_CASES.map((upstream) => upstream.key).join(',') },
       concurrency: { type: 'string', default: '1,8,32,128' },
       'batch-size': { type: 'string', default: '32' },
       'batch-clients': { type: 'string', default: '1,4' },
@@ -163,11 +97,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  const upstreams = values.upstreams.split(',').map((key) => {
-    const found = UPSTREAMS.find((upstream) => upstream.key === key.trim());
-    if (found === undefined) throw new Error(`--upstreams: unknown "${key}" (${UPSTREAMS.map((upstream) => upstream.key).join(', ')})`);
-    return found;
-  });
+  const upstreams = upstreamCases(values.upstreams);
   const [batchSize] = numberList('--batch-size', values['batch-size']);
   let quietBelow: number | null = null;
   if (values['quiet-below'] !== undefined) {
@@ -210,60 +140,6 @@ async function waitForQuiet(threshold: number): Promise<void> {
   }
 }
 
-function progressHooks(prefix: string): BenchHooks {
-  return {
-    onRunComplete: (run, level) => {
-      const clients = level.mode === 'closed' ? `c=${level.concurrency}` : `${level.ratePerSecond}/s`;
-      say(`  ${prefix} ${clients} ${run.role}: ${run.inputsPerSecond.toFixed(1)} inputs/s, ${run.errorCount} error(s)`);
-    },
-  };
-}
-
-interface UpstreamResult {
-  upstream: UpstreamCase;
-  comparison: Comparison & { clientBatches: BenchReport };
-}
-
-async function measureUpstream(upstreamCase: UpstreamCase, options: ResultsOptions, services: ServiceGroup): Promise<UpstreamResult> {
-  let upstream: RunningService | undefined;
-  let proxy: RunningService | undefined;
-  try {
-    say(`starting ${upstreamCase.spec.name}…`);
-    upstream = await services.start(upstreamCase.spec);
-    proxy = await services.start(autobatchProxy(upstream.url));
-    say(`upstream ${upstream.url} (pid ${upstream.pid}), autobatch ${proxy.url} (pid ${proxy.pid})`);
-    if (options.primeSeconds > 0) {
-      say(`warming up for ${options.primeSeconds * 2} s (not measured)…`);
-      await primeServers({
-        proxyUrl: proxy.url,
-        upstreamUrl: upstream.url,
-        texts: upstreamCase.texts.texts,
-        clients: Math.max(...options.concurrency),
-        seconds: options.primeSeconds,
-      });
-    }
-    const common = {
-      route: '/embed',
-      texts: upstreamCase.texts.texts,
-      textsSource: upstreamCase.texts.description,
-      durationSeconds: options.durationSeconds,
-      warmupSeconds: options.warmupSeconds,
-    };
-    const individual = await runBench(
-      { ...common, url: proxy.url, baseline: upstream.url, inputsPerRequest: 1, concurrency: options.concurrency },
-      progressHooks('individual'),
-    );
-    const clientBatches = await runBench(
-      { ...common, url: upstream.url, inputsPerRequest: options.batchSize, concurrency: options.batchClients },
-      progressHooks(`batches of ${options.batchSize}`),
-    );
-    return { upstream: upstreamCase, comparison: { individual, clientBatches } };
-  } finally {
-    await proxy?.stop();
-    await upstream?.stop();
-  }
-}
-
 /** The texts as a --texts file, for the commands that reproduce a section by hand. */
 function textsFileName(texts: TextSet): string {
   return `${texts.key}-texts.txt`;
@@ -274,23 +150,25 @@ function benchCommands(upstreamCase: UpstreamCase, options: ResultsOptions): str
   const timing = `--duration ${options.durationSeconds} --warmup ${options.warmupSeconds}${textsFlag}`;
   return [
     upstreamCase.command,
-    'node bin/autobatch.js --upstream http://127.0.0.1:8081 --port 3000',
+    ['node bin/autobatch.js --upstream http://127.0.0.1:8081 --port 3000', ...(upstreamCase.proxyArgs ?? [])].join(' '),
     `node bin/autobatch.js bench --url http://127.0.0.1:3000 --baseline http://127.0.0.1:8081 --concurrency ${options.concurrency.join(',')} ${timing}`,
     `node bin/autobatch.js bench --url http://127.0.0.1:8081 --inputs-per-request ${options.batchSize} --concurrency ${options.batchClients.join(',')} ${timing}`,
   ];
 }
 
-function renderSection(result: UpstreamResult, options: ResultsOptions): string {
-  const { individual, clientBatches } = result.comparison;
-  const loads = [individual, clientBatches].map((report) => report.machine.loadAverage[0]?.toFixed(2) ?? '?');
+function renderSection(result: UpstreamResult, index: number, options: ResultsOptions): string {
+  const { individual } = result.comparison;
+  const reports = [individual, result.comparison.clientBatches].filter((report) => report !== undefined);
+  const loads = reports.map((report) => report.machine.loadAverage[0]?.toFixed(2) ?? '?');
+  const finishedAt = reports[reports.length - 1]?.finishedAt ?? individual.finishedAt;
   const lines = [
-    `### ${result.upstream.title}`,
+    `### ${index + 1}. ${result.upstream.title}`,
     '',
     result.upstream.description,
     '',
     renderComparisonTable(result.comparison),
     '',
-    `Measured ${individual.startedAt} to ${clientBatches.finishedAt}; 1-minute load average ${loads.join(' and ')} at the start of the two bench runs.`,
+    `Measured ${individual.startedAt} to ${finishedAt}; 1-minute load average ${loads.join(' and ')} at the start of the bench runs.`,
     '',
     'Equivalent commands (the script uses free ports):',
     '',
@@ -312,7 +190,7 @@ function renderPreamble(options: ResultsOptions, report: BenchReport): string {
     `- POST /embed, closed loop, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side; ` +
       'direct and through autobatch alternate which goes first at each level; ' +
       `${options.primeSeconds} s of unmeasured load on each side before the first level (the model runs slower for its first few hundred calls)`,
-    '- autobatch with default settings: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
+    '- autobatch with default settings unless a section says otherwise: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
     `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s)`,
     '- ratios are autobatch ÷ direct, measured side by side in the same run',
   ].join('\n');
@@ -326,7 +204,9 @@ async function writeOutputs(results: readonly UpstreamResult[], markdown: string
   for (const { upstream, comparison } of results) {
     await writeFile(join(options.out, `${upstream.key}-individual.json`), renderJsonReport(comparison.individual));
     await writeFile(join(options.out, `${upstream.key}-individual.svg`), await renderSvgChart(comparison.individual));
-    await writeFile(join(options.out, `${upstream.key}-client-batches.json`), renderJsonReport(comparison.clientBatches));
+    if (comparison.clientBatches !== undefined) {
+      await writeFile(join(options.out, `${upstream.key}-client-batches.json`), renderJsonReport(comparison.clientBatches));
+    }
   }
   const summary = {
     tool: 'bench/results.ts',
@@ -355,13 +235,14 @@ async function main(): Promise<number> {
   const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the servers…`) });
   try {
     if (options.build) await ensureBuild(REPO_ROOT, say);
+    // Only before the start: once running, the benchmark's own processes keep the load up.
+    if (options.quietBelow !== null) await waitForQuiet(options.quietBelow);
     const results: UpstreamResult[] = [];
     for (const upstream of options.upstreams) {
-      if (options.quietBelow !== null) await waitForQuiet(options.quietBelow);
-      results.push(await measureUpstream(upstream, options, services));
+      results.push(await measureUpstream(upstream, options, services, say));
     }
     const first = results[0] as UpstreamResult;
-    const markdown = `${[renderPreamble(options, first.comparison.individual), ...results.map((result) => renderSection(result, options))].join('\n\n')}\n`;
+    const markdown = `${[renderPreamble(options, first.comparison.individual), ...results.map((result, index) => renderSection(result, index, options))].join('\n\n')}\n`;
     process.stdout.write(markdown);
     await writeOutputs(results, markdown, options);
     say(`wrote JSON, SVG and Markdown under ${options.out}`);

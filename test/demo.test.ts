@@ -89,18 +89,20 @@ describe('npm run demo', () => {
       const { code } = await run.exited;
       const stdout = run.stdout();
       expect(code, run.stderr()).toBe(0);
-      expect(stdout).toContain('| clients (one input per request) | 1 | 4 |');
-      const rows = stdout.split('\n').filter((line) => line.startsWith('| '));
-      // Header, alignment, and one row per measure.
-      expect(rows.length).toBeGreaterThanOrEqual(8);
-      for (const row of rows) expect(row.split('|').length).toBe(rows[0]?.split('|').length);
-      // The direct and proxied sides both answered, with ratios computed from them.
-      const ratioRow = rows.find((row) => row.includes('autobatch ÷ direct, inputs/s'));
-      expect(ratioRow).toMatch(/\d+\.\d\d×.*\d+\.\d\d×/);
-      expect(rows.find((row) => row.startsWith('| errors'))).toBe('| errors, direct / autobatch | 0 / 0 | 0 / 0 |');
+      // One section per upstream: the real model and the GPU-like simulator.
+      expect(stdout.match(/^### /gm)).toHaveLength(2);
+      const tables = stdout.split(/^### /m).slice(1).map((section) => section.split('\n').filter((line) => line.startsWith('| ')));
+      for (const rows of tables) {
+        expect(rows[0]).toBe('| inputs in flight | 1 | 4 |');
+        expect(rows).toContain('| clients × inputs, client batches | – | 1 × 4 |');
+        for (const row of rows) expect(row.split('|').length).toBe(rows[0]?.split('|').length);
+        // Both sides answered at every level, so every ratio was computed.
+        expect(rows.find((row) => row.includes('autobatch ÷ direct, inputs/s'))).toMatch(/^\| [^|]+ \| \*\*\d+\.\d\d×\*\* \| \*\*\d+\.\d\d×\*\* \|$/);
+        expect(rows.find((row) => row.startsWith('| errors'))).toBe('| errors, direct / autobatch / client batches | 0 / 0 / – | 0 / 0 / 0 |');
+      }
 
       const pids = announcedPids(run.stderr());
-      expect(pids).toHaveLength(2);
+      expect(pids).toHaveLength(4);
       for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
     },
     DEMO_TIMEOUT_MS,
@@ -110,7 +112,7 @@ describe('npm run demo', () => {
     'stops the upstream and the proxy when interrupted with SIGINT',
     async () => {
       // Long levels; the interrupt lands while the warm-up load is running.
-      const run = startDemo(['--concurrency', '4', '--duration', '60', '--warmup', '0']);
+      const run = startDemo(['--upstreams', 'model-short', '--concurrency', '4', '--duration', '60', '--warmup', '0']);
       await waitForOutput(run, 'warming up');
       const pids = announcedPids(run.stderr());
       expect(pids).toHaveLength(2);
@@ -119,7 +121,7 @@ describe('npm run demo', () => {
       run.child.kill('SIGINT');
       const { code } = await run.exited;
       expect(code, run.stderr()).toBe(130);
-      expect(run.stdout()).not.toContain('| clients');
+      expect(run.stdout()).not.toContain('### ');
       for (const pid of pids) expect(isRunning(pid), `pid ${pid} still running`).toBe(false);
     },
     DEMO_TIMEOUT_MS,
@@ -128,7 +130,7 @@ describe('npm run demo', () => {
   it.skipIf(process.platform === 'win32')(
     'stops the upstream and the proxy when the shell that started it dies (npm run passes SIGTERM only to its shell)',
     async () => {
-      const run = startDemo(['--concurrency', '4', '--duration', '60', '--warmup', '0'], { underShell: true });
+      const run = startDemo(['--upstreams', 'model-short', '--concurrency', '4', '--duration', '60', '--warmup', '0'], { underShell: true });
       await waitForOutput(run, 'warming up');
       const pids = announcedPids(run.stderr());
       expect(pids).toHaveLength(2);

@@ -1,0 +1,98 @@
+/**
+ * The upstreams the demo and the results benchmark put autobatch in front of, with the texts
+ * sent to each. The real model shows what happens on a plain CPU inference server; the
+ * simulator stands in for hardware this machine does not have (a GPU-like server) and for TEI's
+ * own batching, with costs given in milliseconds rather than measured.
+ */
+import type { ServiceSpec } from './service-process.js';
+import { simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
+import { TEXT_SETS, type TextSet } from './text-sets.js';
+
+export interface UpstreamCase {
+  key: 'model-short' | 'model-mixed' | 'gpu' | 'tei' | 'tei-inflight4';
+  title: string;
+  /** Short name for chart panels. */
+  panel: string;
+  description: string;
+  spec: ServiceSpec;
+  texts: TextSet;
+  /** How to start this upstream by hand, for the README. */
+  command: string;
+  /** Proxy flags beyond its defaults. */
+  proxyArgs?: readonly string[];
+}
+
+export const GPU_LIKE_COST: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
+export const TEI_LIKE_COST: SimulatorCost = { ...GPU_LIKE_COST, merge: true };
+
+const MODEL_COMMAND = 'npx tsx bench/upstreams/use-tei-main.ts --port 8081';
+const MODEL_DESCRIPTION =
+  'Universal Sentence Encoder lite (TF.js on WebAssembly) behind a TEI-compatible API: a plain inference server, each HTTP call ' +
+  'one model call, one call at a time in arrival order. It runs on this machine’s CPU next to the proxy and the load generator, ' +
+  'and pads every input of a batch to the longest one.';
+
+export const UPSTREAM_CASES: readonly UpstreamCase[] = [
+  {
+    key: 'model-short',
+    title: 'Real model (Universal Sentence Encoder on CPU), short texts',
+    panel: 'real model, short texts',
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.short.description}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.short,
+    command: MODEL_COMMAND,
+  },
+  {
+    key: 'model-mixed',
+    title: 'Real model (Universal Sentence Encoder on CPU), mixed texts',
+    panel: 'real model, mixed texts',
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.mixed.description}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.mixed,
+    command: MODEL_COMMAND,
+  },
+  {
+    key: 'gpu',
+    title: 'Simulated GPU-like server: 10 ms per call + 0.1 ms per input, no batching across calls',
+    panel: 'GPU-like simulator',
+    description:
+      'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms whatever the text lengths, one call at a time, ' +
+      `each HTTP call its own batch, as on an accelerator where a call’s fixed cost dominates. Texts: ${TEXT_SETS.mixed.description}.`,
+    spec: teiSimulator(GPU_LIKE_COST),
+    texts: TEXT_SETS.mixed,
+    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE_COST)}`,
+  },
+  {
+    key: 'tei',
+    title: 'Simulated server that batches internally like TEI (same costs, --merge)',
+    panel: 'TEI-like simulator (merges)',
+    description:
+      'The same costs, but the server queues every input and a free slot takes everything queued (up to max_batch_tokens), ' +
+      `with no wait window, as TEI’s own queue does. Texts: ${TEXT_SETS.mixed.description}.`,
+    spec: teiSimulator(TEI_LIKE_COST),
+    texts: TEXT_SETS.mixed,
+    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
+  },
+  {
+    key: 'tei-inflight4',
+    title: 'Simulated server that batches internally like TEI, autobatch with --max-inflight 4',
+    panel: 'TEI-like simulator, --max-inflight 4',
+    description:
+      'As above, with four proxy calls in flight instead of two, so that the server’s own queue sees up to 128 inputs at once ' +
+      `rather than 64. Texts: ${TEXT_SETS.mixed.description}.`,
+    spec: teiSimulator(TEI_LIKE_COST),
+    texts: TEXT_SETS.mixed,
+    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
+    proxyArgs: ['--max-inflight', '4'],
+  },
+];
+
+/** The cases named in a comma-separated list, in the list's order. */
+export function upstreamCases(list: string): UpstreamCase[] {
+  return list.split(',').map((key) => {
+    const found = UPSTREAM_CASES.find((upstream) => upstream.key === key.trim());
+    if (found === undefined) {
+      throw new Error(`--upstreams: unknown "${key}" (${UPSTREAM_CASES.map((upstream) => upstream.key).join(', ')})`);
+    }
+    return found;
+  });
+}
