@@ -77,9 +77,12 @@ export async function measureUpstream(
     );
     let clientBatches: BenchReport | undefined;
     if (plan.batchClients.length > 0) {
+      // A case with its own batch size keeps the plan's inputs in flight, with more clients.
+      const batchSize = upstreamCase.clientBatchSize ?? plan.batchSize;
+      const clients = plan.batchClients.map((count) => Math.max(1, Math.round((count * plan.batchSize) / batchSize)));
       clientBatches = await runBench(
-        { ...common, url: upstream.url, inputsPerRequest: plan.batchSize, concurrency: plan.batchClients },
-        progressHooks(`client batches of ${plan.batchSize}, direct`, say),
+        { ...common, url: upstream.url, inputsPerRequest: batchSize, concurrency: clients },
+        progressHooks(`client batches of ${batchSize}, direct`, say),
       );
     }
     return { upstream: upstreamCase, comparison: { individual, clientBatches } };

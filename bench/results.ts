@@ -10,18 +10,19 @@
  * Inputs/s is the unit comparable across all rows.
  *
  * Upstreams:
- *   model-short, model-mixed
+ *   model-short, model-short-batch8, model-mixed
  *              the real model (Universal Sentence Encoder on TF.js wasm), one model call per
  *              HTTP call, one call at a time: a plain inference server; with short texts, and
  *              with a mix of short texts and paragraphs (its batches are padded to the longest
- *              input, so the mix decides whether batching pays);
+ *              input, so the mix decides whether batching pays); batch8: the proxy and the
+ *              client batches limited to 8 inputs, this model's best batch size;
  *   gpu        the TEI simulator as a GPU-like server: 10 ms per call + 0.1 ms per item, one
  *              call at a time, no batching across calls;
  *   tei        the same simulator batching across calls itself, as TEI does (--merge);
  *   tei-inflight4
  *              the same, with the proxy allowed 4 calls in flight instead of 2.
  *
- *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,model-mixed,gpu,tei,tei-inflight4]
+ *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,...]
  *     [--concurrency 1,8,32,128] [--batch-size 32] [--batch-clients 1,4] [--duration 10]
  *     [--warmup 2] [--quiet-below 0.7] [--no-build]
  *
@@ -52,7 +53,8 @@ interface ResultsOptions extends MeasurePlan {
 
 const USAGE = `Usage: npm run bench:results -- [options]
   --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
-  --upstreams <list>      model-short,model-mixed,gpu,tei,tei-inflight4 or a subset (default all)
+  --upstreams <list>      model-short,model-short-batch8,model-mixed,gpu,tei,tei-inflight4 or a
+                          subset (default all)
   --concurrency <list>    clients sending individual requests (default 1,8,32,128)
   --batch-size <n>        inputs per client-side batch (default 32)
   --batch-clients <list>  clients sending client-side batches (default 1,4)
@@ -148,11 +150,13 @@ function textsFileName(texts: TextSet): string {
 function benchCommands(upstreamCase: UpstreamCase, options: ResultsOptions): string[] {
   const textsFlag = upstreamCase.texts.key === 'mixed' ? '' : ` --texts ${join(options.out, textsFileName(upstreamCase.texts))}`;
   const timing = `--duration ${options.durationSeconds} --warmup ${options.warmupSeconds}${textsFlag}`;
+  const batchSize = upstreamCase.clientBatchSize ?? options.batchSize;
+  const batchClients = options.batchClients.map((count) => Math.max(1, Math.round((count * options.batchSize) / batchSize)));
   return [
     upstreamCase.command,
     ['node bin/autobatch.js --upstream http://127.0.0.1:8081 --port 3000', ...(upstreamCase.proxyArgs ?? [])].join(' '),
     `node bin/autobatch.js bench --url http://127.0.0.1:3000 --baseline http://127.0.0.1:8081 --concurrency ${options.concurrency.join(',')} ${timing}`,
-    `node bin/autobatch.js bench --url http://127.0.0.1:8081 --inputs-per-request ${options.batchSize} --concurrency ${options.batchClients.join(',')} ${timing}`,
+    `node bin/autobatch.js bench --url http://127.0.0.1:8081 --inputs-per-request ${batchSize} --concurrency ${batchClients.join(',')} ${timing}`,
   ];
 }
 
@@ -191,7 +195,7 @@ function renderPreamble(options: ResultsOptions, report: BenchReport): string {
       'direct and through autobatch alternate which goes first at each level; ' +
       `${options.primeSeconds} s of unmeasured load on each side before the first level (the model runs slower for its first few hundred calls)`,
     '- autobatch with default settings unless a section says otherwise: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
-    `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s)`,
+    `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s) unless a section says otherwise`,
     '- ratios are autobatch ÷ direct, measured side by side in the same run',
   ].join('\n');
 }

@@ -9,7 +9,7 @@ import { simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } fr
 import { TEXT_SETS, type TextSet } from './text-sets.js';
 
 export interface UpstreamCase {
-  key: 'model-short' | 'model-mixed' | 'gpu' | 'tei' | 'tei-inflight4';
+  key: 'model-short' | 'model-short-batch8' | 'model-mixed' | 'gpu' | 'tei' | 'tei-inflight4';
   title: string;
   /** Short name for chart panels. */
   panel: string;
@@ -20,6 +20,8 @@ export interface UpstreamCase {
   command: string;
   /** Proxy flags beyond its defaults. */
   proxyArgs?: readonly string[];
+  /** Inputs per client-side batch when it should match a proxy limit (default: the plan's). */
+  clientBatchSize?: number;
 }
 
 export const GPU_LIKE_COST: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
@@ -40,6 +42,19 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     spec: useModelUpstream(),
     texts: TEXT_SETS.short,
     command: MODEL_COMMAND,
+  },
+  {
+    key: 'model-short-batch8',
+    title: 'Real model (Universal Sentence Encoder on CPU), short texts, autobatch with --max-batch-size 8',
+    panel: 'real model, short texts, --max-batch-size 8',
+    description:
+      'As above, with batches of at most 8 inputs: on this model a batch of 8 costs less per input than one of 32, whose ' +
+      `padding eats the gain. The client batches are of 8 inputs too. Texts: ${TEXT_SETS.short.description}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.short,
+    command: MODEL_COMMAND,
+    proxyArgs: ['--max-batch-size', '8'],
+    clientBatchSize: 8,
   },
   {
     key: 'model-mixed',
