@@ -11,7 +11,9 @@ export type TextSetKey = 'short' | 'mixed';
 export interface TextSet {
   key: TextSetKey;
   texts: readonly string[];
-  /** For reports, e.g. "short texts (…)". */
+  /** What the texts are, e.g. "the 215 queries and single sentences of …". */
+  detail: string;
+  /** For bench reports: "short texts: " and the detail. */
   description: string;
 }
 
@@ -20,24 +22,14 @@ const SHORT_TEXT_MAX_CHARS = 120;
 
 const shortTexts = BUILT_IN_CORPUS.filter((text) => text.length <= SHORT_TEXT_MAX_CHARS);
 
-export const TEXT_SETS: Readonly<Record<TextSetKey, TextSet>> = {
-  short: {
-    key: 'short',
-    texts: shortTexts,
-    description:
-      `short texts: the ${shortTexts.length} queries and single sentences of the built-in corpus ` +
-      `(at most ${SHORT_TEXT_MAX_CHARS} characters; 1 to 49 tokens of the model, median 20)`,
-  },
-  mixed: {
-    key: 'mixed',
-    texts: BUILT_IN_CORPUS,
-    description:
-      `mixed texts: the built-in corpus of ${BUILT_IN_CORPUS.length} queries, sentences and paragraphs ` +
-      '(1 to 286 tokens of the model, median 23; every fourth text is a paragraph of 80 to 290 tokens)',
-  },
-};
+const shortDetail =
+  `the ${shortTexts.length} queries and single sentences of the built-in corpus ` +
+  `(at most ${SHORT_TEXT_MAX_CHARS} characters; 1 to 49 tokens of the model, median 20)`;
+const mixedDetail =
+  `the built-in corpus of ${BUILT_IN_CORPUS.length} queries, sentences and paragraphs ` +
+  '(1 to 286 tokens of the model, median 23; every fourth text is a paragraph of 80 to 290 tokens)';
 
-export function textSet(key: string): TextSet {
-  if (key === 'short' || key === 'mixed') return TEXT_SETS[key];
-  throw new Error(`--texts must be short or mixed, got ${key}`);
-}
+export const TEXT_SETS: Readonly<Record<TextSetKey, TextSet>> = {
+  short: { key: 'short', texts: shortTexts, detail: shortDetail, description: `short texts: ${shortDetail}` },
+  mixed: { key: 'mixed', texts: BUILT_IN_CORPUS, detail: mixedDetail, description: `mixed texts: ${mixedDetail}` },
+};

@@ -38,7 +38,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     key: 'model-short',
     title: 'Real model (Universal Sentence Encoder on CPU), short texts',
     panel: 'real model, short texts',
-    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.short.description}.`,
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.short.detail}.`,
     spec: useModelUpstream(),
     texts: TEXT_SETS.short,
     command: MODEL_COMMAND,
@@ -49,7 +49,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     panel: 'real model, short texts, --max-batch-size 8',
     description:
       'As above, with batches of at most 8 inputs: on this model a batch of 8 costs less per input than one of 32, whose ' +
-      `padding eats the gain. The client batches are of 8 inputs too. Texts: ${TEXT_SETS.short.description}.`,
+      `padding eats the gain. The client batches are of 8 inputs too. Texts: ${TEXT_SETS.short.detail}.`,
     spec: useModelUpstream(),
     texts: TEXT_SETS.short,
     command: MODEL_COMMAND,
@@ -60,7 +60,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     key: 'model-mixed',
     title: 'Real model (Universal Sentence Encoder on CPU), mixed texts',
     panel: 'real model, mixed texts',
-    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.mixed.description}.`,
+    description: `${MODEL_DESCRIPTION} Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: useModelUpstream(),
     texts: TEXT_SETS.mixed,
     command: MODEL_COMMAND,
@@ -71,7 +71,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     panel: 'GPU-like simulator',
     description:
       'The TEI simulator with a cost model: a call of n inputs takes 10 + 0.1·n ms whatever the text lengths, one call at a time, ' +
-      `each HTTP call its own batch, as on an accelerator where a call’s fixed cost dominates. Texts: ${TEXT_SETS.mixed.description}.`,
+      `each HTTP call its own batch, as on an accelerator where a call’s fixed cost dominates. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(GPU_LIKE_COST),
     texts: TEXT_SETS.mixed,
     command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE_COST)}`,
@@ -82,7 +82,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     panel: 'TEI-like simulator (merges)',
     description:
       'The same costs, but the server queues every input and a free slot takes everything queued (up to max_batch_tokens), ' +
-      `with no wait window, as TEI’s own queue does. Texts: ${TEXT_SETS.mixed.description}.`,
+      `with no wait window, as TEI’s own queue does. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(TEI_LIKE_COST),
     texts: TEXT_SETS.mixed,
     command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
@@ -93,7 +93,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     panel: 'TEI-like simulator, --max-inflight 4',
     description:
       'As above, with four proxy calls in flight instead of two, so that the server’s own queue sees up to 128 inputs at once ' +
-      `rather than 64. Texts: ${TEXT_SETS.mixed.description}.`,
+      `rather than 64. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(TEI_LIKE_COST),
     texts: TEXT_SETS.mixed,
     command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
