@@ -150,4 +150,24 @@ describe('autobatch CLI', () => {
       await sim.close();
     }
   });
+
+  it('stops on SIGTERM even when whoever read its logs has gone away', async () => {
+    const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          if (line.includes('autobatch listening')) resolve();
+        });
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.stdout.destroy();
+      child.stderr.destroy();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });
