@@ -15,7 +15,8 @@ export interface Clock {
   defer(callback: () => void): void;
 }
 
-export type TimerHandle = { readonly __timer: unique symbol } | object;
+/** Opaque: whatever the clock's setTimer returns, handed back to its clearTimer. */
+export type TimerHandle = object;
 
 export const systemClock: Clock = {
   now: () => performance.now(),
