@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTeiSim } from '../../src/tei-sim/index.js';
 import { VERSION } from '../../src/version.js';
 import { post, send } from '../support/http.js';
-import { startTinyUpstream, type TinyUpstream } from '../support/tiny-upstream.js';
+import { startTinyTei, vectorOf, type TinyTei } from '../support/tiny-tei.js';
 
 const BIN = new URL('../../bin/autobatch.js', import.meta.url).pathname;
 
@@ -26,9 +26,9 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
-let upstream: TinyUpstream;
+let upstream: TinyTei;
 beforeAll(async () => {
-  upstream = await startTinyUpstream(4);
+  upstream = await startTinyTei(4);
 });
 afterAll(async () => {
   await upstream.close();
@@ -116,8 +116,9 @@ describe('autobatch CLI', () => {
       });
       child.on('exit', () => reject(new Error('exited before listening')));
     });
-    const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => post(url, '/embed', { inputs: ['x'.repeat(i)] })));
-    replies.forEach((reply, i) => expect(reply.json()).toEqual([[i, 0.5]]));
+    const inputs = Array.from({ length: 6 }, (_, i) => 'x'.repeat(i + 1));
+    const replies = await Promise.all(inputs.map((input) => post(url, '/embed', { inputs: [input] })));
+    replies.forEach((reply, i) => expect(reply.json()).toEqual([vectorOf(inputs[i]!)]));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

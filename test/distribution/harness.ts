@@ -1,83 +1,13 @@
 /**
- * What the distribution tests share: a TEI-shaped upstream small enough to read at a glance, and
+ * What the distribution tests share: the tiny TEI-shaped upstream (test/support/tiny-tei.ts) and
  * a way to start a shipped form of autobatch (installed npm package, standalone binary) as a
  * child process and talk to it the way a user would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
+import { vectorOf, type TinyTei } from '../support/tiny-tei.js';
 
-export interface TinyTei {
-  url: string;
-  /** How many inputs each POST /embed call carried, in arrival order. */
-  embedCalls: number[];
-  /** Keeps the next POST /embed call unanswered until release() (arrived: it is being held). */
-  holdNextEmbed(): { arrived: Promise<void>; release(): void };
-  close(): Promise<void>;
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
-/**
- * Answers GET /health, GET /info (with max_client_batch_size) and POST /embed with one vector
- * per input: [input length, first char code], so every answer says which input it belongs to.
- */
-export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei> {
-  const embedCalls: number[] = [];
-  let hold: { arrived: () => void; released: Promise<void> } | undefined;
-  const server: Server = createServer((request, response) => {
-    const reply = (status: number, body: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (request.method === 'GET' && request.url === '/health') return reply(200, {});
-    if (request.method === 'GET' && request.url === '/info') {
-      return reply(200, { model_id: 'tiny', max_client_batch_size: maxClientBatchSize, max_batch_tokens: 16384 });
-    }
-    if (request.method === 'POST' && request.url === '/embed') {
-      readJson(request).then(
-        (body) => {
-          const inputs = (body as { inputs: string | string[] }).inputs;
-          const list = typeof inputs === 'string' ? [inputs] : inputs;
-          embedCalls.push(list.length);
-          const held = hold;
-          hold = undefined;
-          held?.arrived();
-          void (held?.released ?? Promise.resolve()).then(() => reply(200, list.map(vectorOf)));
-        },
-        () => reply(422, { error: 'bad json', error_type: 'Validation' }),
-      );
-      return;
-    }
-    reply(404, { error: 'not found', error_type: 'NotFound' });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    embedCalls,
-    holdNextEmbed() {
-      let arrived!: () => void;
-      let release!: () => void;
-      const arrivedPromise = new Promise<void>((resolve) => (arrived = resolve));
-      hold = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
-      return { arrived: arrivedPromise, release };
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export function vectorOf(input: string): number[] {
-  return [input.length, input.charCodeAt(0)];
-}
+export { startTinyTei, vectorOf, type TinyTei } from '../support/tiny-tei.js';
 
 export interface RunningCli {
   url: string;
