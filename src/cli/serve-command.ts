@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
-import { startProxy } from '../proxy.js';
+import { startProxy, type RunningProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
 import { collectRoutes, collectUpstreams, milliseconds, port, positiveInteger } from './parsers.js';
 
@@ -116,10 +116,21 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
     });
   }
   const logger = createLogger(flags.logLevel, flags.logFormat ?? defaultLogFormat());
-  let proxy;
+  // Signal handlers go in before the proxy starts: the "listening" line is printed from inside
+  // startProxy, and a SIGTERM sent right after it must drain, not kill, the process.
+  let running: RunningProxy | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopSignal !== undefined) return;
+    stopSignal = signal;
+    if (running !== undefined) drain(running, signal);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   try {
     const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, ...settings } = flags;
-    proxy = await startProxy({
+    running = await startProxy({
       ...settings,
       upstream: upstream ?? [],
       routes: route ?? [],
@@ -131,18 +142,16 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
     }
     throw error;
   }
-  const running = proxy;
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+  if (stopSignal !== undefined) drain(running, stopSignal);
+
+  function drain(proxy: RunningProxy, signal: NodeJS.Signals): void {
     logger.info({ signal }, 'stopping: sending what is queued, waiting for calls in flight');
     const deadline = setTimeout(() => {
       logger.warn({ shutdownTimeoutMs: flags.shutdownTimeoutMs }, 'stopped before every request was answered');
       process.exit(1);
     }, flags.shutdownTimeoutMs);
     deadline.unref();
-    running.close().then(
+    proxy.close().then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -152,9 +161,7 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
         process.exit(1);
       },
     );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  }
 }
 
 export function createServeCommand(): Command {
