@@ -26,6 +26,11 @@ export interface ProxySettings {
   timeoutMs: number;
   /** On SIGTERM/SIGINT, longest to wait for queued and in-flight requests before exiting. */
   shutdownTimeoutMs: number;
+  /**
+   * Inputs share a call only with inputs whose length is within this factor (for upstreams that
+   * pad a batch to its longest input); undefined: any lengths share a call.
+   */
+  bucketByLength: number | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
 }

@@ -74,8 +74,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    bucketByLength: options.bucketByLength,
     routes: options.routes ?? [],
   };
+  if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
+    throw new SettingsError(`bucketByLength: expected a factor above 1, got ${settings.bucketByLength}`);
+  }
   const log = options.logger ?? createLogger('info', 'json');
   const upstreamUrls = (typeof settings.upstream === 'string' ? [settings.upstream] : settings.upstream).map((text) => {
     try {
@@ -146,6 +150,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
       timeoutMs: settings.timeoutMs,
+      lengthBucketRatio: settings.bucketByLength,
     },
     own: { replicas, metrics },
     passthrough,
@@ -176,6 +181,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,
       maxInflight: settings.maxInflight,
+      bucketByLength: settings.bucketByLength,
       routes: [...ruleTable(settings.routes).keys()],
     },
     'autobatch listening',

@@ -24,6 +24,14 @@ export function milliseconds(value: string): number {
   return number;
 }
 
+export function ratioAboveOne(value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number <= 1) {
+    throw new InvalidArgumentError('expected a factor above 1, such as 2.');
+  }
+  return number;
+}
+
 export function httpUrl(value: string): string {
   let url: URL;
   try {

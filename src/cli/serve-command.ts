@@ -8,12 +8,13 @@ import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy, type RunningProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
-import { collectRoutes, collectUpstreams, milliseconds, port, positiveInteger } from './parsers.js';
+import { collectRoutes, collectUpstreams, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
 
 /** What commander hands the action: the proxy's settings under their option names. */
-type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream'> & {
+type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength'> & {
   upstream?: string[];
   maxBatchSize?: number;
+  bucketByLength?: number;
   route?: CustomRouteSpec[];
   logLevel: LevelWithSilent;
   logFormat?: LogFormat;
@@ -53,6 +54,14 @@ export function addServeOptions(command: Command): Command {
         .env(env('MAX_INFLIGHT'))
         .default(DEFAULTS.maxInflight)
         .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option(
+        '--bucket-by-length <factor>',
+        'batch together only requests whose longest inputs are within this factor in length (e.g. 2), for upstreams that pad every input of a batch to the longest (CPU ONNX/TF/PyTorch servers); default off',
+      )
+        .env(env('BUCKET_BY_LENGTH'))
+        .argParser(ratioAboveOne),
     )
     .addOption(
       new Option('--max-queue <inputs>', 'most inputs waiting in the proxy; beyond it requests get 429')

@@ -12,6 +12,7 @@ import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type Rule
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import { isJson, type CallGroup } from '../upstream/executor.js';
+import { lengthBucket } from '../core/length-bucket.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
 
@@ -26,6 +27,8 @@ export interface BatchHandlerContext {
   maxBodyBytes: number;
   maxBatchBytes: number;
   timeoutMs: number;
+  /** `--bucket-by-length`: inputs share a call only with lengths within this factor; undefined: off. */
+  lengthBucketRatio: number | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -97,12 +100,17 @@ export async function handleBatched(
   }
   if (isRuleError(parsed)) return rejectRule(parsed);
 
-  let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
-  if (parsed.solo) key += `\u0000solo${++soloSequence}`;
-
   const group: CallGroup = { rule, path, params: parsed.params, authorization };
   const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
   const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
+
+  let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
+  if (parsed.solo) key += `\u0000solo${++soloSequence}`;
+  else if (context.lengthBucketRatio !== undefined) {
+    let longest = 0;
+    for (const size of itemBytes) if (size > longest) longest = size;
+    key += `\u0000len${lengthBucket(longest - 1, context.lengthBucketRatio)}`;
+  }
 
   const disconnected = new AbortController();
   const onClose = (): void => {

@@ -74,6 +74,7 @@ describe('autobatch CLI', () => {
   it.each([
     [['--upstream', 'http://127.0.0.1:1', '--port', 'abc'], {}, '--port'],
     [['--upstream', 'http://127.0.0.1:1', '--max-wait-ms', '-1'], {}, '--max-wait-ms'],
+    [['--upstream', 'http://127.0.0.1:1', '--bucket-by-length', '1'], {}, '--bucket-by-length'],
     [['--upstream', 'http://127.0.0.1:1'], { AUTOBATCH_MAX_INFLIGHT: '0' }, '--max-inflight'],
     [['--upstream', 'http://127.0.0.1:1', '--route', 'no-slash'], {}, '--route'],
     [['--upstream', 'not a url'], {}, '--upstream'],

@@ -9,6 +9,8 @@ export interface TinyTei {
   url: string;
   /** How many inputs each POST /embed call carried, in arrival order. */
   embedCalls: number[];
+  /** The inputs each POST /embed call carried, in arrival order. */
+  embedCallInputs: string[][];
   /** Keeps the next POST /embed call unanswered until release() (arrived: it is being held). */
   holdNextEmbed(): { arrived: Promise<void>; release(): void };
   close(): Promise<void>;
@@ -26,6 +28,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
  */
 export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei> {
   const embedCalls: number[] = [];
+  const embedCallInputs: string[][] = [];
   let hold: { arrived: () => void; released: Promise<void> } | undefined;
   const server: Server = createServer((request, response) => {
     const reply = (status: number, body: unknown): void => {
@@ -41,6 +44,7 @@ export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei>
           const inputs = (body as { inputs: string | string[] }).inputs;
           const list = typeof inputs === 'string' ? [inputs] : inputs;
           embedCalls.push(list.length);
+          embedCallInputs.push(list);
           const held = hold;
           hold = undefined;
           held?.arrived();
@@ -57,6 +61,7 @@ export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei>
   return {
     url: `http://127.0.0.1:${port}`,
     embedCalls,
+    embedCallInputs,
     holdNextEmbed() {
       let arrived!: () => void;
       let release!: () => void;
