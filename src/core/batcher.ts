@@ -21,6 +21,7 @@
  * - The wait is anchored at the request's arrival, or at the moment a work slot freed if it
  *   arrived while the upstream was busy; later arrivals never push it out.
  */
+import type { CancelSignal } from './cancel-signal.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 export interface BatcherLimits {
@@ -59,7 +60,8 @@ export interface JobRequest<Group, Item> {
   itemBytes: readonly number[];
   /** Size of a call body for this key with no items in it. */
   overheadBytes: number;
-  signal?: AbortSignal | undefined;
+  /** Cancels the job (an AbortSignal will do). */
+  signal?: CancelSignal | undefined;
 }
 
 export interface CallRequest<Group, Item> {

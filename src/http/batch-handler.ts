@@ -12,6 +12,7 @@ import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type Rule
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import { isJson, type CallGroup } from '../upstream/executor.js';
+import { ClientGone } from '../core/cancel-signal.js';
 import { lengthBucket } from '../core/length-bucket.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
@@ -112,7 +113,7 @@ export async function handleBatched(
     key += `\u0000len${lengthBucket(longest - 1, context.lengthBucketRatio)}`;
   }
 
-  const disconnected = new AbortController();
+  const disconnected = new ClientGone();
   const onClose = (): void => {
     if (!response.writableEnded) disconnected.abort();
   };
@@ -124,7 +125,7 @@ export async function handleBatched(
     items: parsed.items,
     itemBytes,
     overheadBytes,
-    signal: disconnected.signal,
+    signal: disconnected,
   });
   response.off('close', onClose);
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Batcher, type BatcherLimits, type CallOutcome, type CallRequest, type JobOutcome } from '../../src/core/batcher.js';
+import { ClientGone, type CancelSignal } from '../../src/core/cancel-signal.js';
 import { systemClock } from '../../src/core/clock.js';
 
 type Item = string;
@@ -38,7 +39,7 @@ function setup(limits: Partial<BatcherLimits> = {}) {
         });
       }),
   });
-  const submit = (items: string[], key = 'k', signal?: AbortSignal) =>
+  const submit = (items: string[], key = 'k', signal?: CancelSignal) =>
     batcher.submit({ key, group: key, items, itemBytes: items.map((item) => item.length + 1), overheadBytes: 10, signal });
   return { batcher, calls, submit };
 }
@@ -371,6 +372,52 @@ describe('cancellation and shutdown', () => {
     expect(signal.aborted).toBe(false);
     second.abort();
     expect(signal.aborted).toBe(true);
+  });
+
+  it('takes the proxy\'s light ClientGone as it takes an AbortSignal', async () => {
+    const { calls, submit } = setup({ maxInflight: 1 });
+    void submit(['busy']);
+    await settle();
+    const gone = new ClientGone();
+    const cancelled = submit(['gone'], 'k', gone);
+    const staying = new ClientGone();
+    const letGo = vi.spyOn(staying, 'removeEventListener');
+    const kept = submit(['kept'], 'k', staying);
+    await settle();
+    gone.abort();
+    gone.abort(); // a second close event changes nothing
+    expect(await cancelled).toEqual({ status: 'rejected', reason: 'cancelled' });
+    calls[0]!.answer();
+    await settle();
+    expect(calls[1]!.request.items).toEqual(['kept']);
+    calls[1]!.answer();
+    expect((await kept).status).toBe('ok');
+    // A settled job lets go of its listener, so a long-lived signal does not pin finished jobs.
+    expect(letGo).toHaveBeenCalledTimes(1);
+  });
+
+  it('ClientGone runs each listener once, skips removed ones and ignores late ones', () => {
+    const gone = new ClientGone();
+    const heard: string[] = [];
+    const a = (): void => void heard.push('a');
+    const b = (): void => void heard.push('b');
+    gone.addEventListener('abort', a);
+    gone.addEventListener('abort', b);
+    gone.removeEventListener('abort', a);
+    gone.abort();
+    gone.abort();
+    gone.addEventListener('abort', a);
+    expect(heard).toEqual(['b']);
+    expect(gone.aborted).toBe(true);
+  });
+
+  it('refuses at once a job whose ClientGone has already fired', async () => {
+    const { calls, submit } = setup();
+    const gone = new ClientGone();
+    gone.abort();
+    expect(await submit(['x'], 'k', gone)).toEqual({ status: 'rejected', reason: 'cancelled' });
+    await settle();
+    expect(calls).toHaveLength(0);
   });
 
   it('close() sends what is queued without waiting and refuses new jobs', async () => {
