@@ -10,12 +10,13 @@
  * Inputs/s is the unit comparable across all rows.
  *
  * Upstreams:
- *   model-short, model-short-batch8, model-mixed
+ *   model-short, model-short-batch8, model-short-buckets, model-mixed, model-mixed-buckets
  *              the real model (Universal Sentence Encoder on TF.js wasm), one model call per
  *              HTTP call, one call at a time: a plain inference server; with short texts, and
  *              with a mix of short texts and paragraphs (its batches are padded to the longest
  *              input, so the mix decides whether batching pays); batch8: the proxy and the
- *              client batches limited to 8 inputs, this model's best batch size;
+ *              client batches limited to 8 inputs, this model's best batch size; buckets:
+ *              the proxy with --bucket-by-length 2;
  *   gpu        the TEI simulator as a GPU-like server: 10 ms per call + 0.1 ms per item, one
  *              call at a time, no batching across calls;
  *   tei        the same simulator batching across calls itself, as TEI does (--merge);
@@ -53,7 +54,8 @@ interface ResultsOptions extends MeasurePlan {
 
 const USAGE = `Usage: npm run bench:results -- [options]
   --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
-  --upstreams <list>      model-short,model-short-batch8,model-mixed,gpu,tei,tei-inflight4 or a
+  --upstreams <list>      model-short,model-short-batch8,model-short-buckets,model-mixed,
+                          model-mixed-buckets,gpu,tei,tei-inflight4 or a
                           subset (default all)
   --concurrency <list>    clients sending individual requests (default 1,8,32,128)
   --batch-size <n>        inputs per client-side batch (default 32)

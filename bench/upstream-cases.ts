@@ -9,7 +9,7 @@ import { simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } fr
 import { TEXT_SETS, type TextSet } from './text-sets.js';
 
 export interface UpstreamCase {
-  key: 'model-short' | 'model-short-batch8' | 'model-mixed' | 'gpu' | 'tei' | 'tei-inflight4';
+  key: 'model-short' | 'model-short-batch8' | 'model-short-buckets' | 'model-mixed' | 'model-mixed-buckets' | 'gpu' | 'tei' | 'tei-inflight4';
   title: string;
   /** Short name for chart panels. */
   panel: string;
@@ -57,6 +57,19 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     clientBatchSize: 8,
   },
   {
+    key: 'model-short-buckets',
+    title: 'Real model (Universal Sentence Encoder on CPU), short texts, autobatch with --bucket-by-length 2',
+    panel: 'real model, short texts, --bucket-by-length 2',
+    description:
+      'As the first, with requests batched only with requests whose texts are within a factor of 2 in length, so that a batch ' +
+      'pads little. The client batches are of 32 texts in the order sent, as in the first section. ' +
+      `Texts: ${TEXT_SETS.short.detail}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.short,
+    command: MODEL_COMMAND,
+    proxyArgs: ['--bucket-by-length', '2'],
+  },
+  {
     key: 'model-mixed',
     title: 'Real model (Universal Sentence Encoder on CPU), mixed texts',
     panel: 'real model, mixed texts',
@@ -64,6 +77,19 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     spec: useModelUpstream(),
     texts: TEXT_SETS.mixed,
     command: MODEL_COMMAND,
+  },
+  {
+    key: 'model-mixed-buckets',
+    title: 'Real model (Universal Sentence Encoder on CPU), mixed texts, autobatch with --bucket-by-length 2',
+    panel: 'real model, mixed texts, --bucket-by-length 2',
+    description:
+      'As above, with requests batched only with requests whose texts are within a factor of 2 in length: paragraphs and queries ' +
+      'go to different calls. The client batches are of 32 texts in the order sent, so they still mix lengths. ' +
+      `Texts: ${TEXT_SETS.mixed.detail}.`,
+    spec: useModelUpstream(),
+    texts: TEXT_SETS.mixed,
+    command: MODEL_COMMAND,
+    proxyArgs: ['--bucket-by-length', '2'],
   },
   {
     key: 'gpu',
