@@ -26,6 +26,13 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
+/** The options in the README's table (rows starting with an option in backticks). */
+function readmeOptions(): string[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('### Custom routes'));
+  return [...section.matchAll(/^\| `(--[a-z-]+)/gm)].map((match) => match[1]!);
+}
+
 let upstream: TinyTei;
 beforeAll(async () => {
   upstream = await startTinyTei(4);
@@ -39,30 +46,21 @@ describe('autobatch CLI', () => {
     const { code, stdout: text } = await run(['--help']);
     const stdout = text.replace(/\s+/g, ' ');
     expect(code).toBe(0);
-    for (const option of [
-      '--upstream',
-      '--host',
-      '--port',
-      '--max-wait-ms',
-      '--max-batch-size',
-      '--max-batch-bytes',
-      '--max-inflight',
-      '--max-queue',
-      '--max-body-bytes',
-      '--upstream-timeout-ms',
-      '--timeout-ms',
-      '--client-timeout-ms',
-      '--shutdown-timeout-ms',
-      '--route',
-      '--log-level',
-      '--log-format',
-    ]) {
+    for (const option of readmeOptions()) {
       expect(stdout).toContain(option);
       const env = `AUTOBATCH_${option.slice(2).toUpperCase().replaceAll('-', '_')}`;
       expect(stdout).toContain(env);
     }
     expect(stdout).toContain('default: 3000');
     expect(stdout).toContain('serve');
+  });
+
+  it('--help and the options table of the README list the same options', async () => {
+    const { stdout } = await run(['--help']);
+    const inHelp = new Set([...stdout.matchAll(/^\s+(?:-\w, )?(--[a-z-]+)/gm)].map((match) => match[1]!));
+    inHelp.delete('--help');
+    inHelp.delete('--version');
+    expect([...inHelp].sort()).toEqual([...readmeOptions()].sort());
   });
 
   it('--version matches package.json', async () => {
