@@ -343,21 +343,38 @@ describe('failures', () => {
 });
 
 describe('cancellation and shutdown', () => {
-  it('drops a cancelled job before it reaches the upstream', async () => {
+  /** The two kinds of signal the core is handed: a library user's AbortSignal, the proxy's ClientGone. */
+  const signalKinds: [string, () => { signal: CancelSignal; abort(): void }][] = [
+    ['AbortSignal', () => {
+      const controller = new AbortController();
+      return { signal: controller.signal, abort: () => controller.abort() };
+    }],
+    ['ClientGone', () => {
+      const gone = new ClientGone();
+      return { signal: gone, abort: () => gone.abort() };
+    }],
+  ];
+
+  it.each(signalKinds)('drops a job cancelled through %s before it reaches the upstream', async (_kind, makeSignal) => {
     const { calls, submit } = setup({ maxInflight: 1 });
     void submit(['busy']);
     await settle();
-    const controller = new AbortController();
-    const cancelled = submit(['gone'], 'k', controller.signal);
-    const kept = submit(['kept']);
+    const gone = makeSignal();
+    const cancelled = submit(['gone'], 'k', gone.signal);
+    const staying = makeSignal();
+    const letGo = vi.spyOn(staying.signal, 'removeEventListener');
+    const kept = submit(['kept'], 'k', staying.signal);
     await settle();
-    controller.abort();
+    gone.abort();
+    gone.abort(); // a second close event changes nothing
     expect(await cancelled).toEqual({ status: 'rejected', reason: 'cancelled' });
     calls[0]!.answer();
     await settle();
     expect(calls[1]!.request.items).toEqual(['kept']);
     calls[1]!.answer();
     expect((await kept).status).toBe('ok');
+    // A settled job lets go of its listener, so a long-lived signal does not pin finished jobs.
+    expect(letGo).toHaveBeenCalledTimes(1);
   });
 
   it('aborts an in-flight call once every client on it is gone', async () => {
@@ -372,28 +389,6 @@ describe('cancellation and shutdown', () => {
     expect(signal.aborted).toBe(false);
     second.abort();
     expect(signal.aborted).toBe(true);
-  });
-
-  it('takes the proxy\'s light ClientGone as it takes an AbortSignal', async () => {
-    const { calls, submit } = setup({ maxInflight: 1 });
-    void submit(['busy']);
-    await settle();
-    const gone = new ClientGone();
-    const cancelled = submit(['gone'], 'k', gone);
-    const staying = new ClientGone();
-    const letGo = vi.spyOn(staying, 'removeEventListener');
-    const kept = submit(['kept'], 'k', staying);
-    await settle();
-    gone.abort();
-    gone.abort(); // a second close event changes nothing
-    expect(await cancelled).toEqual({ status: 'rejected', reason: 'cancelled' });
-    calls[0]!.answer();
-    await settle();
-    expect(calls[1]!.request.items).toEqual(['kept']);
-    calls[1]!.answer();
-    expect((await kept).status).toBe('ok');
-    // A settled job lets go of its listener, so a long-lived signal does not pin finished jobs.
-    expect(letGo).toHaveBeenCalledTimes(1);
   });
 
   it('ClientGone runs each listener once, skips removed ones and ignores late ones', () => {
