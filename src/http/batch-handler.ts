@@ -14,6 +14,8 @@ import type { UpstreamResponse } from '../upstream/client.js';
 import { isJson, type CallGroup } from '../upstream/executor.js';
 import { ClientGone } from '../core/cancel-signal.js';
 import { lengthBucket } from '../core/length-bucket.js';
+import { duplicateKey } from '../json/scan.js';
+import { deserializeError } from '../routes/tei-input.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
 
@@ -69,10 +71,6 @@ export async function handleBatched(
   };
   const rejectRule = (error: RuleError): void => reject(error.status, error.errorType, error.message);
 
-  if (!isJsonContentType(request.headers['content-type'])) {
-    request.resume();
-    return reject(415, 'Validation', 'Expected request with `Content-Type: application/json`');
-  }
   const read = await readBody(request, context.maxBodyBytes);
   if (!read.ok) {
     if (read.reason === 'aborted') return;
@@ -81,16 +79,26 @@ export async function handleBatched(
     });
   }
 
+  const path = request.url ?? route;
+  const authorization = request.headers.authorization;
+
+  // A body the proxy cannot take apart with certainty is not batched: TEI's JSON extractor words
+  // its refusals itself (plain text, serde's messages and positions), and only the upstream
+  // knows them, so the client's own body goes alone and the client gets the upstream's answer.
+  // The proxy's own error is the fallback when the upstream cannot be reached.
   let body: unknown;
   try {
     body = JSON.parse(utf8.decode(read.body));
   } catch (error) {
     const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
-    return reject(400, 'Validation', `Failed to parse the request body as JSON: ${detail}`);
+    return replayAlone({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` });
+  }
+  // JSON.parse keeps the last of a repeated key; serde refuses the body.
+  const repeated = duplicateKey(read.body);
+  if (repeated !== undefined) {
+    return replayAlone(deserializeError(`duplicate field \`${repeated}\``));
   }
 
-  const path = request.url ?? route;
-  const authorization = request.headers.authorization;
   let parsed;
   try {
     parsed = rule.parse(body);
@@ -99,7 +107,10 @@ export async function handleBatched(
     // upstream, which may well ignore that field, answers the client's own body alone.
     return replayAlone();
   }
-  if (isRuleError(parsed)) return rejectRule(parsed);
+  // Even a refusal the proxy could word itself (an empty input) goes alone: TEI reads every
+  // field before its handler checks anything, so another field's error, or the model's, may
+  // come first, and the upstream is the one that knows.
+  if (isRuleError(parsed)) return replayAlone(parsed);
 
   const group: CallGroup = { rule, path, params: parsed.params, authorization };
   const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
@@ -147,7 +158,7 @@ export async function handleBatched(
     }
     case 'failed':
       if (needsReplay(outcome.failure)) return replayAlone();
-      return sendFailure(outcome.failure);
+      return sendUpstreamAnswer(outcome.failure);
     case 'rejected':
       switch (outcome.reason) {
         case 'queue-full':
@@ -174,16 +185,18 @@ export async function handleBatched(
    * sent, which for a merged call is not the client's body. The client's own body, sent alone,
    * gets the exact text TEI would have answered it. Costs one call, on this failure path only.
    */
-  async function replayAlone(): Promise<void> {
+  async function replayAlone(fallback?: RuleError): Promise<void> {
     try {
       const alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
-      return sendFailure({ kind: 'upstream', ...alone });
+      return sendUpstreamAnswer({ kind: 'upstream', ...alone });
     } catch {
+      if (fallback !== undefined) return rejectRule(fallback);
       return reject(502, 'Backend', 'upstream unreachable while reproducing its error for this request');
     }
   }
 
-  function sendFailure(failure: CallFailure): void {
+  /** The upstream's status, type and body as they came (an error, or whatever a replay got). */
+  function sendUpstreamAnswer(failure: CallFailure): void {
     if (failure.kind === 'proxy') return reject(failure.status, failure.errorType, failure.message);
     count(failure.status);
     if (response.destroyed) return;

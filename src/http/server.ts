@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { BatchRule } from '../routes/rule.js';
-import { handleBatched, type BatchHandlerContext } from './batch-handler.js';
+import { handleBatched, isJsonContentType, type BatchHandlerContext } from './batch-handler.js';
 import { handleOwnEndpoint, type OwnEndpointsContext } from './own-endpoints.js';
 import type { Passthrough } from './passthrough.js';
 
@@ -40,7 +40,9 @@ export function createProxyHttpServer(context: ServerContext): http.Server {
         return;
       }
       const rule = request.method === 'POST' ? context.rules.get(path) : undefined;
-      if (rule !== undefined && request.headers['content-encoding'] === undefined) {
+      // Only plain JSON bodies are batched. Anything else goes to the upstream as it came, so the
+      // client gets the upstream's own answer (TEI refuses another content type with a 415).
+      if (rule !== undefined && request.headers['content-encoding'] === undefined && isJsonContentType(request.headers['content-type'])) {
         handleBatched(rule, request, response, context.batching).catch((error: unknown) => fail(error, response));
         return;
       }

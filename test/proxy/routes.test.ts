@@ -132,40 +132,63 @@ describe('each route alone answers exactly as the upstream', () => {
     proxied.forEach((reply, i) => expectSameAnswer(reply, direct[i]!));
   });
 
-  it("the proxy's own errors use TEI's statuses and error shape", async () => {
-    const bad = async (path: string, init: Parameters<typeof send>[2]) => {
-      const reply = await send(viaEmbedding.url, path, init);
-      return { status: reply.status, body: reply.json() };
-    };
-    expect(await bad('/embed', { raw: '{"inputs":', headers: { 'content-type': 'application/json' } })).toMatchObject({
-      status: 400,
-      body: { error_type: 'Validation', error: expect.stringContaining('JSON') },
+  /** Bodies the proxy cannot take apart with certainty; TEI's HTTP layer words their refusals. */
+  const unbatchable: { path: string; raw: string | Buffer; contentType?: string; target?: 'classifier' }[] = [
+    { path: '/embed', raw: '{"inputs":' },
+    { path: '/embed', raw: '{"inputs":"a"}', contentType: 'text/plain' },
+    { path: '/embed', raw: '{"inputs":"a"}', contentType: '' },
+    { path: '/embed', raw: '{"inputs":42}' },
+    { path: '/embed', raw: '[1,2]' },
+    { path: '/embed', raw: '{"inputs":"first","inputs":"second"}' },
+    { path: '/embed', raw: '{"inputs":"first","\\u0069nputs":"second"}' },
+    { path: '/embed', raw: '{"inputs":"a","truncate":true,"truncate":false}' },
+    { path: '/embed', raw: Buffer.concat([Buffer.from('{"inputs":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]) },
+    { path: '/predict', raw: '{"inputs":[]}', target: 'classifier' },
+    { path: '/v1/embeddings', raw: '{"input":{"not":"input"}}' },
+    { path: '/tokenize', raw: '{"inputs":"a", "add_special_tokens":"yes"}' },
+  ];
+  for (const [i, { path, raw, contentType, target }] of unbatchable.entries()) {
+    it(`a body it cannot batch gets the upstream's own answer, sent alone (#${i} ${path})`, async () => {
+      const [sim, proxy] = target === 'classifier' ? [classifier, viaClassifier] : [embedding, viaEmbedding];
+      const headers: Record<string, string> = contentType === '' ? {} : { 'content-type': contentType ?? 'application/json' };
+      const direct = await send(sim.url, path, { raw, headers });
+      const proxied = await send(proxy.url, path, { raw, headers });
+      expect(direct.status).toBeGreaterThanOrEqual(400);
+      expectSameAnswer(proxied, direct);
     });
-    expect(await bad('/embed', { raw: '{"inputs":"a"}', headers: { 'content-type': 'text/plain' } })).toMatchObject({
-      status: 415,
-      body: { error_type: 'Validation' },
-    });
-    expect(await bad('/embed', { body: { inputs: 42 } })).toMatchObject({ status: 422, body: { error_type: 'Validation' } });
-    // For /predict an empty list is a wrong shape, not an empty input.
-    const predict = await send(viaClassifier.url, '/predict', { body: { inputs: [] } });
-    expect({ status: predict.status, body: predict.json() }).toMatchObject({
-      status: 422,
-      body: { error_type: 'Validation', error: expect.stringContaining('invalid length 0') },
-    });
-    expect(await bad('/v1/embeddings', { body: { input: { not: 'input' } } })).toMatchObject({
-      status: 422,
-      body: { type: 'Validation', code: 422, message: expect.any(String) },
-    });
-    const invalidUtf8 = Buffer.concat([Buffer.from('{"inputs":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
-    expect(await bad('/embed', { raw: invalidUtf8, headers: { 'content-type': 'application/json' } })).toMatchObject({
-      status: 400,
-      body: { error: expect.stringContaining('UTF-8') },
-    });
+  }
+
+  it("with the upstream gone, its own refusals use TEI's statuses and error shape", async () => {
+    const doomed = await startTeiSim({ model: 'embedding', dimensions: 4 });
+    const proxy = await startProxy({ upstream: doomed.url, host: '127.0.0.1', port: 0, logger });
+    await doomed.close();
+    try {
+      const bad = async (raw: string | Buffer) => {
+        const reply = await send(proxy.url, '/embed', { raw, headers: { 'content-type': 'application/json' } });
+        return { status: reply.status, body: reply.json() };
+      };
+      expect(await bad('{"inputs":')).toMatchObject({ status: 400, body: { error_type: 'Validation', error: expect.stringContaining('JSON') } });
+      expect(await bad('{"inputs":42}')).toMatchObject({ status: 422, body: { error_type: 'Validation' } });
+      expect(await bad('{"inputs":"a","inputs":"b"}')).toMatchObject({
+        status: 422,
+        body: { error_type: 'Validation', error: expect.stringContaining('duplicate field `inputs`') },
+      });
+      const invalidUtf8 = Buffer.concat([Buffer.from('{"inputs":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+      expect(await bad(invalidUtf8)).toMatchObject({ status: 400, body: { error: expect.stringContaining('UTF-8') } });
+      const openai = await send(proxy.url, '/v1/embeddings', { body: { input: { not: 'input' } } });
+      expect({ status: openai.status, body: openai.json() }).toMatchObject({
+        status: 422,
+        body: { type: 'Validation', code: 422, message: expect.any(String) },
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a body over --max-body-bytes gets the proxy's own 413", async () => {
     const huge = JSON.stringify({ inputs: 'x'.repeat(2_100_000) });
-    expect(await bad('/embed', { raw: huge, headers: { 'content-type': 'application/json' } })).toMatchObject({
-      status: 413,
-      body: { error_type: 'Validation' },
-    });
+    const reply = await send(viaEmbedding.url, '/embed', { raw: huge, headers: { 'content-type': 'application/json' } });
+    expect({ status: reply.status, body: reply.json() }).toMatchObject({ status: 413, body: { error_type: 'Validation' } });
   });
 });
 
