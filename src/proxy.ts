@@ -20,6 +20,14 @@ import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createExecutor } from './upstream/executor.js';
 import { ReplicaSet } from './upstream/replicas.js';
 
+/**
+ * Bodies sent to an upstream alone at once (bad bodies, and errors whose text must be the
+ * client's own; see replayAlone in src/http/batch-handler.ts). Enough that every client of a
+ * misbehaving key gets the upstream's exact words in practice; few enough that a flood of bad
+ * bodies cannot swamp the upstream past the batching core's own in-flight limit.
+ */
+const REPLAYS_PER_UPSTREAM = 16;
+
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -151,6 +159,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchBytes: settings.maxBatchBytes,
       timeoutMs: settings.timeoutMs,
       lengthBucketRatio: settings.bucketByLength,
+      replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
     },
     own: { replicas, metrics },
     passthrough,

@@ -32,6 +32,8 @@ export interface BatchHandlerContext {
   timeoutMs: number;
   /** `--bucket-by-length`: inputs share a call only with lengths within this factor; undefined: off. */
   lengthBucketRatio: number | undefined;
+  /** Bodies sent alone right now (see replayAlone), and how many may be. */
+  replays: { active: number; readonly limit: number };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -91,12 +93,12 @@ export async function handleBatched(
     body = JSON.parse(utf8.decode(read.body));
   } catch (error) {
     const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
-    return replayAlone({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` });
+    return replayAlone(() => rejectRule({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` }));
   }
   // JSON.parse keeps the last of a repeated key; serde refuses the body.
   const repeated = duplicateKey(read.body);
   if (repeated !== undefined) {
-    return replayAlone(deserializeError(`duplicate field \`${repeated}\``));
+    return replayAlone(() => rejectRule(deserializeError(`duplicate field \`${repeated}\``)));
   }
 
   let parsed;
@@ -105,12 +107,12 @@ export async function handleBatched(
   } catch {
     // Only pathological bodies get here (a field nested deeper than the stack allows): the
     // upstream, which may well ignore that field, answers the client's own body alone.
-    return replayAlone();
+    return replayAlone(() => reject(422, 'Validation', 'the request body is nested too deeply for the proxy to read'));
   }
   // Even a refusal the proxy could word itself (an empty input) goes alone: TEI reads every
   // field before its handler checks anything, so another field's error, or the model's, may
   // come first, and the upstream is the one that knows.
-  if (isRuleError(parsed)) return replayAlone(parsed);
+  if (isRuleError(parsed)) return replayAlone(() => rejectRule(parsed));
 
   const group: CallGroup = { rule, path, params: parsed.params, authorization };
   const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
@@ -157,7 +159,12 @@ export async function handleBatched(
       return;
     }
     case 'failed':
-      if (needsReplay(outcome.failure)) return replayAlone();
+      if (needsReplay(outcome.failure)) {
+        const failure = outcome.failure;
+        // Without the replay the client still gets the upstream's status and text, with a column
+        // counted in the merged body.
+        return replayAlone(() => sendUpstreamAnswer(failure));
+      }
       return sendUpstreamAnswer(outcome.failure);
     case 'rejected':
       switch (outcome.reason) {
@@ -181,18 +188,26 @@ export async function handleBatched(
   }
 
   /**
-   * The upstream's plain-text errors (its JSON extractor's) quote positions in the body it was
-   * sent, which for a merged call is not the client's body. The client's own body, sent alone,
-   * gets the exact text TEI would have answered it. Costs one call, on this failure path only.
+   * Sends the client's own body to the upstream alone and hands back the upstream's answer. For
+   * bodies the proxy cannot batch, and for the upstream's plain-text errors (its JSON
+   * extractor's), which quote positions in the body it was sent: for a merged call, not the
+   * client's. Costs one call, on failure paths only. Replays bypass the batching core's in-flight
+   * limit, so they have their own: past it, and when the upstream cannot be reached, the client
+   * gets `fallback`, so a flood of bad bodies cannot open unbounded upstream calls.
    */
-  async function replayAlone(fallback?: RuleError): Promise<void> {
+  async function replayAlone(fallback: () => void): Promise<void> {
+    const replays = context.replays;
+    if (replays.active >= replays.limit) return fallback();
+    replays.active++;
+    let alone: UpstreamResponse;
     try {
-      const alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
-      return sendUpstreamAnswer({ kind: 'upstream', ...alone });
+      alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
     } catch {
-      if (fallback !== undefined) return rejectRule(fallback);
-      return reject(502, 'Backend', 'upstream unreachable while reproducing its error for this request');
+      return fallback();
+    } finally {
+      replays.active--;
     }
+    return sendUpstreamAnswer({ kind: 'upstream', ...alone });
   }
 
   /** The upstream's status, type and body as they came (an error, or whatever a replay got). */
