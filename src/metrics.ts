@@ -15,6 +15,7 @@ export class ProxyMetrics {
   readonly batchSize: Histogram;
   readonly queueWait: Histogram<'route'>;
   readonly upstreamDuration: Histogram<'outcome'>;
+  readonly sentAlone: Counter<'route' | 'result'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -42,6 +43,14 @@ export class ProxyMetrics {
       help: 'Duration of batched upstream calls, by outcome',
       labelNames: ['outcome'],
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.sentAlone = new Counter({
+      name: 'autobatch_sent_alone_total',
+      help:
+        'Bodies the proxy could not batch (or whose upstream error quotes the merged body), sent to the upstream alone: ' +
+        'result "answered", or answered by the proxy because of the replay limit ("over_limit") or an unreachable upstream ("unreachable")',
+      labelNames: ['route', 'result'],
       registers,
     });
     new Gauge({

@@ -197,16 +197,22 @@ export async function handleBatched(
    */
   async function replayAlone(fallback: () => void): Promise<void> {
     const replays = context.replays;
-    if (replays.active >= replays.limit) return fallback();
+    const sentAlone = (result: 'answered' | 'over_limit' | 'unreachable'): void => context.metrics.sentAlone.inc({ route, result });
+    if (replays.active >= replays.limit) {
+      sentAlone('over_limit');
+      return fallback();
+    }
     replays.active++;
     let alone: UpstreamResponse;
     try {
       alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
     } catch {
+      sentAlone('unreachable');
       return fallback();
     } finally {
       replays.active--;
     }
+    sentAlone('answered');
     return sendUpstreamAnswer({ kind: 'upstream', ...alone });
   }
 

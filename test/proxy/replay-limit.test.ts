@@ -52,6 +52,13 @@ describe('replays of unbatchable bodies', () => {
     return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, context };
   }
 
+  /** autobatch_sent_alone_total by result. */
+  async function sentAloneCounts(context: BatchHandlerContext): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const { labels, value } of (await context.metrics.sentAlone.get()).values) counts[String(labels.result)] = value;
+    return counts;
+  }
+
   const bad = (url: string, raw: string) => send(url, '/embed', { raw, headers: { 'content-type': 'application/json' } });
 
   it('sends at most `limit` at once; past it the client gets the proxy\'s own error at once', async () => {
@@ -85,6 +92,7 @@ describe('replays of unbatchable bodies', () => {
     held[2]!.answer();
     expect((await later).text).toBe('upstream says: {"inputs":4}');
     expect(context.replays.active).toBe(0);
+    expect(await sentAloneCounts(context)).toEqual({ answered: 3, over_limit: 1 });
   });
 
   it('gives the proxy\'s own error when the upstream cannot be reached, and frees the slot', async () => {
@@ -96,5 +104,6 @@ describe('replays of unbatchable bodies', () => {
       expect(reply.json()).toMatchObject({ error_type: 'Validation' });
     }
     expect(context.replays.active).toBe(0);
+    expect(await sentAloneCounts(context)).toEqual({ unreachable: 2 });
   });
 });
