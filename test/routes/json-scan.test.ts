@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arrayElements, objectMembers } from '../../src/json/scan.js';
+import { arrayElements, duplicateKey, objectMembers } from '../../src/json/scan.js';
 
 const text = (value: string) => Buffer.from(value);
 const cut = (source: string) => {
@@ -58,5 +58,35 @@ describe('objectMembers', () => {
     ]);
     expect(objectMembers(text('[1]'))).toBeUndefined();
     expect(objectMembers(text('{"a" 1}'))).toBeUndefined();
+  });
+});
+
+describe('duplicateKey', () => {
+  const of = (text: string): string | undefined => duplicateKey(Buffer.from(text));
+
+  it('finds a repeated top-level key, compared decoded', () => {
+    expect(of('{"inputs":"a","inputs":"b"}')).toBe('inputs');
+    expect(of('{ "a" : 1 , "b" : [1,{"a":2}] , "a" : 3 }')).toBe('a');
+    expect(of('{"inputs":"a","\\u0069nputs":"b"}')).toBe('inputs');
+    expect(of('{"é":1,"\\u00e9":2}')).toBe('é');
+  });
+
+  it('finds nothing where keys differ, repeat only inside values, or the text is not an object', () => {
+    expect(of('{"inputs":"a","truncate":true}')).toBeUndefined();
+    expect(of('{"inputs":[{"a":1,"a":2}],"x":{"b":1,"b":2}}')).toBeUndefined();
+    expect(of('{"inputs":"\\"inputs\\":1"}')).toBeUndefined();
+    expect(of('[1,1]')).toBeUndefined();
+    expect(of('{}')).toBeUndefined();
+  });
+
+  it('agrees with JSON.parse on random objects: a repeat exactly when parsing loses a key', () => {
+    const key = fc.constantFrom('a', 'b', 'inputs', '\\u0061', 'é');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, fc.jsonValue()), { maxLength: 6 }), (members) => {
+        const text = `{${members.map(([k, v]) => `"${k}":${JSON.stringify(v)}`).join(',')}}`;
+        const parsedKeys = Object.keys(JSON.parse(text) as object).length;
+        expect(of(text) !== undefined).toBe(parsedKeys < members.length);
+      }),
+    );
   });
 });
