@@ -3,9 +3,10 @@
  * TF.js wasm on this machine's CPU, one model call per HTTP call, one at a time), 32 clients
  * sending one input each, through autobatch and direct, side by side. The model pads every input
  * of a batch to the longest one, so the figure depends on the spread of text lengths: it is
- * measured with short texts and with mixed texts, each with autobatch's defaults and with
- * --bucket-by-length 2. Before that, the model's own ceiling (bench/perf/model-ceiling.ts): what
- * batches gain on it with no HTTP at all, which bounds what any proxy can reach.
+ * measured with short texts and with mixed texts, each with autobatch's defaults, with
+ * --bucket-by-length 2, and with that and --max-batch-size 8. Before that, the model's own
+ * ceiling (bench/perf/model-ceiling.ts): what batches gain on it with no HTTP at all, which
+ * bounds what any proxy can reach.
  *
  *   node --import tsx bench/perf/real-model.ts
  */
@@ -24,6 +25,8 @@ const MIN_TIMING: PerfTiming = { durationSeconds: 15, warmupSeconds: 5 };
 const CONFIGS: ReadonlyArray<{ label: string; args: readonly string[] }> = [
   { label: 'defaults', args: [] },
   { label: '--bucket-by-length 2', args: ['--bucket-by-length', '2'] },
+  // The model's best batch size is 8 (see the ceiling): buckets with batches of that size.
+  { label: '--bucket-by-length 2 --max-batch-size 8', args: ['--bucket-by-length', '2', '--max-batch-size', '8'] },
 ];
 
 export async function measureRealModel(services: ServiceGroup, requested: PerfTiming): Promise<PerfResult> {
@@ -110,7 +113,7 @@ export async function measureRealModel(services: ServiceGroup, requested: PerfTi
     '### P4 real model',
     '',
     `Upstream \`npx tsx bench/upstreams/use-tei-main.ts --port 8081\` (Universal Sentence Encoder, TF.js wasm, CPU; pads every input of a ` +
-      `batch to the longest); proxy \`${proxyCommand()}\` and with \`--bucket-by-length 2\`; ${CLIENTS} clients, one input each, ` +
+      `batch to the longest); proxy \`${proxyCommand()}\`, with \`--bucket-by-length 2\`, and with that and \`--max-batch-size 8\`; ${CLIENTS} clients, one input each, ` +
       `${timing.durationSeconds} s measured per side after ${timing.warmupSeconds} s of warm-up. The model shares the machine's cores with the ` +
       'proxy and the load generator.',
     '',
