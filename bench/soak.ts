@@ -55,7 +55,7 @@ const report = await runSoak({
   },
 });
 console.log(JSON.stringify(report, null, 2));
-const problems = soakProblems(report, { rssGrowthMb: 300, heapGrowthAfterWarmUpMb: 40 });
+const problems = soakProblems(report, { rssGrowthMb: 800, heapGrowthAfterWarmUpMb: 40, buffersGrowthAfterWarmUpMb: 20 });
 if (problems.length === 0) {
   console.log('PASS: every request answered, every success its own answer, failures only TEI-shaped 5xx, nothing left queued, memory bounded');
 } else {

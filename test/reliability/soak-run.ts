@@ -52,6 +52,9 @@ export interface SoakReport {
   /** V8 heap retained (after a full collection) after warm-up and when the load stopped. */
   heapWarmMb: number;
   heapEndMb: number;
+  /** ArrayBuffer memory (Buffers' storage, outside the V8 heap) retained at the same moments. */
+  buffersWarmMb: number;
+  buffersEndMb: number;
   /** Left in the proxy after the last answer; both must be 0. */
   queuedItemsAfter: number;
   inflightAfter: number;
@@ -154,6 +157,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     rssEndMb: 0,
     heapWarmMb: 0,
     heapEndMb: 0,
+    buffersWarmMb: 0,
+    buffersEndMb: 0,
     queuedItemsAfter: 0,
     inflightAfter: 0,
     healthyAfter: false,
@@ -171,7 +176,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (report.rssWarmMb === 0 && report.durationMs >= options.durationMs / 5) {
       report.rssWarmMb = mb(process.memoryUsage.rss());
       collectGarbage();
-      report.heapWarmMb = mb(process.memoryUsage().heapUsed);
+      const memory = process.memoryUsage();
+      report.heapWarmMb = mb(memory.heapUsed);
+      report.buffersWarmMb = mb(memory.arrayBuffers);
     }
     options.onProgress?.(report);
   }, 1000);
@@ -235,7 +242,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   report.upstreamCalls = faulty.stats.calls;
   expected.clear();
   collectGarbage();
-  report.heapEndMb = mb(process.memoryUsage().heapUsed);
+  const memory = process.memoryUsage();
+  report.heapEndMb = mb(memory.heapUsed);
+  report.buffersEndMb = mb(memory.arrayBuffers);
   report.queuedItemsAfter = proxy.queuedItems;
   report.inflightAfter = proxy.inflight;
   try {
@@ -255,7 +264,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 }
 
 /** What makes a soak pass; an empty list means it did. */
-export function soakProblems(report: SoakReport, limits: { rssGrowthMb: number; heapGrowthAfterWarmUpMb: number }): string[] {
+export function soakProblems(
+  report: SoakReport,
+  limits: { rssGrowthMb: number; heapGrowthAfterWarmUpMb: number; buffersGrowthAfterWarmUpMb: number },
+): string[] {
   const problems: string[] = [];
   if (report.ok === 0) problems.push('no request succeeded');
   if (report.wrongAnswers > 0) problems.push(`${report.wrongAnswers} wrong answers (cross-talk)`);
@@ -272,6 +284,11 @@ export function soakProblems(report: SoakReport, limits: { rssGrowthMb: number; 
   // Retained heap growing past warm-up under steady load is what a leak looks like.
   if (report.heapWarmMb > 0 && report.heapEndMb > report.heapWarmMb + limits.heapGrowthAfterWarmUpMb) {
     problems.push(`retained heap grew after warm-up: ${report.heapWarmMb} MB -> ${report.heapEndMb} MB (limit +${limits.heapGrowthAfterWarmUpMb} MB)`);
+  }
+  if (report.buffersWarmMb > 0 && report.buffersEndMb > report.buffersWarmMb + limits.buffersGrowthAfterWarmUpMb) {
+    problems.push(
+      `retained buffers grew after warm-up: ${report.buffersWarmMb} MB -> ${report.buffersEndMb} MB (limit +${limits.buffersGrowthAfterWarmUpMb} MB)`,
+    );
   }
   return problems;
 }
