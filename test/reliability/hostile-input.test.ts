@@ -27,12 +27,13 @@ let classifier: Target;
 beforeAll(async () => {
   // A small cost per call so concurrent requests really share calls.
   const cost = { perCallMs: 2, perItemMs: 0.01, slots: 1, merge: false };
-  const start = async (model: 'embedding' | 'classifier'): Promise<Target> => {
+  const start = async (model: 'embedding' | 'classifier', bucketByLength?: number): Promise<Target> => {
     const sim = await startTeiSim({ model, dimensions: 8, maxClientBatchSize: BATCH_LIMIT, cost });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxWaitMs: 2 });
+    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxWaitMs: 2, bucketByLength });
     return { sim, proxy };
   };
-  [embedding, classifier] = await Promise.all([start('embedding'), start('classifier')]);
+  // The classifier's proxy batches by length too, so the property covers both ways of keying.
+  [embedding, classifier] = await Promise.all([start('embedding'), start('classifier', 1.5)]);
 });
 
 afterAll(async () => {
