@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isJsonMediaType } from '../../src/json/media-type.js';
 import { f32ArrayBase64, f32ArrayJson } from './f32-json.js';
 import {
   BodyRejection,
@@ -347,7 +348,7 @@ function countCodePoints(text: string): number {
 
 /** axum's Json extractor: content type first, then the size limit, then JSON syntax. */
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  if (!isJsonContentType(req.headers['content-type'])) {
+  if (!isJsonMediaType(req.headers['content-type'])) {
     req.resume();
     throw new BodyRejection(415, 'Expected request with `Content-Type: application/json`');
   }
@@ -379,15 +380,6 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   } catch (error) {
     throw new BodyRejection(400, `Failed to parse the request body as JSON: ${(error as Error).message}`);
   }
-}
-
-function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const essence = header.split(';', 1)[0]!.trim().toLowerCase();
-  const slash = essence.indexOf('/');
-  if (slash < 0 || essence.slice(0, slash) !== 'application') return false;
-  const subtype = essence.slice(slash + 1);
-  return subtype === 'json' || subtype.endsWith('+json');
 }
 
 function sendError(res: ServerResponse, error: unknown, flavour: 'tei' | 'openai'): void {

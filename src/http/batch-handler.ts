@@ -11,9 +11,10 @@ import type { ProxyMetrics } from '../metrics.js';
 import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
-import { isJson, type CallGroup } from '../upstream/executor.js';
+import type { CallGroup } from '../upstream/executor.js';
 import { ClientGone } from '../core/cancel-signal.js';
 import { lengthBucket } from '../core/length-bucket.js';
+import { isJsonMediaType } from '../json/media-type.js';
 import { duplicateKey } from '../json/scan.js';
 import { deserializeError } from '../routes/tei-input.js';
 import { errorBody } from './error-body.js';
@@ -37,7 +38,6 @@ export interface BatchHandlerContext {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** Requests sent alone get a key nobody else has. */
 let soloSequence = 0;
@@ -48,11 +48,7 @@ let soloSequence = 0;
  * proxy had split the request over several calls.
  */
 function needsReplay(failure: CallFailure): boolean {
-  return failure.kind === 'upstream' && failure.status >= 400 && failure.status < 500 && !isJson(failure.contentType);
-}
-
-export function isJsonContentType(value: string | undefined): boolean {
-  return value !== undefined && JSON_CONTENT_TYPE.test(value.trim());
+  return failure.kind === 'upstream' && failure.status >= 400 && failure.status < 500 && !isJsonMediaType(failure.contentType);
 }
 
 export async function handleBatched(

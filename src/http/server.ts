@@ -7,7 +7,8 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import type { BatchRule } from '../routes/rule.js';
-import { handleBatched, isJsonContentType, type BatchHandlerContext } from './batch-handler.js';
+import { isJsonMediaType } from '../json/media-type.js';
+import { handleBatched, type BatchHandlerContext } from './batch-handler.js';
 import { handleOwnEndpoint, type OwnEndpointsContext } from './own-endpoints.js';
 import type { Passthrough } from './passthrough.js';
 
@@ -42,7 +43,7 @@ export function createProxyHttpServer(context: ServerContext): http.Server {
       const rule = request.method === 'POST' ? context.rules.get(path) : undefined;
       // Only plain JSON bodies are batched. Anything else goes to the upstream as it came, so the
       // client gets the upstream's own answer (TEI refuses another content type with a 415).
-      if (rule !== undefined && request.headers['content-encoding'] === undefined && isJsonContentType(request.headers['content-type'])) {
+      if (rule !== undefined && request.headers['content-encoding'] === undefined && isJsonMediaType(request.headers['content-type'])) {
         handleBatched(rule, request, response, context.batching).catch((error: unknown) => fail(error, response));
         return;
       }

@@ -9,6 +9,7 @@
  */
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { isJsonMediaType } from '../json/media-type.js';
 import type { CallContext, RouteResponse, TeiEngine } from './engine.js';
 import { type FaultInjector, faultErrorBody } from './faults.js';
 import { type RequestKind, type RequestTypes, parseRequest } from './request-types.js';
@@ -75,16 +76,6 @@ function sendRoute(res: ServerResponse, response: RouteResponse): void {
   res.uncork();
 }
 
-/** axum's json_content_type: `application/json` or `application/*+json`, parameters allowed. */
-export function isJsonContentType(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const match = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(?:;.*)?$/s.exec(header);
-  if (match === null) return false;
-  const type = (match[1] as string).toLowerCase();
-  const subtype = (match[2] as string).toLowerCase();
-  return type === 'application' && (subtype === 'json' || subtype.endsWith('+json'));
-}
-
 /** Reads the body up to `limit` bytes; undefined when it is larger (http_body_util::Limited). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -143,7 +134,7 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
   const jsonRoute =
     <K extends RequestKind>(kind: K, run: (value: RequestTypes[K], ctx: CallContext) => RouteResponse | Promise<RouteResponse>): Handler =>
     (req, res, path) => {
-      if (!isJsonContentType(req.headers['content-type'])) {
+      if (!isJsonMediaType(req.headers['content-type'])) {
         count(path, 0);
         req.resume();
         send(res, 415, 'Expected request with `Content-Type: application/json`', TEXT_TYPE);

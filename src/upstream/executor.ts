@@ -4,6 +4,7 @@
  * a failure means (whose fault it is, and what status the clients see).
  */
 import type { Executor } from '../core/batcher.js';
+import { isJsonMediaType } from '../json/media-type.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
@@ -32,12 +33,8 @@ const BLAMES_INPUTS = new Set([400, 413, 422]);
  */
 export function blameFor(status: number, contentType: string | undefined): 'inputs' | 'call' {
   if (!BLAMES_INPUTS.has(status)) return 'call';
-  if (status === 413 || isJson(contentType)) return 'inputs';
+  if (status === 413 || isJsonMediaType(contentType)) return 'inputs';
   return 'call';
-}
-
-export function isJson(contentType: string | undefined): boolean {
-  return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
 }
 
 /**
