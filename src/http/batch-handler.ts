@@ -77,6 +77,7 @@ export async function handleBatched(
     });
   }
 
+  const clientBody = read.body;
   const path = request.url ?? route;
   const authorization = request.headers.authorization;
 
@@ -86,13 +87,13 @@ export async function handleBatched(
   // The proxy's own error is the fallback when the upstream cannot be reached.
   let body: unknown;
   try {
-    body = JSON.parse(utf8.decode(read.body));
+    body = JSON.parse(utf8.decode(clientBody));
   } catch (error) {
     const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
     return replayAlone(() => rejectRule({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` }));
   }
   // JSON.parse keeps the last of a repeated key; serde refuses the body.
-  const repeated = duplicateKey(read.body);
+  const repeated = duplicateKey(clientBody);
   if (repeated !== undefined) {
     return replayAlone(() => rejectRule(deserializeError(`duplicate field \`${repeated}\``)));
   }
@@ -201,7 +202,7 @@ export async function handleBatched(
     replays.active++;
     let alone: UpstreamResponse;
     try {
-      alone = await context.replay(path, read.ok ? read.body : Buffer.alloc(0), authorization);
+      alone = await context.replay(path, clientBody, authorization);
     } catch {
       sentAlone('unreachable');
       return fallback();
