@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { renderComparisonTable, renderWarnings } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';
 import { measureUpstream, type MeasurePlan, type UpstreamResult } from './measure-upstream.js';
+import { say } from './script-io.js';
 import { ServiceGroup } from './service-process.js';
 import { REPO_ROOT } from './service-specs.js';
 import { upstreamCases, type UpstreamCase } from './upstream-cases.js';
@@ -84,10 +85,6 @@ function parseOptions(argv: string[]): DemoOptions | 'help' {
     build: !values['no-build'],
   };
 }
-
-const say = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
 
 function renderResult({ upstream, comparison }: UpstreamResult, index: number): string[] {
   const lines = [`### ${index + 1}. ${upstream.title}`, '', upstream.description, '', renderComparisonTable(comparison)];

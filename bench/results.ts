@@ -31,7 +31,6 @@
  * Markdown and a chart of all panels (results.svg) under --out.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderJsonReport, renderSvgChart, type BenchReport } from '../src/bench/index.js';
@@ -40,6 +39,7 @@ import { comparisonSummary, renderComparisonTable, renderWarnings } from './comp
 import { ensureBuild } from './ensure-build.js';
 import { measureUpstream, type MeasurePlan, type UpstreamResult } from './measure-upstream.js';
 import { renderResultsChart } from './results-chart.js';
+import { say, waitForQuiet } from './script-io.js';
 import { ServiceGroup } from './service-process.js';
 import { REPO_ROOT } from './service-specs.js';
 import type { TextSet } from './text-sets.js';
@@ -122,27 +122,7 @@ function parseOptions(argv: string[]): ResultsOptions | 'help' {
   };
 }
 
-const say = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
 const QUIET_WAIT_LIMIT_MS = 5 * 60_000;
-const QUIET_POLL_MS = 10_000;
-
-/** Other people's work on a shared machine skews a benchmark; wait a little for it to pass. */
-async function waitForQuiet(threshold: number): Promise<void> {
-  const deadline = Date.now() + QUIET_WAIT_LIMIT_MS;
-  for (;;) {
-    const [load] = os.loadavg() as [number];
-    if (load < threshold) return;
-    if (Date.now() >= deadline) {
-      say(`load average still ${load.toFixed(2)} after 5 min of waiting; measuring anyway`);
-      return;
-    }
-    say(`load average ${load.toFixed(2)} ≥ ${threshold}: waiting for the machine to quieten…`);
-    await new Promise((resolve) => setTimeout(resolve, QUIET_POLL_MS));
-  }
-}
 
 /** The texts as a --texts file, for the commands that reproduce a section by hand. */
 function textsFileName(texts: TextSet): string {
@@ -242,7 +222,7 @@ async function main(): Promise<number> {
   try {
     if (options.build) await ensureBuild(REPO_ROOT, say);
     // Only before the start: once running, the benchmark's own processes keep the load up.
-    if (options.quietBelow !== null) await waitForQuiet(options.quietBelow);
+    if (options.quietBelow !== null) await waitForQuiet(options.quietBelow, QUIET_WAIT_LIMIT_MS);
     const results: UpstreamResult[] = [];
     for (const upstream of options.upstreams) {
       results.push(await measureUpstream(upstream, options, services, say));

@@ -5,12 +5,12 @@
  * process's memory from /proc.
  */
 import { readFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { BenchHooks } from '../../src/bench/index.js';
 import type { ServiceGroup, ServiceSpec } from '../service-process.js';
 import { REPO_ROOT, autobatchProxy, type SimulatorCost } from '../service-specs.js';
 import { ensureBuild } from '../ensure-build.js';
+import { say } from '../script-io.js';
 
 /** How long each side of each level is measured. */
 export interface PerfTiming {
@@ -39,9 +39,7 @@ export interface PerfResult {
 /** The GPU-like cost model of bench:results: 10 ms per call + 0.1 ms per input, one call at a time. */
 export const GPU_LIKE: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
 
-export const say = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+export { loadAverage, say, waitForQuiet } from '../script-io.js';
 
 function plainUrlLine(line: string): string | undefined {
   const trimmed = line.trim();
@@ -149,25 +147,6 @@ export function processGone(pid: number): boolean {
     return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return true;
-  }
-}
-
-export function loadAverage(): number {
-  return os.loadavg()[0] ?? 0;
-}
-
-/** Other people's work on a shared machine skews a benchmark: wait (bounded) for it to pass. */
-export async function waitForQuiet(threshold: number, limitMs: number): Promise<{ load: number; waitedMs: number; quiet: boolean }> {
-  const started = Date.now();
-  for (;;) {
-    const load = loadAverage();
-    if (load < threshold) return { load, waitedMs: Date.now() - started, quiet: true };
-    if (Date.now() - started >= limitMs) {
-      say(`load average still ${load.toFixed(2)} after ${Math.round(limitMs / 60_000)} min of waiting; measuring anyway`);
-      return { load, waitedMs: Date.now() - started, quiet: false };
-    }
-    say(`load average ${load.toFixed(2)} >= ${threshold}: waiting for the machine to quieten…`);
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
   }
 }
 
