@@ -6,7 +6,7 @@
  * Levels are matched by inputs in flight (clients × inputs per request), so that 4 clients
  * sending batches of 32 stand in the same column as 128 clients sending one input each.
  */
-import { formatSignificant, type BenchReport, type LevelReport, type TargetRun } from '../src/bench/index.js';
+import { formatSignificant, type BenchReport, type LevelReport, type TargetRun } from '../src/loadgen/index.js';
 
 export interface Comparison {
   /** Individual requests: target = through autobatch, baseline = direct, measured side by side. */

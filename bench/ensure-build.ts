@@ -1,13 +1,17 @@
 /**
- * The benchmark scripts run the proxy as users do, from dist/ through bin/autobatch.js, so dist/
- * must exist and match src/: a fresh clone has no dist/, and a stale one would measure old code.
+ * The benchmark scripts run the proxy as users do, from dist/ through bin/autobatch.js, and the
+ * TEI simulator from dist-sim/, so both must exist and match their sources: a fresh clone has
+ * neither, and a stale one would measure old code.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What the scripts run from dist/. */
-const BUILT_ENTRY_POINTS = ['dist/cli/main.js', 'dist/tei-sim/main.js'];
+const BUILT_ENTRY_POINTS = ['dist/cli/main.js', 'dist-sim/sim/main.js'];
+
+/** The sources those are built from (the simulator also compiles what it imports of src/). */
+const SOURCE_DIRECTORIES = ['src', 'sim'];
 
 export type BuildState = 'missing' | 'stale' | 'fresh';
 
@@ -21,19 +25,24 @@ function newestMtimeMs(directory: string): number {
   return newest;
 }
 
-/** Whether dist/ under `root` lacks an entry point, or is older than some file in src/. */
+/** Whether the build under `root` lacks an entry point, or is older than some source file. */
 export function buildState(root: string): BuildState {
   const entries = BUILT_ENTRY_POINTS.map((entry) => join(root, entry));
   if (!entries.every((entry) => existsSync(entry))) return 'missing';
   // tsc rewrites every output, so the oldest entry point dates the last build.
   const builtAt = Math.min(...entries.map((entry) => statSync(entry).mtimeMs));
-  return newestMtimeMs(join(root, 'src')) > builtAt ? 'stale' : 'fresh';
+  const newestSource = Math.max(...SOURCE_DIRECTORIES.map((directory) => (existsSync(join(root, directory)) ? newestMtimeMs(join(root, directory)) : 0)));
+  return newestSource > builtAt ? 'stale' : 'fresh';
 }
 
-function runTsc(root: string): Promise<boolean> {
+async function runBuild(root: string): Promise<boolean> {
+  return (await runTsc(root, 'tsconfig.json')) && (await runTsc(root, 'sim/tsconfig.json'));
+}
+
+function runTsc(root: string, project: string): Promise<boolean> {
   return new Promise((resolve) => {
     // Compiler output goes to stderr so that stdout stays the report.
-    const child = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    const child = spawn(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {
       cwd: root,
       stdio: ['ignore', 2, 2],
     });
@@ -44,13 +53,13 @@ function runTsc(root: string): Promise<boolean> {
 
 /**
  * Builds dist/ when it is missing or stale. A failed build is fatal when there is no dist/; with
- * a stale one the script goes on with what dist/ holds and says so (src/ may be mid-edit).
+ * a stale one the script goes on with what dist/ holds and says so (a source may be mid-edit).
  */
 export async function ensureBuild(root: string, say: (line: string) => void): Promise<void> {
   const state = buildState(root);
   if (state === 'fresh') return;
-  say(state === 'missing' ? 'dist/ is missing: building (npm run build)…' : 'src/ changed since the last build: rebuilding…');
-  if (await runTsc(root)) return;
+  say(state === 'missing' ? 'the build is missing: building (npm run build)…' : 'the sources changed since the last build: rebuilding…');
+  if (await runBuild(root)) return;
   if (buildState(root) === 'missing') throw new Error('the build failed (see above) and there is no dist/ to run');
   say('the build failed (see above); going on with what dist/ holds');
 }

@@ -3,7 +3,7 @@
  * and the proxy as processes, warm both up, then measure individual requests through autobatch
  * and direct side by side, and client-side batches direct (the upper bound), and stop both.
  */
-import { runBench, type BenchHooks, type BenchReport } from '../src/bench/index.js';
+import { runBench, type BenchHooks, type BenchReport } from '../src/loadgen/index.js';
 import type { Comparison } from './comparison-table.js';
 import { primeServers } from './prime.js';
 import type { RunningService, ServiceGroup } from './service-process.js';

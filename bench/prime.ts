@@ -4,7 +4,7 @@
  * proxy's code is not yet optimized either; without this, whichever side goes first at the first
  * level pays for it and the ratio at one client comes out far too low.
  */
-import { runBench } from '../src/bench/index.js';
+import { runBench } from '../src/loadgen/index.js';
 
 export interface PrimeOptions {
   proxyUrl: string;

@@ -33,7 +33,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderJsonReport, renderSvgChart, type BenchReport } from '../src/bench/index.js';
+import { renderJsonReport, renderSvgChart, type BenchReport } from '../src/loadgen/index.js';
 import { VERSION } from '../src/version.js';
 import { comparisonSummary, renderComparisonTable, renderWarnings } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';

@@ -43,10 +43,10 @@ export interface SimulatorCost {
   merge: boolean;
 }
 
-/** The TEI simulator (dist/tei-sim/main.js) with a cost model. */
+/** The TEI simulator (dist-sim/sim/main.js) with a cost model. */
 export function teiSimulator(cost: SimulatorCost): ServiceSpec {
   const args = [
-    'dist/tei-sim/main.js',
+    'dist-sim/sim/main.js',
     '--host',
     '127.0.0.1',
     '--port',

@@ -4,7 +4,7 @@
  * lengths decides whether batching pays: one paragraph in a batch of short queries makes every
  * query in it cost as much as the paragraph. So results are reported for both sets below.
  */
-import { BUILT_IN_CORPUS } from '../src/bench/index.js';
+import { BUILT_IN_CORPUS } from '../src/loadgen/index.js';
 
 export type TextSetKey = 'short' | 'mixed';
 

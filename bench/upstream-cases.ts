@@ -100,7 +100,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
       `each HTTP call its own batch, as on an accelerator where a call’s fixed cost dominates. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(GPU_LIKE_COST),
     texts: TEXT_SETS.mixed,
-    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE_COST)}`,
+    command: `node dist-sim/sim/main.js --port 8081 ${simulatorFlags(GPU_LIKE_COST)}`,
   },
   {
     key: 'tei',
@@ -111,7 +111,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
       `with no wait window, as TEI’s own queue does. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(TEI_LIKE_COST),
     texts: TEXT_SETS.mixed,
-    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
+    command: `node dist-sim/sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
   },
   {
     key: 'tei-inflight4',
@@ -122,7 +122,7 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
       `rather than 64. Texts: ${TEXT_SETS.mixed.detail}.`,
     spec: teiSimulator(TEI_LIKE_COST),
     texts: TEXT_SETS.mixed,
-    command: `node dist/tei-sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
+    command: `node dist-sim/sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
     proxyArgs: ['--max-inflight', '4'],
   },
 ];

@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { runBench } from '../../src/bench/index.js';
+import { runBench } from '../../src/loadgen/index.js';
 import type { ServiceGroup, ServiceSpec } from '../service-process.js';
 import { REPO_ROOT, teiSimulator } from '../service-specs.js';
 import { PROXY_COST_DIMENSIONS } from './proxy-cost.js';

@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/perf/low-load.ts
  */
-import { runBench, type LevelReport } from '../../src/bench/index.js';
+import { runBench, type LevelReport } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy, simulatorFlags, teiSimulator } from '../service-specs.js';
 import {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { BenchHooks } from '../../src/bench/index.js';
+import type { BenchHooks } from '../../src/loadgen/index.js';
 import type { ServiceGroup, ServiceSpec } from '../service-process.js';
 import { REPO_ROOT, autobatchProxy, type SimulatorCost } from '../service-specs.js';
 import { ensureBuild } from '../ensure-build.js';
@@ -51,7 +51,7 @@ export function zeroCostSimulator(dimensions: number): ServiceSpec {
   return {
     name: `TEI simulator (zero cost, --dimensions ${dimensions})`,
     command: process.execPath,
-    args: ['dist/tei-sim/main.js', '--host', '127.0.0.1', '--port', '0', '--dimensions', String(dimensions)],
+    args: ['dist-sim/sim/main.js', '--host', '127.0.0.1', '--port', '0', '--dimensions', String(dimensions)],
     cwd: REPO_ROOT,
     urlFromLine: plainUrlLine,
     startTimeoutMs: 30_000,

@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/perf/proxy-cost.ts
  */
-import { runBench, type BenchProgress, type LevelReport } from '../../src/bench/index.js';
+import { runBench, type BenchProgress, type LevelReport } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy } from '../service-specs.js';
 import { fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, plainProxy, zeroCostSimulator, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
@@ -70,7 +70,7 @@ export async function measureProxyCost(services: ServiceGroup, timing: PerfTimin
   const details = [
     '### P3 proxy cost',
     '',
-    `Simulator \`node dist/tei-sim/main.js --dimensions ${PROXY_COST_DIMENSIONS}\` (no cost flags); autobatch \`${proxyCommand()}\`; ` +
+    `Simulator \`node dist-sim/sim/main.js --dimensions ${PROXY_COST_DIMENSIONS}\` (no cost flags); autobatch \`${proxyCommand()}\`; ` +
       `plain proxy \`node --import tsx bench/perf/plain-proxy.ts --upstream http://127.0.0.1:8081\`. One input per request, ` +
       `${timing.durationSeconds} s measured per side and level. The load generator, both proxies and the simulator share this machine's cores.`,
     '',

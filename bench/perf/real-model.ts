@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/perf/real-model.ts
  */
-import { runBench } from '../../src/bench/index.js';
+import { runBench } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy, useModelUpstream } from '../service-specs.js';
 import { primeServers } from '../prime.js';

@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/perf/saturation.ts
  */
-import { runBench } from '../../src/bench/index.js';
+import { runBench } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy, simulatorFlags, teiSimulator } from '../service-specs.js';
 import { GPU_LIKE, fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, type PerfResult, type PerfTiming } from './perf-services.js';

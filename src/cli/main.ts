@@ -1,6 +1,6 @@
 /** The `autobatch` command line: parse, check, start. Nothing else happens here. */
 import { Command, CommanderError } from 'commander';
-import { createBenchCommand } from '../bench/command.js';
+import { createBenchCommand } from '../loadgen/command.js';
 import { VERSION } from '../version.js';
 import { addServeOptions, createServeCommand, runServe } from './serve-command.js';
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim } from '../../sim/index.js';
 import { VERSION } from '../../src/version.js';
 import { post, send } from '../support/http.js';
 import { startTinyTei, vectorOf, type TinyTei } from '../support/tiny-tei.js';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type RunningProxy } from '../../src/index.js';
-import { startTeiSim, type TeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim, type TeiSim } from '../../sim/index.js';
 import { run } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');

@@ -47,10 +47,9 @@ describe('npm package', () => {
     expect(packed).toContain('dist/index.js');
     expect(packed).toContain('dist/index.d.ts');
     // `autobatch bench` is a shipped subcommand.
-    expect(packed.some((path) => path.startsWith('dist/bench/'))).toBe(true);
+    expect(packed.some((path) => path.startsWith('dist/loadgen/'))).toBe(true);
     expect(packed.filter((path) => path.endsWith('.map'))).toEqual([]);
-    expect(packed.filter((path) => /^(src|test|bench|scripts|examples)\//.test(path))).toEqual([]);
-    expect(packed.filter((path) => path.startsWith('dist/tei-sim/'))).toEqual([]);
+    expect(packed.filter((path) => /^(src|sim|dist-sim|test|bench|scripts|examples)\//.test(path))).toEqual([]);
     expect(packed).not.toContain('dist/autobatch');
   });
 

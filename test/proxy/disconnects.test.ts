@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
-import { startTeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim } from '../../sim/index.js';
 import { post } from '../support/http.js';
 
 const logger = createLogger('silent', 'json');

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
-import { startTeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim } from '../../sim/index.js';
 import { post, send } from '../support/http.js';
 
 const logger = createLogger('silent', 'json');

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { startProxy, type RunningProxy } from '../../src/proxy.js';
-import { startTeiSim, type TeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim, type TeiSim } from '../../sim/index.js';
 import { post, send, type Reply } from '../support/http.js';
 
 const logger = createLogger('silent', 'json');

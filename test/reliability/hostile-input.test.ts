@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { startProxy, type RunningProxy } from '../../src/proxy.js';
-import { startTeiSim, type TeiSim } from '../../src/tei-sim/index.js';
+import { startTeiSim, type TeiSim } from '../../sim/index.js';
 import { send, type Reply } from '../support/http.js';
 import { comparable, expectedAnswer, isExtractorText, isShapedError, listField, OPENAI_PATHS } from './expected-answers.js';
 

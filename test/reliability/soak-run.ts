@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { Agent, request } from 'undici';
 import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
-import { startTeiSim, type TeiSimOptions } from '../../src/tei-sim/index.js';
+import { startTeiSim, type TeiSimOptions } from '../../sim/index.js';
 import { comparable, isShapedError } from './expected-answers.js';
 
 export interface SoakOptions {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport } from '../src/bench/bench-report.js';
-import { createBenchCommand, type BenchCommandIo } from '../src/bench/command.js';
-import { BenchUnreachableError, runBench } from '../src/bench/run-bench.js';
+import type { BenchReport } from '../../src/loadgen/bench-report.js';
+import { createBenchCommand, type BenchCommandIo } from '../../src/loadgen/command.js';
+import { BenchUnreachableError, runBench } from '../../src/loadgen/run-bench.js';
 
 type Answer = (inputs: unknown[], request: number) => { status: number; body: unknown; headers?: Record<string, string> };
 

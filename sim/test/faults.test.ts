@@ -4,9 +4,9 @@
  * answer, a late but correct answer), striking only calls that reach the model.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Fault, FaultInjector } from '../src/tei-sim/faults.js';
-import { type TeiSim, type TeiSimOptions, startTeiSim } from '../src/tei-sim/index.js';
-import { post, send } from './support/http.js';
+import { type Fault, FaultInjector } from '../faults.js';
+import { type TeiSim, type TeiSimOptions, startTeiSim } from '../index.js';
+import { post, send } from '../../test/support/http.js';
 
 const sims: TeiSim[] = [];
 async function sim(options: TeiSimOptions): Promise<TeiSim> {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBenchOptions } from '../src/bench/bench-options.js';
-import { BUILT_IN_CORPUS } from '../src/bench/corpus.js';
-import { routeShapeFor, type AnswerCheckState } from '../src/bench/route-shapes.js';
-import { prepareRequests } from '../src/bench/run-bench.js';
+import { resolveBenchOptions } from '../../src/loadgen/bench-options.js';
+import { BUILT_IN_CORPUS } from '../../src/loadgen/corpus.js';
+import { routeShapeFor, type AnswerCheckState } from '../../src/loadgen/route-shapes.js';
+import { prepareRequests } from '../../src/loadgen/run-bench.js';
 
 const vector = (width: number, seed = 1): number[] => Array.from({ length: width }, (_, i) => (i + seed) / width);
 

@@ -1,7 +1,7 @@
 /** f32 JSON and base64 writing for the USE upstream (bench/upstreams/f32-json.ts). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { f32ArrayBase64, f32ArrayJson, formatF32 } from '../bench/upstreams/f32-json.js';
+import { f32ArrayBase64, f32ArrayJson, formatF32 } from '../../bench/upstreams/f32-json.js';
 
 /** The obvious search: fewest significant digits that read back to the same f32. */
 function shortestByScan(value: number): string {

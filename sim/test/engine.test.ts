@@ -4,9 +4,9 @@
  * core/src/tokenization.rs) and axum 0.7's rejections.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendScheduler } from '../src/tei-sim/backend-scheduler.js';
-import { formatF32 } from '../src/tei-sim/float-format.js';
-import { type TeiSim, type TeiSimOptions, startTeiSim } from '../src/tei-sim/index.js';
+import { BackendScheduler } from '../backend-scheduler.js';
+import { formatF32 } from '../float-format.js';
+import { type TeiSim, type TeiSimOptions, startTeiSim } from '../index.js';
 
 interface Answer {
   status: number;

@@ -9,7 +9,7 @@
  */
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { isJsonMediaType } from '../json/media-type.js';
+import { isJsonMediaType } from '../src/json/media-type.js';
 import type { CallContext, RouteResponse, TeiEngine } from './engine.js';
 import { type FaultInjector, faultErrorBody } from './faults.js';
 import { type RequestKind, type RequestTypes, parseRequest } from './request-types.js';

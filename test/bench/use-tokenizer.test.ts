@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UseTokenizer, type UseVocabulary } from '../bench/upstreams/use-tokenizer.js';
+import { UseTokenizer, type UseVocabulary } from '../../bench/upstreams/use-tokenizer.js';
 
 interface PackageTokenizer {
   encode(text: string): number[];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/bench/clock.js';
-import { LevelRecorder } from '../src/bench/level-recorder.js';
-import { runOpenLoop } from '../src/bench/open-loop.js';
+import type { Clock } from '../../src/loadgen/clock.js';
+import { LevelRecorder } from '../../src/loadgen/level-recorder.js';
+import { runOpenLoop } from '../../src/loadgen/open-loop.js';
 
 /** A clock that moves only when the test says so; sleepers wake in due order. */
 class ManualClock implements Clock {

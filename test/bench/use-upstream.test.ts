@@ -4,8 +4,8 @@
  * from single answers on this model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUseTei, type UseTeiServer } from '../bench/upstreams/use-tei.js';
-import { loadUseModel } from '../bench/upstreams/use-model.js';
+import { startUseTei, type UseTeiServer } from '../../bench/upstreams/use-tei.js';
+import { loadUseModel } from '../../bench/upstreams/use-model.js';
 
 let server: UseTeiServer;
 let small: UseTeiServer;

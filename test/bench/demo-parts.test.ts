@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildState } from '../bench/ensure-build.js';
-import { comparisonSummary, renderComparisonTable } from '../bench/comparison-table.js';
-import type { BenchReport, LevelReport, TargetRun } from '../src/bench/index.js';
+import { buildState } from '../../bench/ensure-build.js';
+import { comparisonSummary, renderComparisonTable } from '../../bench/comparison-table.js';
+import type { BenchReport, LevelReport, TargetRun } from '../../src/loadgen/index.js';
 
 describe('buildState', () => {
   const root = mkdtempSync(join(tmpdir(), 'autobatch-build-'));
@@ -18,21 +18,24 @@ describe('buildState', () => {
     utimesSync(full, at, at);
   };
 
-  it('is missing without dist/, stale when src/ is newer, fresh otherwise', () => {
+  it('is missing without a build, stale when src/ or sim/ is newer, fresh otherwise', () => {
     touch('src/cli/main.ts', 100);
-    touch('src/tei-sim/main.ts', 100);
+    touch('sim/main.ts', 100);
     expect(buildState(root)).toBe('missing');
     touch('dist/cli/main.js', 50);
     expect(buildState(root)).toBe('missing');
-    touch('dist/tei-sim/main.js', 50);
+    touch('dist-sim/sim/main.js', 50);
     expect(buildState(root)).toBe('fresh');
     touch('src/core/batcher.ts', 10);
     expect(buildState(root)).toBe('stale');
     // Only TypeScript sources count: notes or data next to them do not force a build.
     touch('dist/cli/main.js', 5);
-    touch('dist/tei-sim/main.js', 5);
+    touch('dist-sim/sim/main.js', 5);
     touch('src/notes.md', 1);
     expect(buildState(root)).toBe('fresh');
+    // The simulator's sources count too.
+    touch('sim/engine.ts', 0);
+    expect(buildState(root)).toBe('stale');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Command line for the TEI simulator, for benchmarks:
  *
- *   node dist/tei-sim/main.js --port 8080 --per-call-ms 10 --per-item-ms 0.1 --slots 1 --merge
+ *   node dist-sim/sim/main.js --port 8080 --per-call-ms 10 --per-item-ms 0.1 --slots 1 --merge
  *
  * Prints the URL on stdout once listening and stops on SIGINT/SIGTERM.
  */

@@ -3,9 +3,9 @@
  * texts), ryu-exact f32 formatting, and the tokenizer's round trips.
  */
 import { describe, expect, it } from 'vitest';
-import { formatF32, formatF64 } from '../src/tei-sim/float-format.js';
-import { parseRequest } from '../src/tei-sim/request-types.js';
-import { decode, encode } from '../src/tei-sim/tokenizer.js';
+import { formatF32, formatF64 } from '../float-format.js';
+import { parseRequest } from '../request-types.js';
+import { decode, encode } from '../tokenizer.js';
 
 const DATA = 'Failed to deserialize the JSON body into the target type: ';
 const SYNTAX = 'Failed to parse the request body as JSON: ';

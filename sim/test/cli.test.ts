@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { optionsFromArgs } from '../src/tei-sim/cli-options.js';
+import { optionsFromArgs } from '../cli-options.js';
 
 describe('tei-sim command line', () => {
   it('maps flags onto options', () => {
@@ -25,7 +25,7 @@ describe('tei-sim command line', () => {
   });
 
   it('prints its URL, serves and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/tei-sim/main.ts', '--dimensions', '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sim/main.ts', '--dimensions', '4'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
       const url = chunk.toString().trim();

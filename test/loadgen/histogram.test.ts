@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../src/bench/latency-histogram.js';
-import { LevelRecorder } from '../src/bench/level-recorder.js';
-import type { RequestOutcome } from '../src/bench/request-outcome.js';
+import { LatencyHistogram } from '../../src/loadgen/latency-histogram.js';
+import { LevelRecorder } from '../../src/loadgen/level-recorder.js';
+import type { RequestOutcome } from '../../src/loadgen/request-outcome.js';
 
 // HDR histograms with 3 significant digits promise every value within 0.1% of the true one.
 function expectClose(actual: number, expected: number, relative = 0.001): void {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBenchOptions } from '../src/bench/bench-options.js';
-import { computeRatios, type BenchReport, type LevelReport, type TargetRun } from '../src/bench/bench-report.js';
-import type { TargetRole } from '../src/bench/bench-target.js';
-import { renderJsonReport } from '../src/bench/report-json.js';
-import { formatSignificant, renderMarkdownReport } from '../src/bench/report-markdown.js';
-import { chartPoints, renderSvgChart } from '../src/bench/report-svg.js';
+import { resolveBenchOptions } from '../../src/loadgen/bench-options.js';
+import { computeRatios, type BenchReport, type LevelReport, type TargetRun } from '../../src/loadgen/bench-report.js';
+import type { TargetRole } from '../../src/loadgen/bench-target.js';
+import { renderJsonReport } from '../../src/loadgen/report-json.js';
+import { formatSignificant, renderMarkdownReport } from '../../src/loadgen/report-markdown.js';
+import { chartPoints, renderSvgChart } from '../../src/loadgen/report-svg.js';
 
 function run(role: TargetRole, requestsPerSecond: number, p50: number, p99: number, extra: Partial<TargetRun> = {}): TargetRun {
   return {
