@@ -23,7 +23,7 @@ export interface ProxySettings {
   /** Longest a client may take to send its request (headers and body); then 408. */
   clientTimeoutMs: number;
   /** Longest a request may wait in the queue without being sent; then 504. */
-  timeoutMs: number;
+  queueTimeoutMs: number;
   /** On SIGTERM/SIGINT, longest to wait for queued and in-flight requests before exiting. */
   shutdownTimeoutMs: number;
   /**
@@ -47,7 +47,7 @@ export const DEFAULTS = {
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
   upstreamTimeoutMs: 60_000,
-  timeoutMs: 30_000,
+  queueTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
   clientTimeoutMs: 60_000,
 } as const;

@@ -43,6 +43,8 @@ export interface RunningProxy {
 
 export interface StartOptions extends Partial<Omit<ProxySettings, 'upstream'>> {
   upstream: string | readonly string[];
+  /** @deprecated the old name of `queueTimeoutMs` (`--timeout-ms`); `queueTimeoutMs` wins when both are given. */
+  timeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -79,7 +81,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
-    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    queueTimeoutMs: options.queueTimeoutMs ?? options.timeoutMs ?? DEFAULTS.queueTimeoutMs,
     clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     bucketByLength: options.bucketByLength,
@@ -131,8 +133,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxWaitMs: settings.maxWaitMs,
       maxInflight: settings.maxInflight * upstreamUrls.length,
       stagingSlots: upstreamUrls.length,
-      maxQueuedItems: settings.maxQueue,
-      queueTimeoutMs: settings.timeoutMs,
+      maxQueue: settings.maxQueue,
+      queueTimeoutMs: settings.queueTimeoutMs,
     },
     executor: createExecutor(replicas, settings.upstreamTimeoutMs),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
@@ -157,8 +159,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       log,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
-      timeoutMs: settings.timeoutMs,
-      lengthBucketRatio: settings.bucketByLength,
+      queueTimeoutMs: settings.queueTimeoutMs,
+      bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
     },
     own: { replicas, metrics },
@@ -191,6 +193,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxWaitMs: settings.maxWaitMs,
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
+      queueTimeoutMs: settings.queueTimeoutMs,
       routes: [...ruleTable(settings.routes).keys()],
     },
     'autobatch listening',

@@ -64,7 +64,7 @@ export async function simulate(s: Scenario): Promise<{ inputsPerSecond: number; 
   const batchSizes: number[] = [];
   const latencies: number[] = [];
   const batcher = new Batcher<string, number, number, string>({
-    limits: { maxBatchSize: s.maxBatchSize, maxBatchBytes: 1e9, maxWaitMs: s.maxWaitMs, maxInflight: s.maxInflight, maxQueuedItems: 1e9, queueTimeoutMs: Infinity },
+    limits: { maxBatchSize: s.maxBatchSize, maxBatchBytes: 1e9, maxWaitMs: s.maxWaitMs, maxInflight: s.maxInflight, maxQueue: 1e9, queueTimeoutMs: Infinity },
     clock,
     internalFailure: (m) => m,
     executor: ({ items }) =>

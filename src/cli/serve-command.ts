@@ -12,6 +12,8 @@ import { collectRoutes, collectUpstreams, milliseconds, port, positiveInteger, r
 
 /** What commander hands the action: the proxy's settings under their option names. */
 type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength'> & {
+  /** Deprecated alias of queueTimeoutMs. */
+  timeoutMs?: number;
   upstream?: string[];
   maxBatchSize?: number;
   bucketByLength?: number;
@@ -88,11 +90,13 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--timeout-ms <ms>', 'longest a request may wait in the proxy unsent; then it is dropped and answered 504')
-        .env(env('TIMEOUT_MS'))
-        .default(DEFAULTS.timeoutMs)
+      new Option('--queue-timeout-ms <ms>', 'longest a request may wait in the proxy unsent; then it is dropped and answered 504')
+        .env(env('QUEUE_TIMEOUT_MS'))
+        .default(DEFAULTS.queueTimeoutMs)
         .argParser(positiveInteger),
     )
+    // The option's old name, kept working: its value is taken when --queue-timeout-ms is not given.
+    .addOption(new Option('--timeout-ms <ms>', 'deprecated: the old name of --queue-timeout-ms').env(env('TIMEOUT_MS')).argParser(positiveInteger).hideHelp())
     .addOption(
       new Option('--shutdown-timeout-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for queued and in-flight requests')
         .env(env('SHUTDOWN_TIMEOUT_MS'))
@@ -138,7 +142,11 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
   process.once('SIGTERM', stop);
 
   try {
-    const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, ...settings } = flags;
+    const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, timeoutMs, ...settings } = flags;
+    if (timeoutMs !== undefined) {
+      logger.warn('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated: use --queue-timeout-ms (AUTOBATCH_QUEUE_TIMEOUT_MS)');
+      if (command.getOptionValueSource('queueTimeoutMs') === 'default') settings.queueTimeoutMs = timeoutMs;
+    }
     running = await startProxy({
       ...settings,
       upstream: upstream ?? [],

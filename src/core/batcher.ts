@@ -42,7 +42,7 @@ export interface BatcherLimits {
    */
   stagingSlots?: number;
   /** Most items queued (not yet sent) across all keys; beyond it new jobs are refused. */
-  maxQueuedItems: number;
+  maxQueue: number;
   /**
    * A job none of whose items was sent this long after its arrival is dropped before any
    * upstream work is spent on it (its client has likely given up). Infinity: never.
@@ -282,7 +282,7 @@ export class Batcher<Group, Item, Answer, Failure> {
       if (size > capacity) return Promise.resolve({ status: 'rejected', reason: 'item-too-large' });
       bytes += size;
     }
-    if (this.queuedItemCount + count > this.limits.maxQueuedItems) {
+    if (this.queuedItemCount + count > this.limits.maxQueue) {
       return Promise.resolve({ status: 'rejected', reason: 'queue-full' });
     }
 
@@ -661,6 +661,6 @@ function validateLimits(limits: BatcherLimits): void {
   positiveInteger('maxBatchBytes');
   positiveInteger('maxInflight');
   if (!(limits.maxWaitMs >= 0)) throw new RangeError('maxWaitMs must be zero or more');
-  if (!(limits.maxQueuedItems >= 1)) throw new RangeError('maxQueuedItems must be at least 1');
+  if (!(limits.maxQueue >= 1)) throw new RangeError('maxQueue must be at least 1');
   if (!(limits.queueTimeoutMs > 0)) throw new RangeError('queueTimeoutMs must be more than zero');
 }

@@ -30,9 +30,9 @@ export interface BatchHandlerContext {
   log: Logger;
   maxBodyBytes: number;
   maxBatchBytes: number;
-  timeoutMs: number;
+  queueTimeoutMs: number;
   /** `--bucket-by-length`: inputs share a call only with lengths within this factor; undefined: off. */
-  lengthBucketRatio: number | undefined;
+  bucketByLength: number | undefined;
   /** Bodies sent alone right now (see replayAlone), and how many may be. */
   replays: { active: number; readonly limit: number };
 }
@@ -117,10 +117,10 @@ export async function handleBatched(
 
   let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
   if (parsed.solo) key += `\u0000solo${++soloSequence}`;
-  else if (context.lengthBucketRatio !== undefined) {
+  else if (context.bucketByLength !== undefined) {
     let longest = 0;
     for (const size of itemBytes) if (size > longest) longest = size;
-    key += `\u0000len${lengthBucket(longest - 1, context.lengthBucketRatio)}`;
+    key += `\u0000len${lengthBucket(longest - 1, context.bucketByLength)}`;
   }
 
   const disconnected = new ClientGone();
@@ -176,7 +176,7 @@ export async function handleBatched(
         case 'closed':
           return reject(503, 'Unhealthy', 'autobatch is shutting down');
         case 'expired':
-          return reject(504, 'Backend', `the request waited ${context.timeoutMs} ms in the proxy without reaching the upstream (--timeout-ms)`);
+          return reject(504, 'Backend', `the request waited ${context.queueTimeoutMs} ms in the proxy without reaching the upstream (--queue-timeout-ms)`);
         case 'cancelled':
           // The client has gone; there is nobody to answer.
           count(499);

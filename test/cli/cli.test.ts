@@ -79,10 +79,37 @@ describe('autobatch CLI', () => {
     [[], {}, '--upstream'],
     [['--upstream', 'http://127.0.0.1:1', '--log-format', 'xml'], {}, '--log-format'],
     [['--upstream', 'http://127.0.0.1:1', '--bogus'], {}, '--bogus'],
+    [['--upstream', 'http://127.0.0.1:1', '--timeout-ms', '0'], {}, '--timeout-ms'],
   ] as [string[], Record<string, string>, string][])('refuses %j with exit code 2 naming the option', async (args, env, option) => {
     const { code, stderr } = await run(args, env);
     expect(code).toBe(2);
     expect(stderr).toContain(option);
+  });
+
+  it.each([
+    [['--timeout-ms', '1234'], {}, 1234],
+    [[], { AUTOBATCH_TIMEOUT_MS: '1234' }, 1234],
+    [['--timeout-ms', '1234', '--queue-timeout-ms', '999'], {}, 999],
+  ] as [string[], Record<string, string>, number][])('still takes the deprecated --timeout-ms (%j %j), with a warning', async (args, env, expected) => {
+    const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines = createInterface({ input: child.stdout });
+    let warned = false;
+    const listening = await new Promise<{ queueTimeoutMs?: number }>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const record = JSON.parse(line) as { msg?: string; queueTimeoutMs?: number };
+        if (record.msg?.includes('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated')) warned = true;
+        if (record.msg === 'autobatch listening') resolve(record);
+      });
+      child.on('exit', () => reject(new Error('exited before listening')));
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(warned).toBe(true);
+    expect(listening.queueTimeoutMs).toBe(expected);
   });
 
   it('refuses a --max-batch-size above what the upstream accepts', async () => {

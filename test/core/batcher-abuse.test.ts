@@ -29,7 +29,7 @@ const limitsArb = fc.record({
   maxBatchBytes: fc.integer({ min: 18, max: 120 }),
   maxWaitMs: fc.integer({ min: 0, max: 10 }),
   maxInflight: fc.integer({ min: 1, max: 4 }),
-  maxQueuedItems: fc.integer({ min: 5, max: 60 }),
+  maxQueue: fc.integer({ min: 5, max: 60 }),
   queueTimeoutMs: fc.constantFrom(Infinity, 7, 30),
 });
 

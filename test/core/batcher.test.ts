@@ -24,7 +24,7 @@ function setup(limits: Partial<BatcherLimits> = {}) {
       maxBatchBytes: 1_000_000,
       maxWaitMs: 10,
       maxInflight: 2,
-      maxQueuedItems: 1_000,
+      maxQueue: 1_000,
       queueTimeoutMs: Infinity,
       ...limits,
     },
@@ -249,7 +249,7 @@ describe('limits', () => {
   });
 
   it('refuses new jobs beyond max-queue at once and keeps counting right', async () => {
-    const { batcher, calls, submit } = setup({ maxQueuedItems: 3, maxInflight: 1, maxBatchSize: 1 });
+    const { batcher, calls, submit } = setup({ maxQueue: 3, maxInflight: 1, maxBatchSize: 1 });
     void submit(['run']);
     await settle();
     void submit(['a', 'b']);
@@ -319,7 +319,7 @@ describe('failures', () => {
 
   it('turns an executor that throws into a failure, not a hang', async () => {
     const batcher = new Batcher<string, Item, Answer, Failure>({
-      limits: { maxBatchSize: 4, maxBatchBytes: 1000, maxWaitMs: 1, maxInflight: 1, maxQueuedItems: 10, queueTimeoutMs: Infinity },
+      limits: { maxBatchSize: 4, maxBatchBytes: 1000, maxWaitMs: 1, maxInflight: 1, maxQueue: 10, queueTimeoutMs: Infinity },
       clock: systemClock,
       internalFailure: (message) => ({ message }),
       executor: () => Promise.reject(new Error('boom')),

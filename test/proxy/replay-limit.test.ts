@@ -32,7 +32,7 @@ describe('replays of unbatchable bodies', () => {
   async function start(replay: BatchHandlerContext['replay'], limit: number): Promise<{ url: string; context: BatchHandlerContext }> {
     const context: BatchHandlerContext = {
       batcher: new Batcher({
-        limits: { maxBatchSize: 8, maxBatchBytes: 1e6, maxWaitMs: 0, maxInflight: 2, maxQueuedItems: 100, queueTimeoutMs: 1000 },
+        limits: { maxBatchSize: 8, maxBatchBytes: 1e6, maxWaitMs: 0, maxInflight: 2, maxQueue: 100, queueTimeoutMs: 1000 },
         clock: systemClock,
         internalFailure: (message) => proxyFailure(502, 'Backend', message),
         executor: () => Promise.resolve({ ok: false, failure: proxyFailure(502, 'Backend', 'not used here'), blame: 'call' }),
@@ -42,8 +42,8 @@ describe('replays of unbatchable bodies', () => {
       log: createLogger('silent', 'json'),
       maxBodyBytes: 1e6,
       maxBatchBytes: 1e6,
-      timeoutMs: 1000,
-      lengthBucketRatio: undefined,
+      queueTimeoutMs: 1000,
+      bucketByLength: undefined,
       replays: { active: 0, limit },
     };
     const rule = ruleTable([]).get('/embed')!;

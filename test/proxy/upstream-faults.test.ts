@@ -62,7 +62,7 @@ describe('upstream faults', () => {
     }
   });
 
-  it('drops a request still queued at --timeout-ms with 504, and answers the rest', async () => {
+  it('drops a request still queued at --queue-timeout-ms with 504, and answers the rest', async () => {
     const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
     const proxy = await startProxy({
       upstream: sim.url,
@@ -71,7 +71,7 @@ describe('upstream faults', () => {
       logger,
       maxInflight: 1,
       maxBatchSize: 1,
-      timeoutMs: 100,
+      queueTimeoutMs: 100,
     });
     try {
       sim.resetStats();
@@ -81,7 +81,7 @@ describe('upstream faults', () => {
       ]);
       expect(first.status).toBe(200);
       expect(second.status).toBe(504);
-      expect(second.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('--timeout-ms') });
+      expect(second.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('--queue-timeout-ms') });
       // The dropped request cost the upstream nothing.
       expect(sim.stats.calls).toBe(1);
     } finally {
