@@ -1,5 +1,5 @@
 /**
- * `npm run bench:results`: the benchmark behind the README's "Benchmark results" section.
+ * `npm run bench:results`: the benchmark behind the "Benchmark results" of docs/benchmarks.md.
  *
  * For each upstream it starts the upstream and the proxy (each its own process, on free ports)
  * and measures, in one run:
