@@ -6,7 +6,8 @@
  * front door, and "every fact moves, none is dropped" is only a promise if something checks it.
  *
  * Link targets are ignored (`[text](#anchor)` becomes `[text]`), since a moved section links across
- * files; so are heading levels and line breaks inside a paragraph.
+ * files; so are heading levels, line breaks inside a paragraph, and what a formatter may change
+ * (Prettier pads table cells, writes `| --- |` separators and `_emphasis_` for `*emphasis*`).
  *
  *   node scripts/check-docs-moved.mjs <git-rev>     exit 0: nothing lost; exit 1: lists what is missing
  */
@@ -26,6 +27,8 @@ const normalise = (text) =>
   text
     .replace(/\]\([^)\s]*\)/g, ']')
     .replace(/^#+ /gm, '')
+    .replace(/\|\s*:?-{3,}:?\s*(?=\|)/g, '|-')
+    .replace(/(?<![*\w])[*_](?![*\s])([^*_\n]+?)(?<![*\s])[*_](?![*\w])/g, '$1')
     .replace(/\s+/g, ' ')
     .trim();
 
@@ -60,7 +63,12 @@ function blocks(markdown) {
 }
 
 const before = execFileSync('git', ['show', `${rev}:README.md`], { cwd: root, encoding: 'utf8' });
-const now = ['README.md', ...readdirSync(`${root}/docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const now = [
+  'README.md',
+  ...readdirSync(`${root}/docs`)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
   .map((file) => normalise(readFileSync(`${root}/${file}`, 'utf8').split('\n').join('\n')))
   .join('\n');
 const missing = blocks(before)
