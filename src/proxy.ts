@@ -102,6 +102,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
+  // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,

@@ -110,8 +110,8 @@ export class ValueScanner extends NumberParser {
         current = frame;
       } else if (enclosing !== undefined) {
         acceptComma = true;
+        // serde_json's enclosing.take(): the value is overwritten below before it is read again.
         current = enclosing;
-        enclosing = undefined;
       } else {
         const popped = frames.pop();
         if (popped === undefined) return;
