@@ -5,6 +5,7 @@
  * route-specific lives behind this interface, one file per route family, so adding a route is
  * adding a rule.
  */
+import type { AnswerFrame } from './object-answer.js';
 
 /** TEI's error kinds, as they appear on the wire. */
 export type ErrorType = 'Validation' | 'Empty' | 'Overloaded' | 'Backend' | 'Unhealthy' | 'Tokenizer';
@@ -20,14 +21,14 @@ export interface RuleError {
 
 /** The upstream's answer for one input, cut out of a merged answer. */
 export interface ItemAnswer {
-  /** The upstream's bytes for this element (OpenAI: the element up to its `index` value). */
+  /** The upstream's bytes for this element (with an index field: the element up to its index value). */
   readonly bytes: Uint8Array;
-  /** OpenAI only: the element after its `index` value. */
+  /** Object answers with an index field (OpenAI's `index`): the element after its index value. */
   readonly tail?: Uint8Array;
-  /** OpenAI only: this input's share of the call's token usage. */
-  readonly tokens?: number;
-  /** OpenAI only: the upstream's `model` value. */
-  readonly model?: Uint8Array;
+  /** Object answers: the call's answer around the list (see object-answer.ts). */
+  readonly frame?: AnswerFrame;
+  /** Object answers: this input's share of each of the call's counts (e.g. prompt tokens). */
+  readonly counts?: readonly number[];
 }
 
 export interface ParsedRequest {
