@@ -5,7 +5,9 @@
  * fewer upstream calls than requests; `model` is sent on every call and never mixed; credentials
  * go with the call and never mix either.
  */
+import { Writable } from 'node:stream';
 import OpenAI from 'openai';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { startProxy, type RunningProxy } from '../../src/proxy.js';
@@ -143,6 +145,25 @@ describe('openai client, OpenAI-compatible multi-model upstream', () => {
     for (const call of calls) {
       const keys = new Set(call.texts.map((text) => `key-${Number(text.split(' ')[1]) % 2}`));
       expect([...keys]).toEqual([call.headers['api-key']]);
+    }
+  });
+
+  it('without a TEI /info, the log says which batch size is used and how to raise it', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const quiet = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }, sink) });
+    try {
+      expect(quiet.maxBatchSize).toBe(32);
+      const warning = lines.map((line) => JSON.parse(line) as { msg: string; maxBatchSize?: number }).find((line) => line.msg.includes('--max-batch-size'));
+      expect(warning?.maxBatchSize).toBe(32);
+      expect(warning?.msg).toContain('2048');
+    } finally {
+      await quiet.close();
     }
   });
 });
