@@ -2,8 +2,12 @@
  * An https:// upstream (OpenAI's API is one) with a certificate made in the test: trusted
  * through `--upstream-ca`, batched calls and the pass-through both reach it; without the CA the
  * proxy refuses the certificate (502), and an unreadable CA file is a settings error at start.
+ * The CLI, a real process, trusts it through NODE_EXTRA_CA_CERTS instead, and takes
+ * AUTOBATCH_FORWARD_HEADER as a comma-separated list.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -84,4 +88,34 @@ describe('https upstream', () => {
   it('an unreadable CA file is a settings error', async () => {
     await expect(startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, upstreamCa: join(dir, 'missing.pem') })).rejects.toBeInstanceOf(SettingsError);
   });
+
+  it('the CLI trusts it through NODE_EXTRA_CA_CERTS, and forwards AUTOBATCH_FORWARD_HEADER names', async () => {
+    const bin = new URL('../../bin/autobatch.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, '--upstream', sim.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json'], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, AUTOBATCH_FORWARD_HEADER: 'x-tenant, X-Region' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const record = JSON.parse(line) as { msg?: string; url?: string };
+          if (record.msg === 'autobatch listening') resolve(record.url!);
+        });
+        child.once('exit', (code) => reject(new Error(`autobatch exited with ${code} before listening`)));
+        setTimeout(() => reject(new Error('autobatch did not start within 20 s')), 20_000).unref();
+      });
+      const before = sim.calls.length;
+      const reply = await post(url, '/v1/embeddings', { model: 'text-embedding-3-small', input: 'via the cli' }, {
+        authorization: 'Bearer sk-tls',
+        'x-tenant': 't9',
+        'x-region': 'eu',
+        'x-other': 'kept back',
+      });
+      expect(reply.status).toBe(200);
+      const call = sim.calls[before]!;
+      expect([call.headers['x-tenant'], call.headers['x-region'], call.headers['x-other']]).toEqual(['t9', 'eu', undefined]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
 });
