@@ -235,7 +235,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     // OpenAI, vLLM, Ollama, infinity and LiteLLM have no TEI /info: the fallback may be far below what they take.
     log.warn(
       { maxBatchSize },
-      `the upstream has no TEI /info (max_client_batch_size): each call carries at most ${maxBatchSize} inputs; raise it with --max-batch-size (AUTOBATCH_MAX_BATCH_SIZE) to what the upstream accepts (OpenAI: 2048 inputs per request)`,
+      `the upstream has no TEI /info (max_client_batch_size): each call carries at most ${maxBatchSize} inputs; ` +
+        'raise it with --max-batch-size (AUTOBATCH_MAX_BATCH_SIZE) to what the upstream accepts (OpenAI: 2048 inputs per request)',
     );
   }
 

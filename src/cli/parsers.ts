@@ -70,7 +70,19 @@ export function collectRoutes(value: string, previous: CustomRouteSpec[] = []): 
 }
 
 /** Headers a call carries for the proxy's own reasons: forwarding a client's would break the call. */
-const NOT_FORWARDABLE = new Set(['host', 'content-length', 'content-type', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+const NOT_FORWARDABLE = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Repeatable; one value (or AUTOBATCH_FORWARD_HEADER) may also hold several names separated by commas. */
