@@ -134,6 +134,14 @@ describe('openai client, OpenAI-compatible multi-model upstream', () => {
     }
   });
 
+  it('a body sent alone (one the proxy cannot take apart) carries the forwarded headers too', async () => {
+    const before = sim.calls.length;
+    const reply = await post(proxy.url, '/v1/embeddings', { model: 'text-embedding-3-small', input: 42 }, { 'api-key': 'azure-key', 'x-tenant': 't7', 'x-not-forwarded': '1' });
+    expect(reply.status).toBe(400);
+    const call = sim.calls[before]!;
+    expect([call.headers['api-key'], call.headers['x-tenant'], call.headers['x-not-forwarded']]).toEqual(['azure-key', 't7', undefined]);
+  });
+
   it('the api-key header (Azure OpenAI) goes with the call and splits batches', async () => {
     const before = sim.calls.length;
     await Promise.all(
