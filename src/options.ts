@@ -33,6 +33,13 @@ export interface ProxySettings {
   bucketByLength: number | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
+  /**
+   * Request headers sent on calls and part of the batch key, besides the default credentials
+   * (Authorization, OpenAI-Organization, OpenAI-Project, api-key): `--forward-header`.
+   */
+  forwardHeader: string[];
+  /** A PEM file of certificate authorities trusted for https upstreams, besides the usual ones. */
+  upstreamCa: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -82,6 +89,8 @@ export function withDefaults(given: SettingsInput): ProxySettings {
     shutdownTimeoutMs: given.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     bucketByLength: given.bucketByLength,
     routes: given.routes ?? [],
+    forwardHeader: given.forwardHeader ?? [],
+    upstreamCa: given.upstreamCa,
   };
 }
 

@@ -3,7 +3,9 @@
  * the pass-through and the server, and wires them together. The CLI and the library API both
  * come through here.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -13,7 +15,9 @@ import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
 import { DEFAULTS, SettingsError, withDefaults, type SettingsInput } from './options.js';
+import { forwardedHeaderNames } from './routes/batch-key.js';
 import { ruleTable } from './routes/registry.js';
+import { rootTaskOf, type RootTask } from './routes/root-routes.js';
 import { isPlainObject } from './routes/rule.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
@@ -48,6 +52,8 @@ export interface StartOptions extends SettingsInput {
 
 interface UpstreamInfo {
   maxClientBatchSize: number | undefined;
+  /** What TEI's root routes (POST /, /invocations) serve, from `model_type`. */
+  rootTask: RootTask | undefined;
 }
 
 async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<UpstreamInfo | undefined> {
@@ -59,7 +65,10 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
     }
     const info: unknown = JSON.parse(response.body.toString('utf8'));
     const size = isPlainObject(info) ? info.max_client_batch_size : undefined;
-    return { maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined };
+    return {
+      maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined,
+      rootTask: rootTaskOf(info),
+    };
   } catch (error) {
     log.warn({ error: describeError(error) }, 'upstream /info could not be read');
     return undefined;
@@ -81,10 +90,21 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   if (upstreamUrls.length === 0) throw new SettingsError('--upstream: at least one upstream URL is needed');
 
+  let ca: string[] | undefined;
+  if (settings.upstreamCa !== undefined) {
+    try {
+      // Added to Node's own roots, not instead of them: one proxy may reach public and private hosts.
+      ca = [...rootCertificates, readFileSync(settings.upstreamCa, 'utf8')];
+    } catch (error) {
+      throw new SettingsError(`--upstream-ca: cannot read "${settings.upstreamCa}": ${describeError(error)}`);
+    }
+  }
+
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
     timeoutMs: settings.upstreamTimeoutMs,
+    ca,
     healthIntervalMs: 2000,
     log,
   });
@@ -92,6 +112,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
   const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
   const upstreamLimit = limits.length > 0 ? Math.min(...limits) : undefined;
+  // Replicas serve one model: root routes are batched only when every replica says what they serve.
+  const rootTasks = new Set(infos.map((info) => info?.rootTask));
+  const rootTask = rootTasks.size === 1 ? [...rootTasks][0] : undefined;
+  const rules = ruleTable(settings.routes, rootTask);
+  const forwardHeaders = forwardedHeaderNames(settings.forwardHeader);
   let maxBatchSize = settings.maxBatchSize;
   if (maxBatchSize === undefined) {
     maxBatchSize = upstreamLimit ?? DEFAULTS.fallbackMaxBatchSize;
@@ -130,15 +155,19 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   const activeBatcher = batcher;
 
-  const passthrough = createPassthrough(() => replicas.pickForPassthrough().url, settings.upstreamTimeoutMs, log, (status) =>
-    metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+  const passthrough = createPassthrough(
+    () => replicas.pickForPassthrough().url,
+    settings.upstreamTimeoutMs,
+    log,
+    (status) => metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+    ca,
   );
-  const rules = ruleTable(settings.routes);
   const server = createProxyHttpServer({
     rules,
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization) => replicas.pick()!.client.request('POST', path, { body, authorization }),
+      replay: (path, body, headers) => replicas.pick()!.client.request('POST', path, { body, headers }),
+      forwardHeaders,
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
@@ -179,9 +208,18 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
       routes: [...rules.keys()],
+      forwardHeaders,
     },
     'autobatch listening',
   );
+  if (settings.maxBatchSize === undefined && upstreamLimit === undefined) {
+    // OpenAI, vLLM, Ollama, infinity and LiteLLM have no TEI /info: the fallback may be far below what they take.
+    log.warn(
+      { maxBatchSize },
+      `the upstream has no TEI /info (max_client_batch_size): each call carries at most ${maxBatchSize} inputs; ` +
+        'raise it with --max-batch-size (AUTOBATCH_MAX_BATCH_SIZE) to what the upstream accepts (OpenAI: 2048 inputs per request)',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {

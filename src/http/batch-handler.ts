@@ -14,9 +14,9 @@ import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import type { CallGroup } from '../upstream/executor.js';
 import { ClientGone } from '../core/cancel-signal.js';
-import { lengthBucket } from '../core/length-bucket.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import { duplicateKey } from '../json/scan.js';
+import { batchKey, pickHeaders, type ForwardedHeaders } from '../routes/batch-key.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
 
@@ -24,8 +24,10 @@ export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
 
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
-  /** Sends one client's own request upstream unchanged (see `needsReplay`). */
-  replay: (path: string, body: Buffer, authorization: string | undefined) => Promise<UpstreamResponse>;
+  /** Sends one client's own request upstream unchanged, with its forwarded headers (see `needsReplay`). */
+  replay: (path: string, body: Buffer, headers: ForwardedHeaders) => Promise<UpstreamResponse>;
+  /** Request headers sent on calls and part of the batch key (lower case, sorted; see batch-key.ts). */
+  forwardHeaders: readonly string[];
   metrics: ProxyMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -38,9 +40,6 @@ export interface BatchHandlerContext {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Requests sent alone get a key nobody else has. */
-let soloSequence = 0;
 
 /**
  * The upstream's plain-text 4xx come from its JSON extractor, which reads the whole body before
@@ -79,7 +78,7 @@ export async function handleBatched(
 
   const clientBody = read.body;
   const path = request.url ?? route;
-  const authorization = request.headers.authorization;
+  const headers = pickHeaders(request.headers, context.forwardHeaders);
 
   // A body the proxy cannot take apart with certainty is not batched: TEI's JSON extractor words
   // its refusals itself (plain text, serde's messages and positions), and only the upstream
@@ -111,17 +110,12 @@ export async function handleBatched(
   // come first, and the upstream is the one that knows.
   if (isRuleError(parsed)) return replayAlone(() => rejectRule(parsed));
 
-  const group: CallGroup = { rule, path, params: parsed.params, authorization };
+  const group: CallGroup = { rule, path, params: parsed.params, headers };
   const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
   const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
-
-  let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
-  if (parsed.solo) key += `\u0000solo${++soloSequence}`;
-  else if (context.bucketByLength !== undefined) {
-    let longest = 0;
-    for (const size of itemBytes) if (size > longest) longest = size;
-    key += `\u0000len${lengthBucket(longest - 1, context.bucketByLength)}`;
-  }
+  let longestItemBytes = 0;
+  for (const size of itemBytes) if (size > longestItemBytes) longestItemBytes = size;
+  const key = batchKey({ path, params: parsed.params, headers, longestItemBytes, bandFactor: context.bucketByLength, solo: parsed.solo });
 
   const disconnected = new ClientGone();
   const onClose = (): void => {
@@ -202,7 +196,7 @@ export async function handleBatched(
     replays.active++;
     let alone: UpstreamResponse;
     try {
-      alone = await context.replay(path, clientBody, authorization);
+      alone = await context.replay(path, clientBody, headers);
     } catch {
       sentAlone('unreachable');
       return fallback();

@@ -3,6 +3,7 @@
  * pass-through has its own path (http-proxy-3); this client only ever sends what the proxy built.
  */
 import { Pool } from 'undici';
+import type { ForwardedHeaders } from '../routes/batch-key.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -18,6 +19,8 @@ export interface UpstreamClientOptions {
   connections: number;
   /** How long a call may take to send its headers and each body chunk. */
   timeoutMs: number;
+  /** Certificate authorities trusted for an https upstream (`--upstream-ca`); undefined: Node's own. */
+  ca?: readonly string[] | undefined;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -35,6 +38,7 @@ export class UpstreamClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
+      ...(options.ca === undefined ? {} : { connect: { ca: [...options.ca] } }),
     });
     this.prefix = options.url.pathname.replace(/\/+$/, '');
   }
@@ -42,11 +46,13 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string | Buffer; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: { body?: string | Buffer; headers?: ForwardedHeaders; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<UpstreamResponse> {
+    // Only what the proxy decided to send: the clients' forwarded headers and the body's type
+    // (undici adds host, content-length and connection itself).
     const headers: Record<string, string> = {};
+    for (const [name, value] of options.headers ?? []) headers[name] = value;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.authorization !== undefined) headers.authorization = options.authorization;
     const response = await this.pool.request({
       method,
       path: this.prefix + path,

@@ -5,6 +5,7 @@
  */
 import type { Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
+import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
@@ -16,7 +17,8 @@ export interface CallGroup {
   /** Path and query string sent upstream. */
   path: string;
   params: string;
-  authorization: string | undefined;
+  /** The clients' forwarded headers (credentials and `--forward-header`), equal for all of them. */
+  headers: ForwardedHeaders;
 }
 
 /**
@@ -96,7 +98,7 @@ export function createExecutor(
       tries++;
       replica.outstanding += items.length;
       try {
-        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        return await replica.client.request('POST', group.path, { body, headers: group.headers, signal });
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         lastError = describeError(error);

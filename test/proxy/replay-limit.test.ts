@@ -38,6 +38,7 @@ describe('replays of unbatchable bodies', () => {
         executor: () => Promise.resolve({ ok: false, failure: proxyFailure(502, 'Backend', 'not used here'), blame: 'call' }),
       }),
       replay,
+      forwardHeaders: ['authorization'],
       metrics: new ProxyMetrics({ queuedItems: () => 0, inflight: () => 0 }),
       log: createLogger('silent', 'json'),
       maxBodyBytes: 1e6,
