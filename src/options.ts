@@ -18,6 +18,11 @@ export interface ProxySettings {
   maxQueue: number;
   /** Largest client body accepted. */
   maxBodyBytes: number;
+  /**
+   * Most bytes held for clients at once (bodies, answers being read and written); beyond it new
+   * requests get 429. See docs/memory.md.
+   */
+  maxMemoryBytes: number;
   /** Longest an upstream call may take. */
   upstreamTimeoutMs: number;
   /** Longest a client may take to send its request (headers and body); then 408. */
@@ -46,6 +51,9 @@ export const DEFAULTS = {
   maxInflight: 2,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
+  // Keeps RSS under 768 MB whatever clients send (docs/memory.md: about 1.5 bytes of RSS per
+  // byte held, answers up to the same again, and the process's own ~100 MB).
+  maxMemoryBytes: 200_000_000,
   upstreamTimeoutMs: 60_000,
   queueTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,

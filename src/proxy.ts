@@ -6,8 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
+import { ByteBudget } from './core/byte-budget.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
+import { HeapPressure } from './http/heap-pressure.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -80,6 +82,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxInflight: options.maxInflight ?? DEFAULTS.maxInflight,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    maxMemoryBytes: options.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     queueTimeoutMs: options.queueTimeoutMs ?? options.timeoutMs ?? DEFAULTS.queueTimeoutMs,
     clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
@@ -121,10 +124,19 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  if (!(Number.isSafeInteger(settings.maxMemoryBytes) && settings.maxMemoryBytes >= settings.maxBodyBytes)) {
+    await replicas.close();
+    throw new SettingsError(
+      `--max-memory-bytes ${settings.maxMemoryBytes} must be a whole number of bytes at least --max-body-bytes (${settings.maxBodyBytes}), or no body that size could ever come in`,
+    );
+  }
+  const memoryBudget = new ByteBudget(settings.maxMemoryBytes);
+
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
+    memoryHeldBytes: () => memoryBudget.held,
   });
   batcher = new Batcher({
     limits: {
@@ -136,7 +148,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -162,6 +174,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
     },
     own: { replicas, metrics },
     passthrough,
@@ -194,6 +207,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
+      maxMemoryBytes: settings.maxMemoryBytes,
       routes: [...ruleTable(settings.routes).keys()],
     },
     'autobatch listening',

@@ -3,6 +3,7 @@
  * pass-through has its own path (http-proxy-3); this client only ever sends what the proxy built.
  */
 import { Pool } from 'undici';
+import type { Readable } from 'node:stream';
 
 export interface UpstreamResponse {
   status: number;
@@ -42,7 +43,14 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string | Buffer; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: {
+      body?: string | Buffer;
+      authorization?: string | undefined;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Asked before the answer's body grows to `total` bytes; false drops it (AnswerOverBudget). */
+      reserve?: (total: number) => boolean;
+    } = {},
   ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -55,7 +63,7 @@ export class UpstreamClient {
       signal: options.signal,
       ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const body = options.reserve === undefined ? Buffer.from(await response.body.arrayBuffer()) : await readWithin(response.body, options.reserve);
     return {
       status: response.statusCode,
       contentType: headerValue(response.headers['content-type']),
@@ -67,6 +75,29 @@ export class UpstreamClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The upstream's answer outgrew what the memory budget could take; it was dropped unread. */
+export class AnswerOverBudget extends Error {
+  override readonly name = 'AnswerOverBudget';
+  constructor(readonly bytes: number) {
+    super(`the upstream's answer passed ${bytes} bytes, more than the memory budget had room for`);
+  }
+}
+
+/** Reads a body chunk by chunk, asking `reserve` before keeping each one. */
+async function readWithin(body: Readable, reserve: (total: number) => boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (!reserve(total)) {
+      body.destroy();
+      throw new AnswerOverBudget(total);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
