@@ -50,6 +50,8 @@ export interface FloodReport {
   /** A small /embed sent after the flood: its status and time. */
   afterStatus: number | string;
   afterMs: number;
+  /** The budget's count once everything was answered (must be 0: nothing leaked). */
+  heldAfterBytes: number;
   /** The proxy process was still running at the end. */
   proxyAlive: boolean;
   /** How the proxy process ended, when it did. */
@@ -153,6 +155,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
     externalPeakMb: 0,
     afterStatus: 0,
     afterMs: 0,
+    heldAfterBytes: 0,
     proxyAlive: false,
     proxyExit: undefined,
     proxyWarnings: warnings,
@@ -215,6 +218,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
       report.afterStatus = (error as Error).name;
     }
     report.afterMs = Math.round(performance.now() - afterStart);
+    report.heldAfterBytes = (await gauges(url, agent)).held;
     report.proxyAlive = exit === undefined;
     report.proxyExit = exit;
     report.rssBeforeMb = Math.round(report.rssBeforeMb);
