@@ -30,6 +30,8 @@ import { ReplicaSet } from './upstream/replicas.js';
  */
 const REPLAYS_PER_UPSTREAM = 16;
 
+const LISTEN_BACKLOG = 4096;
+
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -184,7 +186,10 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of clients
+    // connecting at once is accepted and answered (429 if need be) instead of waiting out SYN
+    // retries, which would take them past their own timeouts (Node's default is 511).
+    server.listen(settings.port, settings.host, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve();
     });

@@ -18,7 +18,7 @@ import { isJsonMediaType } from '../json/media-type.js';
 import { duplicateKey } from '../json/scan.js';
 import { deserializeError } from '../routes/tei-input.js';
 import { errorBody } from './error-body.js';
-import { admit, limitWriteTime, type MemoryGuard } from './memory-guard.js';
+import { admit, limitWriteTime, worthDraining, type MemoryGuard } from './memory-guard.js';
 import { readBody, type BodyResult } from './read-body.js';
 import { shareSourceText } from './shared-text.js';
 
@@ -249,8 +249,9 @@ export async function handleBatched(
   function refuseForMemory(reason: 'budget' | 'heap'): void {
     context.metrics.memoryRefused.inc({ reason });
     request.resume();
-    if (reason === 'budget') return reject(429, 'Overloaded', 'Model is overloaded', { 'retry-after': '1' });
-    return reject(503, 'Overloaded', 'autobatch is short of memory: try again shortly', { 'retry-after': '1' });
+    const headers = { 'retry-after': '1', ...(worthDraining(request) ? {} : { connection: 'close' }) };
+    if (reason === 'budget') return reject(429, 'Overloaded', 'Model is overloaded', headers);
+    return reject(503, 'Overloaded', 'autobatch is short of memory: try again shortly', headers);
   }
 
   /** The upstream's status, type and body as they came (an error, or whatever a replay got). */

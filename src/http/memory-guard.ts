@@ -2,7 +2,8 @@
  * The memory budget at the HTTP edge: which requests come in, and for how long what they hold
  * stays counted. Decided as early as possible: from the heap and `Content-Length` before a byte
  * of the body is read (a chunked body is counted as it arrives, in readBody), so a refused body
- * is drained and dropped chunk by chunk, never held. A request's claim lives until its answer
+ * is never held: a small one is read and dropped, keeping the connection, a big one is not read
+ * and its connection is closed after the answer. A request's claim lives until its answer
  * has been handed to the kernel or its connection is gone, and a client that does not read its
  * answer cannot hold it longer than `writeTimeoutMs`: its connection is closed.
  */
@@ -34,6 +35,24 @@ export function admit(guard: MemoryGuard, request: IncomingMessage, response: Se
   // connection is lost first: either way nothing of this request is held any more.
   response.once('close', () => claim.release());
   return { ok: true, claim };
+}
+
+/**
+ * Past this much unread body, a refused request's connection is closed after its answer rather
+ * than kept: reading a big body only to drop it costs the proxy as much work as taking it, and
+ * under a flood of big bodies that work is what would starve the requests it did take (issue
+ * 12's flood: 1,100 refused 1.5 MB bodies, 1.6 GB to read). Smaller ones are read and dropped,
+ * so the connection stays usable.
+ */
+export const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Whether a refused request's body is small enough to read and drop (a chunked one declares no
+ * size, so it is not, unless it has already ended).
+ */
+export function worthDraining(request: IncomingMessage): boolean {
+  const declared = Number(request.headers['content-length']);
+  return request.readableEnded || (Number.isFinite(declared) && declared <= DRAIN_LIMIT_BYTES);
 }
 
 /**

@@ -189,7 +189,7 @@ describe('memory budget over HTTP', () => {
     await until(async () => (await heldBytes(proxy)) === 0);
   });
 
-  it('counts a chunked body while it is read and refuses it once it outgrows the budget', async () => {
+  it('counts a chunked body while it is read, refuses it once it outgrows the budget and closes the connection cleanly', async () => {
     const { proxy, client } = await start({ maxBodyBytes: 100_000, maxMemoryBytes: 100_000 });
     const holder = client();
     const held = bodyOf(80_000);
@@ -202,20 +202,36 @@ describe('memory budget over HTTP', () => {
     await chunked.write(post('/embed', { 'transfer-encoding': 'chunked' }));
     await chunked.write(chunk(body.subarray(0, 15_000)));
     await chunked.write(chunk(body.subarray(15_000, 30_000)));
-    // 30,000 bytes in, past the 20,000 left: refused before the body ends.
+    // 30,000 bytes in, past the 20,000 left: refused before the body ends. How much more is to
+    // come is unknown, so the proxy does not read it: the connection is closed after the answer.
     const answer = await chunked.response();
     expect(answer.status).toBe(429);
     expect(answer.headers['retry-after']).toBe('1');
+    expect(answer.headers.connection).toBe('close');
     expect(answer.body).toBe(OVERLOADED);
-    await chunked.write(`${chunk(body.subarray(30_000))}0\r\n\r\n`);
-    const small = Buffer.from('{"inputs":"after the refusal"}');
-    await chunked.write(post('/embed', { 'content-length': small.length }));
-    await chunked.write(small);
-    expect((await chunked.response()).status).toBe(200);
+    await until(async () => chunked.closed);
 
     await holder.write(held);
     expect((await holder.response()).status).toBe(200);
     await until(async () => (await heldBytes(proxy)) === 0);
+  });
+
+  it('does not read a big refused body: the answer comes whole, then the connection is closed', async () => {
+    const { proxy, client } = await start({ maxBodyBytes: 1_000_000, maxMemoryBytes: 1_000_000 });
+    const holder = client();
+    const held = bodyOf(900_000);
+    await holder.write(post('/embed', { 'content-length': held.length }));
+    await until(async () => (await heldBytes(proxy)) === 900_000);
+    const refused = client();
+    await refused.write(post('/embed', { 'content-length': 500_000 }));
+    await refused.write(bodyOf(500_000).subarray(0, 100_000)).catch(() => undefined);
+    const answer = await refused.response();
+    expect(answer.status).toBe(429);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.body).toBe(OVERLOADED);
+    await until(async () => refused.closed);
+    await holder.write(held);
+    expect((await holder.response()).status).toBe(200);
   });
 
   // /embed_all answers one vector per token: 4 inputs of 512 tokens at 1,024 dimensions are ~23 MB.

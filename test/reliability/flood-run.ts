@@ -3,16 +3,29 @@
  * many clients at once, each sending one large input to /embed, in front of a simulated upstream
  * that takes a fixed time per call. Reports what every client got, how long it took, the proxy's
  * peak RSS (the kernel's high-water mark) and whether a normal request right after the flood is
- * answered at once. Issue 12 found the proxy died of this; shared by
+ * answered at once (the simulator runs as its own process too). Issue 12 found the proxy died of this; shared by
  * test/reliability/memory-flood.test.ts (scaled down) and bench/memory-flood.ts (the full flood).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
-import { startTeiSim } from '../../sim/index.js';
 
 const BIN = new URL('../../bin/autobatch.js', import.meta.url).pathname;
+const SIM = new URL('../../dist-sim/sim/main.js', import.meta.url).pathname;
+
+/** The simulator as its own process too: tokenizing big inputs would otherwise slow the clients. */
+function startSimProcess(callMs: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [SIM, '--dimensions', '8', '--per-call-ms', String(callMs), '--slots', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the simulator did not start within 20 s')), 20_000);
+    child.once('exit', (code, signal) => reject(new Error(`the simulator exited at start (${code ?? signal})`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve({ child, url: line.trim() });
+    });
+  });
+}
 
 export interface FloodOptions {
   clients: number;
@@ -56,6 +69,8 @@ export interface FloodReport {
   proxyAlive: boolean;
   /** How the proxy process ended, when it did. */
   proxyExit: string | undefined;
+  /** Why connections failed without an answer, by error code, and one message each. */
+  droppedBy: Record<string, { count: number; example: string }>;
   /** The proxy's warnings and errors (log lines at level >= 40), at most ten. */
   proxyWarnings: string[];
 }
@@ -131,11 +146,17 @@ async function gauges(url: string, agent: Agent): Promise<Record<keyof typeof GA
 }
 
 export async function runFlood(options: FloodOptions): Promise<FloodReport> {
-  const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: options.upstreamCallMs, perItemMs: 0, slots: 1, merge: false } });
-  const { child, url, warnings } = await startProxyProcess(sim.url, options);
+  const sim = await startSimProcess(options.upstreamCallMs);
+  const { child, url, warnings } = await startProxyProcess(sim.url, options).catch((error: unknown) => {
+    sim.child.kill('SIGKILL');
+    throw error;
+  });
   let exit: string | undefined;
   child.once('exit', (code, signal) => (exit = `${code ?? signal}`));
-  const agent = new Agent({ connections: options.clients + 8, pipelining: 1 });
+  // Clients wait for a connection as long as for an answer (as most HTTP clients do, up to the
+  // kernel's SYN retries): 1,500 connecting at once overflow the listen backlog (511) and are
+  // accepted on their SYN retries.
+  const agent = new Agent({ connections: options.clients + 8, pipelining: 1, connectTimeout: options.requestTimeoutMs });
   // One body shared by every client: the driver's own memory stays small.
   const words = 'lorem ipsum dolor sit amet ';
   const prefix = '{"inputs":"';
@@ -159,16 +180,20 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
     proxyAlive: false,
     proxyExit: undefined,
     proxyWarnings: warnings,
+    droppedBy: {},
   };
   const count = (status: string): void => {
     report.statuses[status] = (report.statuses[status] ?? 0) + 1;
   };
   const peaks = { held: 0, heap: 0, external: 0 };
+  let rssPeak = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling && exit === undefined) {
       const now = await gauges(url, agent);
       for (const key of Object.keys(peaks) as (keyof typeof peaks)[]) peaks[key] = Math.max(peaks[key], now[key]);
+      // Read while the process lives: the kernel forgets its high-water mark when it dies.
+      rssPeak = Math.max(rssPeak, statusMb(child.pid!, 'VmHWM') || 0);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
@@ -191,7 +216,11 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
             if (!/^\{"error":"[^"]*","error_type":"Overloaded"\}$/.test(answer)) report.overloadedUnshaped++;
           }
         } catch (error) {
-          count((error as Error).name === 'TimeoutError' ? 'hung' : 'dropped');
+          if ((error as Error).name === 'TimeoutError') return count('hung');
+          count('dropped');
+          const code = (error as { code?: string }).code ?? (error as Error).name;
+          const seen = (report.droppedBy[code] ??= { count: 0, example: `${(error as Error).message} ${String((error as Error).cause ?? '')}`.slice(0, 200) });
+          seen.count++;
         }
       }),
     );
@@ -202,7 +231,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
     report.heldPeakMb = mb(peaks.held);
     report.heapTotalPeakMb = mb(peaks.heap);
     report.externalPeakMb = mb(peaks.external);
-    report.rssPeakMb = Math.round(statusMb(child.pid!, 'VmHWM'));
+    report.rssPeakMb = Math.round(Math.max(rssPeak, statusMb(child.pid!, 'VmHWM') || 0));
     const afterStart = performance.now();
     try {
       const response = await request(`${url}/embed`, {
@@ -227,6 +256,6 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
     sampling = false;
     child.kill('SIGKILL');
     await agent.close();
-    await sim.close();
+    sim.child.kill('SIGKILL');
   }
 }
