@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
+import { ByteBudget } from './core/byte-budget.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
+import { HeapPressure } from './http/heap-pressure.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -31,6 +33,8 @@ import { ReplicaSet } from './upstream/replicas.js';
  * bodies cannot swamp the upstream past the batching core's own in-flight limit.
  */
 const REPLAYS_PER_UPSTREAM = 16;
+
+const LISTEN_BACKLOG = 4096;
 
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
@@ -127,12 +131,21 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  if (!(Number.isSafeInteger(settings.maxMemoryBytes) && settings.maxMemoryBytes >= settings.maxBodyBytes)) {
+    await replicas.close();
+    throw new SettingsError(
+      `--max-memory-bytes ${settings.maxMemoryBytes} must be a whole number of bytes at least --max-body-bytes (${settings.maxBodyBytes}), or no body that size could ever come in`,
+    );
+  }
+  const memoryBudget = new ByteBudget(settings.maxMemoryBytes);
+
   // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
   // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
+    memoryHeldBytes: () => memoryBudget.held,
   });
   batcher = new Batcher({
     limits: {
@@ -144,7 +157,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -175,6 +188,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
     },
     own: { replicas, metrics },
     passthrough,
@@ -184,7 +198,10 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of clients
+    // connecting at once is accepted and answered (429 if need be) instead of waiting out SYN
+    // retries, which would take them past their own timeouts (Node's default is 511).
+    server.listen(settings.port, settings.host, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve();
     });
@@ -207,6 +224,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
+      maxMemoryBytes: settings.maxMemoryBytes,
       routes: [...rules.keys()],
       forwardHeaders,
     },

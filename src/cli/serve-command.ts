@@ -80,6 +80,12 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
+      new Option('--max-memory-bytes <bytes>', 'most bytes held for clients at once (bodies being read, queued and sent, answers being written); beyond it requests get 429')
+        .env(env('MAX_MEMORY_BYTES'))
+        .default(DEFAULTS.maxMemoryBytes)
+        .argParser(positiveInteger),
+    )
+    .addOption(
       new Option('--upstream-timeout-ms <ms>', 'longest an upstream call may take before clients get 504')
         .env(env('UPSTREAM_TIMEOUT_MS'))
         .default(DEFAULTS.upstreamTimeoutMs)

@@ -4,6 +4,7 @@
  */
 import { Pool } from 'undici';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
+import type { Readable } from 'node:stream';
 
 export interface UpstreamResponse {
   status: number;
@@ -46,7 +47,14 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string | Buffer; headers?: ForwardedHeaders; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: {
+      body?: string | Buffer;
+      headers?: ForwardedHeaders;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Asked before the answer's body grows to `total` bytes; false drops it (AnswerOverBudget). */
+      reserve?: (total: number) => boolean;
+    } = {},
   ): Promise<UpstreamResponse> {
     // Only what the proxy decided to send: the clients' forwarded headers and the body's type
     // (undici adds host, content-length and connection itself).
@@ -61,7 +69,7 @@ export class UpstreamClient {
       signal: options.signal,
       ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const body = options.reserve === undefined ? Buffer.from(await response.body.arrayBuffer()) : await readWithin(response.body, options.reserve);
     return {
       status: response.statusCode,
       contentType: headerValue(response.headers['content-type']),
@@ -73,6 +81,29 @@ export class UpstreamClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The upstream's answer outgrew what the memory budget could take; it was dropped unread. */
+export class AnswerOverBudget extends Error {
+  override readonly name = 'AnswerOverBudget';
+  constructor(readonly bytes: number) {
+    super(`the upstream's answer passed ${bytes} bytes, more than the memory budget had room for`);
+  }
+}
+
+/** Reads a body chunk by chunk, asking `reserve` before keeping each one. */
+async function readWithin(body: Readable, reserve: (total: number) => boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (!reserve(total)) {
+      body.destroy();
+      throw new AnswerOverBudget(total);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
