@@ -19,6 +19,7 @@ import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createExecutor } from './upstream/executor.js';
 import { ReplicaSet } from './upstream/replicas.js';
+import { startTracing } from './telemetry/tracing.js';
 
 /**
  * Bodies sent to an upstream alone at once (bad bodies, and errors whose text must be the
@@ -121,6 +122,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  // Off unless the OTEL_* environment asks for traces; then the SDK is loaded here, lazily.
+  const tracing = await startTracing(log);
+
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
@@ -136,7 +140,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, tracing),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -154,7 +158,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     rules: ruleTable(settings.routes),
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization) => replicas.pick()!.client.request('POST', path, { body, authorization }),
+      replay: (path, body, authorization, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, authorization, traceHeaders }),
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
@@ -162,6 +166,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      tracing,
     },
     own: { replicas, metrics },
     passthrough,
@@ -178,6 +183,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   }).catch(async (error: unknown) => {
     await replicas.close();
     passthrough.close();
+    await tracing?.shutdown();
     const code = (error as { code?: string }).code;
     throw new SettingsError(`cannot listen on ${settings.host}:${settings.port}: ${code ?? describeError(error)}`);
   });
@@ -222,6 +228,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         clearTimeout(grace);
         passthrough.close();
         await replicas.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
@@ -25,7 +26,12 @@ export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
   /** Sends one client's own request upstream unchanged (see `needsReplay`). */
-  replay: (path: string, body: Buffer, authorization: string | undefined) => Promise<UpstreamResponse>;
+  replay: (
+    path: string,
+    body: Buffer,
+    authorization: string | undefined,
+    traceHeaders: Readonly<Record<string, string>> | undefined,
+  ) => Promise<UpstreamResponse>;
   metrics: ProxyMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -35,6 +41,8 @@ export interface BatchHandlerContext {
   bucketByLength: number | undefined;
   /** Bodies sent alone right now (see replayAlone), and how many may be. */
   replays: { active: number; readonly limit: number };
+  /** OpenTelemetry tracing (src/telemetry/), or undefined when it is off. */
+  tracing?: Tracing | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -58,6 +66,7 @@ export async function handleBatched(
   context: BatchHandlerContext,
 ): Promise<void> {
   const route = rule.path;
+  const span = context.tracing?.startRequest(route, request, response);
   const count = (status: number): void => {
     context.metrics.requests.inc({ route, status: String(status) });
   };
@@ -136,8 +145,10 @@ export async function handleBatched(
     itemBytes,
     overheadBytes,
     signal: disconnected,
+    tag: span?.tag,
   });
   response.off('close', onClose);
+  span?.recordOutcome(parsed.items.length, outcome);
 
   switch (outcome.status) {
     case 'ok': {
@@ -202,7 +213,7 @@ export async function handleBatched(
     replays.active++;
     let alone: UpstreamResponse;
     try {
-      alone = await context.replay(path, clientBody, authorization);
+      alone = await context.replay(path, clientBody, authorization, span?.propagationHeaders());
     } catch {
       sentAlone('unreachable');
       return fallback();

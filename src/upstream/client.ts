@@ -42,9 +42,16 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string | Buffer; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: {
+      body?: string | Buffer;
+      authorization?: string | undefined;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Trace context (traceparent) when tracing is on. */
+      traceHeaders?: Readonly<Record<string, string>> | undefined;
+    } = {},
   ): Promise<UpstreamResponse> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = options.traceHeaders === undefined ? {} : { ...options.traceHeaders };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.authorization !== undefined) headers.authorization = options.authorization;
     const response = await this.pool.request({

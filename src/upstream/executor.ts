@@ -3,11 +3,12 @@
  * batching core calls this; the route rule decides the body and the cutting, this decides what
  * a failure means (whose fault it is, and what status the clients see).
  */
-import type { Executor } from '../core/batcher.js';
+import type { CallOutcome, CallRequest, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
+import type { CallSpan, Tracing } from '../telemetry/tracing.js';
 import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
@@ -73,9 +74,17 @@ export function createExecutor(
   upstreamTimeoutMs: number,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
   overloadDelaysMs: readonly number[] = OVERLOAD_RETRY_DELAYS_MS,
+  /** When tracing is on: a span per call, linked to the requests it carries, its context sent upstream. */
+  tracing?: Tracing,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
   /** Sends one call, moving to another replica or waiting out the schedule on connection failures. */
-  async function send(group: CallGroup, items: readonly string[], body: string, signal: AbortSignal): Promise<UpstreamResponse | CallFailure> {
+  async function send(
+    group: CallGroup,
+    items: readonly string[],
+    body: string,
+    signal: AbortSignal,
+    span: CallSpan | undefined,
+  ): Promise<UpstreamResponse | CallFailure> {
     // A call that failed on one replica goes to another at once; once every replica has
     // failed it, the next round waits for the next delay of the schedule.
     const failedOn = new Set<Replica>();
@@ -95,8 +104,9 @@ export function createExecutor(
       }
       tries++;
       replica.outstanding += items.length;
+      span?.sentTo(replica.url);
       try {
-        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal, traceHeaders: span?.headers });
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         lastError = describeError(error);
@@ -108,11 +118,14 @@ export function createExecutor(
     }
   }
 
-  return async ({ group, items, signal }) => {
+  const call = async (
+    { group, items, signal }: CallRequest<CallGroup, string>,
+    span?: CallSpan,
+  ): Promise<CallOutcome<ItemAnswer, CallFailure>> => {
     const body = group.rule.encodeCall(group.params, items);
     let response: UpstreamResponse | CallFailure;
     for (let overloaded = 0; ; overloaded++) {
-      response = await send(group, items, body, signal);
+      response = await send(group, items, body, signal, span);
       if ('kind' in response) return { ok: false, failure: response, blame: 'call' };
       const delay = overloadDelaysMs[overloaded];
       if (response.status !== 429 || delay === undefined || signal.aborted) break;
@@ -132,5 +145,17 @@ export function createExecutor(
     }
     const failure: CallFailure = { kind: 'upstream', ...response };
     return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
+  };
+  if (tracing === undefined) return call;
+  return async (request) => {
+    const span = tracing.startCall(request.group.rule.path, request.items.length, request.tags);
+    try {
+      const outcome = await call(request, span);
+      span.end(outcome);
+      return outcome;
+    } catch (thrown) {
+      span.end({ thrown });
+      throw thrown;
+    }
   };
 }
