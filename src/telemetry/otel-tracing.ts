@@ -36,6 +36,9 @@ import type { CallSpan, RequestSpan, SpanExporterName, Tracing } from './tracing
 
 const propagator = new W3CTraceContextPropagator();
 
+/** Longest a stopping proxy waits for its last spans to reach the collector. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
 function headersOf(span: Span): Record<string, string> {
   const headers: Record<string, string> = {};
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
@@ -185,6 +188,24 @@ export function createOtelTracing(exporterNames: readonly SpanExporterName[], lo
       return new OtelCallSpan(span);
     },
 
-    shutdown: () => provider.shutdown(),
+    // Spans that cannot be delivered now are lost, never a reason for the proxy to stop badly or
+    // late: the exporter retries a collector that is down for up to its 10 s timeout.
+    shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<'cut'>((resolve) => {
+        timer = setTimeout(() => resolve('cut'), SHUTDOWN_FLUSH_MS);
+        timer.unref();
+      });
+      const flushed = provider.shutdown().then(
+        () => 'sent' as const,
+        (error: unknown) => {
+          log.warn({ err: error }, 'OpenTelemetry: the last spans could not be sent');
+          return 'failed' as const;
+        },
+      );
+      const result = await Promise.race([flushed, cut]);
+      clearTimeout(timer);
+      if (result === 'cut') log.warn({ waitedMs: SHUTDOWN_FLUSH_MS }, 'OpenTelemetry: stopped without sending the last spans');
+    },
   };
 }

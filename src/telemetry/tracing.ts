@@ -27,7 +27,7 @@ export interface Tracing {
    * back to it, so either trace leads to the other.
    */
   startCall(route: string, items: number, tags: readonly unknown[]): CallSpan;
-  /** Sends the spans still buffered, and stops. */
+  /** Sends the spans still buffered, and stops; never rejects (a collector that is down is logged). */
   shutdown(): Promise<void>;
 }
 
@@ -104,8 +104,9 @@ export function tracingChoice(env: Env): TracingChoice {
  * and only when on. A failure to set it up costs the traces, never the proxy: it is logged and
  * the proxy runs untraced.
  */
-export async function startTracing(log: Logger, env: Env = process.env): Promise<Tracing | undefined> {
-  const choice = tracingChoice(env);
+export async function startTracing(log: Logger): Promise<Tracing | undefined> {
+  // The SDK reads its settings (endpoint, sampler, limits) from process.env too: one source.
+  const choice = tracingChoice(process.env);
   if (!choice.enabled) return undefined;
   for (const warning of choice.warnings) log.warn(warning);
   try {

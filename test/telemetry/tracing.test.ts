@@ -96,7 +96,16 @@ describe('which OTEL_* settings turn tracing on', () => {
   it('is off when no OTEL_* variable is set, so the SDK is never loaded', async () => {
     expect(tracingChoice({})).toEqual({ enabled: false });
     expect(tracingChoice({ OTEL_EXPORTER_OTLP_ENDPOINT: '  ', PATH: '/bin' })).toEqual({ enabled: false });
-    await expect(startTracing(logger, {})).resolves.toBeUndefined();
+    const restore = setEnv({});
+    const otel = Object.keys(process.env).filter((name) => name.startsWith('OTEL_'));
+    const saved = Object.fromEntries(otel.map((name) => [name, process.env[name]]));
+    for (const name of otel) delete process.env[name];
+    try {
+      await expect(startTracing(logger)).resolves.toBeUndefined();
+    } finally {
+      Object.assign(process.env, saved);
+      restore();
+    }
   });
 
   it.each([
@@ -145,6 +154,25 @@ describe('tracing off', () => {
       expect(upstream.calls.at(-1)).toMatchObject({ url: '/info', traceparent });
     } finally {
       await proxy.close();
+      restore();
+      await upstream.close();
+    }
+  });
+});
+
+describe('tracing on, collector down', () => {
+  it('answers clients as usual and stops cleanly, the spans lost', async () => {
+    const upstream = await startUpstream();
+    const restore = setEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_BSP_SCHEDULE_DELAY: '20' });
+    try {
+      const proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', port: 0, logger });
+      const reply = await post(proxy.url, '/embed', { inputs: ['a', 'b'] });
+      expect(reply.status).toBe(200);
+      expect(reply.json()).toEqual([[1], [1]]);
+      // The upstream still gets the call's context: tracing is on, only the export fails.
+      expect(upstream.calls.find((call) => call.url === '/embed')?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      await expect(proxy.close()).resolves.toBeUndefined();
+    } finally {
       restore();
       await upstream.close();
     }
