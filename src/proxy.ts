@@ -15,11 +15,11 @@ import { ProxyMetrics } from './metrics.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
 import { ruleTable } from './routes/registry.js';
 import { isPlainObject } from './routes/rule.js';
+import { startTracing } from './telemetry/tracing.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createExecutor } from './upstream/executor.js';
 import { ReplicaSet } from './upstream/replicas.js';
-import { startTracing } from './telemetry/tracing.js';
 
 /**
  * Bodies sent to an upstream alone at once (bad bodies, and errors whose text must be the
