@@ -275,6 +275,49 @@ describe('tracing on (OTLP/HTTP to a local receiver)', () => {
     expect(spanById(firstSpan.links[0]!.spanId)?.attributes['autobatch.batch_size']).toBe(1);
   });
 
+  it('says why the proxy refused a request, and marks a failed call as an error', async () => {
+    proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', port: 0, logger, maxInflight: 1, maxWaitMs: 0, maxQueue: 1 });
+    const hold = upstream.holdNextEmbed();
+    const first = post(proxy.url, '/embed', { inputs: 'first' });
+    await hold.arrived;
+    const queued = post(proxy.url, '/embed', { inputs: 'second' });
+    while (proxy.queuedItems < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const refused = await post(proxy.url, '/embed', { inputs: 'third' }, { traceparent: `00-${TRACE_B}-${PARENT_B}-01` });
+    expect(refused.status).toBe(429);
+    hold.release();
+    expect((await first).status).toBe(200);
+    expect((await queued).status).toBe(200);
+    await proxy.close();
+    proxy = undefined;
+
+    const span = receiver.spans.find((span) => span.traceId === TRACE_B)!;
+    expect(span.attributes).toMatchObject({ 'http.response.status_code': 429, 'autobatch.inputs': 1, 'autobatch.rejected': 'queue-full' });
+    expect(span.attributes['autobatch.batch_size']).toBeUndefined();
+    // A 4xx is the client's to handle, not a server error.
+    expect(span.statusCode).toBe(0);
+    // The refused request rode no call.
+    expect(span.links).toEqual([]);
+  });
+
+  it('marks a call the upstream could not take as an error, on both spans', async () => {
+    // Nothing listens on port 9: the call fails after its retries, and the client gets a 502.
+    const closed = 'http://127.0.0.1:9';
+    proxy = await startProxy({ upstream: closed, host: '127.0.0.1', port: 0, logger, maxBatchSize: 4 });
+    const reply = await post(proxy.url, '/embed', { inputs: 'x' }, { traceparent: `00-${TRACE_C}-${PARENT_C}-01` });
+    expect(reply.status).toBe(502);
+    await proxy.close();
+    proxy = undefined;
+
+    const requestSpan = receiver.spans.find((span) => span.kind === 2 && span.traceId === TRACE_C)!;
+    const callSpan = receiver.spans.find((span) => span.kind === 3)!;
+    expect(requestSpan.attributes['http.response.status_code']).toBe(502);
+    expect(requestSpan.statusCode).toBe(2);
+    expect(callSpan.statusCode).toBe(2);
+    expect(callSpan.attributes).toMatchObject({ 'error.type': '502', 'autobatch.blame': 'call', 'server.port': 9 });
+    expect(callSpan.attributes['http.request.resend_count']).toBeGreaterThan(0);
+    expect(callSpan.links).toEqual([{ traceId: TRACE_C, spanId: requestSpan.spanId }]);
+  });
+
   it('keeps a pass-through request\'s traceparent, and sends a body replayed alone under its request span', async () => {
     proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', port: 0, logger });
     const passthroughParent = `00-${TRACE_B}-${PARENT_B}-01`;
