@@ -12,6 +12,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { isJsonMediaType } from '../src/json/media-type.js';
 import type { CallContext, RouteResponse, TeiEngine } from './engine.js';
 import { type FaultInjector, faultErrorBody } from './faults.js';
+import { readBodyWithin } from './http-body.js';
 import { type RequestKind, type RequestTypes, parseRequest } from './request-types.js';
 import { type SimConfig, TEI_VERSION, infoJson } from './sim-config.js';
 
@@ -76,33 +77,6 @@ function sendRoute(res: ServerResponse, response: RouteResponse): void {
   res.uncork();
 }
 
-/** Reads the body up to `limit` bytes; undefined when it is larger (http_body_util::Limited). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > limit) {
-        req.off('data', onData);
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total)));
-    req.on('error', reject);
-  });
-}
-
 function itemCount(kind: RequestKind, value: RequestTypes[RequestKind]): number {
   switch (kind) {
     case 'rerank':
@@ -144,7 +118,7 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
       res.on('close', () => {
         closed = true;
       });
-      readBody(req, config.payloadLimit).then(
+      readBodyWithin(req, config.payloadLimit).then(
         (body) => {
           if (body === undefined) {
             count(path, 0);

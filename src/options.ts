@@ -52,6 +52,39 @@ export const DEFAULTS = {
   clientTimeoutMs: 60_000,
 } as const;
 
+/** What a caller may give: any setting but the upstream may be left out and takes its default. */
+export interface SettingsInput extends Partial<Omit<ProxySettings, 'upstream'>> {
+  upstream: string | readonly string[];
+  /** @deprecated the old name of `queueTimeoutMs` (`--timeout-ms`); `queueTimeoutMs` wins when both are given. */
+  timeoutMs?: number;
+}
+
+/**
+ * Every setting, each given value kept and every other one its default, in one step: the CLI
+ * (whose flags already carry these defaults) and the library both reach the proxy through here,
+ * so a default cannot differ between them. `maxBatchSize` and `bucketByLength` stay undefined
+ * when not given: their absence means "read the upstream's limit" and "no length buckets".
+ */
+export function withDefaults(given: SettingsInput): ProxySettings {
+  return {
+    upstream: given.upstream,
+    host: given.host ?? DEFAULTS.host,
+    port: given.port ?? DEFAULTS.port,
+    maxWaitMs: given.maxWaitMs ?? DEFAULTS.maxWaitMs,
+    maxBatchSize: given.maxBatchSize,
+    maxBatchBytes: given.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
+    maxInflight: given.maxInflight ?? DEFAULTS.maxInflight,
+    maxQueue: given.maxQueue ?? DEFAULTS.maxQueue,
+    maxBodyBytes: given.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    upstreamTimeoutMs: given.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    queueTimeoutMs: given.queueTimeoutMs ?? given.timeoutMs ?? DEFAULTS.queueTimeoutMs,
+    clientTimeoutMs: given.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
+    shutdownTimeoutMs: given.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    bucketByLength: given.bucketByLength,
+    routes: given.routes ?? [],
+  };
+}
+
 /** A setting the upstream or the user made impossible; the CLI exits with status 2 on it. */
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';

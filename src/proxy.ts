@@ -12,7 +12,7 @@ import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
-import { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
+import { DEFAULTS, SettingsError, withDefaults, type SettingsInput } from './options.js';
 import { ruleTable } from './routes/registry.js';
 import { isPlainObject } from './routes/rule.js';
 import { startTracing } from './telemetry/tracing.js';
@@ -42,10 +42,7 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Partial<Omit<ProxySettings, 'upstream'>> {
-  upstream: string | readonly string[];
-  /** @deprecated the old name of `queueTimeoutMs` (`--timeout-ms`); `queueTimeoutMs` wins when both are given. */
-  timeoutMs?: number;
+export interface StartOptions extends SettingsInput {
   logger?: Logger;
   clock?: Clock;
 }
@@ -71,23 +68,7 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
 }
 
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
-  const settings: ProxySettings = {
-    upstream: options.upstream,
-    host: options.host ?? DEFAULTS.host,
-    port: options.port ?? DEFAULTS.port,
-    maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs,
-    maxBatchSize: options.maxBatchSize,
-    maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxInflight: options.maxInflight ?? DEFAULTS.maxInflight,
-    maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-    upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
-    queueTimeoutMs: options.queueTimeoutMs ?? options.timeoutMs ?? DEFAULTS.queueTimeoutMs,
-    clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
-    bucketByLength: options.bucketByLength,
-    routes: options.routes ?? [],
-  };
+  const settings = withDefaults(options);
   if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
     throw new SettingsError(`bucketByLength: expected a factor above 1, got ${settings.bucketByLength}`);
   }
@@ -125,6 +106,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   // Off unless the OTEL_* environment asks for traces; then the SDK is loaded here, lazily.
   const tracing = await startTracing(log);
 
+  // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
+  // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
@@ -154,8 +137,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const passthrough = createPassthrough(() => replicas.pickForPassthrough().url, settings.upstreamTimeoutMs, log, (status) =>
     metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
+  const rules = ruleTable(settings.routes);
   const server = createProxyHttpServer({
-    rules: ruleTable(settings.routes),
+    rules,
     batching: {
       batcher: activeBatcher,
       replay: (path, body, authorization, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, authorization, traceHeaders }),
@@ -200,7 +184,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
-      routes: [...ruleTable(settings.routes).keys()],
+      routes: [...rules.keys()],
     },
     'autobatch listening',
   );

@@ -60,7 +60,8 @@ const results: { tracing: string; rps: number; p99: number; cpuUs: number }[] = 
 try {
   for (let round = 0; round < rounds; round++) {
     for (const tracing of ['off', 'on'] as const) {
-      const env: Record<string, string> = tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'autobatch-overhead' } : {};
+      const env: Record<string, string> =
+        tracing === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'autobatch-overhead' } : {};
       const proxy = await startCli(sim.url, env);
       // Counted over the whole run, warm-up included: requests from the proxy's own counter.
       const cpuBefore = cpuSeconds(proxy.child.pid!);

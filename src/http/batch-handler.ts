@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
-import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
+import { deserializeError, isRuleError, type ErrorType, type RuleError } from '../routes/errors.js';
+import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import type { Tracing } from '../telemetry/tracing.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
@@ -17,7 +18,6 @@ import { ClientGone } from '../core/cancel-signal.js';
 import { lengthBucket } from '../core/length-bucket.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import { duplicateKey } from '../json/scan.js';
-import { deserializeError } from '../routes/tei-input.js';
 import { errorBody } from './error-body.js';
 import { readBody } from './read-body.js';
 

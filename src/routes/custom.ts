@@ -5,9 +5,9 @@
  * Grammar: `PATH[:FIELD]`, e.g. `/v2/encode:texts`. FIELD defaults to `inputs`. Every other
  * field of the body is a parameter: it must be equal for requests to share a call.
  */
+import { deserializeError, emptyError } from './errors.js';
 import { listRule } from './list-rule.js';
-import { emptyError, type BatchRule } from './rule.js';
-import { deserializeError } from './tei-input.js';
+import type { BatchRule } from './rule.js';
 
 export interface CustomRouteSpec {
   path: string;

@@ -6,17 +6,10 @@
  */
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall, joinJsonList, splitJsonList } from './json-list.js';
-import { isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
-import { notAnObject } from './tei-input.js';
+import { isRuleError, notAnObject, type RuleError } from './errors.js';
+import { isPlainObject, type BatchRule, type ParsedRequest, type ReadInputs } from './rule.js';
 
-export interface ReadInputs {
-  /** JSON text of each input. */
-  items: string[];
-  /** Some input is empty: the request is sent alone (see ParsedRequest.solo). */
-  hasEmptyItem: boolean;
-  /** The client's answer from its elements; default: the list of them. */
-  assemble?: (answers: readonly ItemAnswer[]) => Buffer;
-}
+export type { ReadInputs } from './rule.js';
 
 export function listRule(
   path: string,
@@ -30,7 +23,7 @@ export function listRule(
     parse(body: unknown): ParsedRequest | RuleError {
       if (!isPlainObject(body)) return notAnObject();
       const inputs = readInputs(body[field]);
-      if ('status' in inputs) return inputs;
+      if (isRuleError(inputs)) return inputs;
       return {
         items: inputs.items,
         params: canonicalParams(body, notParams),

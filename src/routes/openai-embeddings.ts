@@ -11,8 +11,9 @@
 import { objectMembers, arrayElements, type MemberRange } from '../json/scan.js';
 import { canonicalParams } from './canonical-json.js';
 import { encodeListCall } from './json-list.js';
-import { isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest, type RuleError } from './rule.js';
-import { deserializeError, notAnObject, parseTeiInput } from './tei-input.js';
+import { deserializeError, isRuleError, notAnObject, type RuleError } from './errors.js';
+import { isPlainObject, type BatchRule, type ItemAnswer, type ParsedRequest } from './rule.js';
+import { parseTeiInput } from './tei-input.js';
 
 /** `model` and `user` are ignored by TEI, so clients differing only in them may share a call. */
 const NOT_PARAMS = new Set(['input', 'model', 'user']);
@@ -106,7 +107,7 @@ export function openAiEmbeddingsRule(path: '/v1/embeddings' | '/embeddings'): Ba
         }
       }
       const inputs = parseTeiInput(body.input, 'input');
-      if ('status' in inputs) return inputs;
+      if (isRuleError(inputs)) return inputs;
       return {
         items: inputs.items,
         params: canonicalParams(body, NOT_PARAMS),

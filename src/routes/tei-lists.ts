@@ -2,9 +2,10 @@
  * TEI's list routes: /embed, /embed_sparse, /embed_all (TEI's `Input`) and /tokenize (strings
  * only).
  */
-import { listRule, type ReadInputs } from './list-rule.js';
-import { emptyError, emptyInputError, type BatchRule, type RuleError } from './rule.js';
-import { deserializeError, parseTeiInput } from './tei-input.js';
+import { deserializeError, emptyError, emptyInputError, type RuleError } from './errors.js';
+import { listRule } from './list-rule.js';
+import type { BatchRule, ReadInputs } from './rule.js';
+import { parseTeiInput } from './tei-input.js';
 
 /** TEI's `TokenizeInput`: a string or a list of strings (no token ids). */
 function parseTokenizeInput(value: unknown): ReadInputs | RuleError {

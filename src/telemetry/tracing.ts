@@ -50,9 +50,7 @@ export interface CallSpan {
 
 export type SpanExporterName = 'otlp' | 'console';
 
-export type TracingChoice =
-  | { enabled: false }
-  | { enabled: true; exporters: readonly SpanExporterName[]; warnings: readonly string[] };
+export type TracingChoice = { enabled: false } | { enabled: true; exporters: readonly SpanExporterName[]; warnings: readonly string[] };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -94,7 +92,9 @@ export function tracingChoice(env: Env): TracingChoice {
   }
   const protocol = setting(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? setting(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
   if (exporters.includes('otlp') && protocol !== undefined && protocol !== SENT_PROTOCOL) {
-    warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL: autobatch sends ${SENT_PROTOCOL}, not ${protocol} (an OTLP/HTTP receiver such as the collector's on port 4318 takes both)`);
+    warnings.push(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: autobatch sends ${SENT_PROTOCOL}, not ${protocol} (an OTLP/HTTP receiver such as the collector's on port 4318 takes both)`,
+    );
   }
   return { enabled: true, exporters, warnings };
 }

@@ -186,7 +186,10 @@ describe('the Grafana dashboard (examples/grafana/autobatch.json)', () => {
       /autobatch_queue_depth/, // queue depth
       /autobatch_policy_/, // what the dispatch policy learned
     ]) {
-      expect(exprs.some((expr) => needed.test(expr)), String(needed)).toBe(true);
+      expect(
+        exprs.some((expr) => needed.test(expr)),
+        String(needed),
+      ).toBe(true);
     }
   });
 

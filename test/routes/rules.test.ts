@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseRouteSpec } from '../../src/routes/custom.js';
 import { apportion } from '../../src/routes/openai-embeddings.js';
 import { ruleTable } from '../../src/routes/registry.js';
-import { isRuleError, type BatchRule, type ParsedRequest, type RuleError } from '../../src/routes/rule.js';
+import { isRuleError, type RuleError } from '../../src/routes/errors.js';
+import type { BatchRule, ParsedRequest } from '../../src/routes/rule.js';
 
 const rules = ruleTable([parseRouteSpec('/v2/encode:texts')]);
 const rule = (path: string): BatchRule => rules.get(path)!;

@@ -318,7 +318,7 @@ describe('tracing on (OTLP/HTTP to a local receiver)', () => {
     expect(callSpan.links).toEqual([{ traceId: TRACE_C, spanId: requestSpan.spanId }]);
   });
 
-  it('keeps a pass-through request\'s traceparent, and sends a body replayed alone under its request span', async () => {
+  it("keeps a pass-through request's traceparent, and sends a body replayed alone under its request span", async () => {
     proxy = await startProxy({ upstream: upstream.url, host: '127.0.0.1', port: 0, logger });
     const passthroughParent = `00-${TRACE_B}-${PARENT_B}-01`;
     expect((await send(proxy.url, '/info', { headers: { traceparent: passthroughParent } })).status).toBe(200);
