@@ -51,6 +51,27 @@ const absentOptionalPackages = {
   },
 };
 
+/**
+ * A SEA's script cannot use import() at all (Node has no module loader for it: "A dynamic import
+ * callback was not specified"), and esbuild leaves import() of a built-in as it is. The OTLP
+ * exporter loads node:http and node:https that way when it sends its first spans, so in the
+ * binary those imports become require()s of the same built-ins (what import() would resolve
+ * to: the exporter only takes named exports from them). Any other import() left in the bundle
+ * fails the build, below.
+ */
+const builtinDynamicImports = {
+  name: 'builtin-dynamic-imports',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@opentelemetry[\\/]otlp-exporter-base[\\/].*\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace(/\bimport\((['"])((?:node:)?[a-z_]+)\1\)/g, (whole, quote, id) =>
+        isBuiltin(id) ? `Promise.resolve().then(() => require(${quote}${id}${quote}))` : whole,
+      );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: join(root, 'dist', 'autobatch') },
@@ -82,7 +103,7 @@ async function main() {
       platform: 'node',
       format: 'cjs',
       target: `node${process.versions.node.split('.')[0]}`,
-      plugins: [absentOptionalPackages],
+      plugins: [absentOptionalPackages, builtinDynamicImports],
       // Whitespace and syntax only: identifiers stay readable in logged stack traces.
       minifyWhitespace: true,
       minifySyntax: true,
@@ -103,6 +124,15 @@ async function main() {
       .map((imported) => imported.path);
     if (notBuiltIn.length > 0) {
       throw new Error(`the bundle would load these from disk at run time: ${[...new Set(notBuiltIn)].join(', ')}`);
+    }
+    // The import()s of the proxy's own lazy modules are bundled (esbuild turns them into calls);
+    // one left as import() would throw inside the binary the first time it runs.
+    const dynamicImports = Object.values(result.metafile.outputs)
+      .flatMap((output) => output.imports)
+      .filter((imported) => imported.kind === 'dynamic-import' && imported.external)
+      .map((imported) => imported.path);
+    if (dynamicImports.length > 0) {
+      throw new Error(`the bundle keeps import() of ${[...new Set(dynamicImports)].join(', ')}, which a single executable cannot run`);
     }
 
     // The CLI's hashbang line is not valid inside the function SEA wraps its script in.

@@ -62,6 +62,8 @@ export class ProxyMetrics {
       labelNames: ['reason'],
       registers,
     });
+    // Both series exist from the start at 0, so a rate() over them reads 0 rather than nothing.
+    for (const reason of ['budget', 'heap']) this.memoryRefused.inc({ reason }, 0);
     new Gauge({
       name: 'autobatch_memory_held_bytes',
       help: 'Bytes the proxy holds for clients, counted in the memory budget (--max-memory-bytes): bodies, and answers being read and written',

@@ -21,6 +21,7 @@ import { forwardedHeaderNames } from './routes/batch-key.js';
 import { ruleTable } from './routes/registry.js';
 import { rootTaskOf, type RootTask } from './routes/root-routes.js';
 import { isPlainObject } from './routes/rule.js';
+import { startTracing } from './telemetry/tracing.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createExecutor } from './upstream/executor.js';
@@ -139,6 +140,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   }
   const memoryBudget = new ByteBudget(settings.maxMemoryBytes);
 
+  // Off unless the OTEL_* environment asks for traces; then the SDK is loaded here, lazily.
+  const tracing = await startTracing(log);
+
   // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
   // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
@@ -157,7 +161,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget, tracing),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -179,7 +183,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     rules,
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, headers) => replicas.pick()!.client.request('POST', path, { body, headers }),
+      replay: (path, body, headers, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, headers, traceHeaders }),
       forwardHeaders,
       metrics,
       log,
@@ -189,6 +193,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
       memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
+      tracing,
     },
     own: { replicas, metrics },
     passthrough,
@@ -208,6 +213,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   }).catch(async (error: unknown) => {
     await replicas.close();
     passthrough.close();
+    await tracing?.shutdown();
     const code = (error as { code?: string }).code;
     throw new SettingsError(`cannot listen on ${settings.host}:${settings.port}: ${code ?? describeError(error)}`);
   });
@@ -262,6 +268,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
         clearTimeout(grace);
         passthrough.close();
         await replicas.close();
+        await tracing?.shutdown();
       })();
       return closing;
     },

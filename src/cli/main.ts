@@ -7,6 +7,11 @@ import { addServeOptions, createServeCommand, runServe } from './serve-command.j
 /** Exit code for a bad option or setting: the program never started. */
 const USAGE_ERROR = 2;
 
+/** Tracing has no flag of its own: it takes the standard OTEL_* variables, as TEI and the collector do. */
+const TRACING_HELP =
+  '\nTracing: OpenTelemetry, configured by the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,\n' +
+  'OTEL_TRACES_SAMPLER, ...); off when none is set. See docs/observability.md in the repository.';
+
 export function createProgram(): Command {
   const program = new Command('autobatch')
     .description(
@@ -14,9 +19,10 @@ export function createProgram(): Command {
         'Merges concurrent single requests into batch calls; every other route passes through untouched.',
     )
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', TRACING_HELP);
   addServeOptions(program).action((flags, command: Command) => runServe(flags, command));
-  program.addCommand(createServeCommand());
+  program.addCommand(createServeCommand().addHelpText('after', TRACING_HELP));
   program.addCommand(createBenchCommand());
   return program;
 }

@@ -62,6 +62,12 @@ export interface JobRequest<Group, Item> {
   overheadBytes: number;
   /** Cancels the job (an AbortSignal will do). */
   signal?: CancelSignal | undefined;
+  /**
+   * Opaque to the core: handed to the executor with every call that carries some of this job, so
+   * the layer that makes calls can relate a call to the requests in it (the HTTP layer passes the
+   * client request's trace span, and each call's span links to the spans of the requests it carries).
+   */
+  tag?: unknown;
 }
 
 export interface CallRequest<Group, Item> {
@@ -69,6 +75,8 @@ export interface CallRequest<Group, Item> {
   items: readonly Item[];
   /** Aborted when every job riding on this call has been cancelled. */
   signal: AbortSignal;
+  /** The `tag` of each job with items in this call, once per job; empty when no job has one. */
+  tags: readonly unknown[];
 }
 
 /**
@@ -173,6 +181,8 @@ class KeyTraffic {
 }
 
 const TRAFFIC_WINDOW_MS = 100;
+
+const NO_TAGS: readonly unknown[] = Object.freeze([]);
 
 /** Keys whose traffic is remembered; beyond it the longest-unused are forgotten. */
 const REMEMBERED_KEYS = 1024;
@@ -539,16 +549,21 @@ export class Batcher<Group, Item, Answer, Failure> {
     if (live.length === 0) return;
 
     const items: Item[] = [];
+    // A call holds at most one slice of each job, so each tag comes once. Without tags (tracing
+    // off) nothing is allocated.
+    let tags: unknown[] | undefined;
     for (const slice of live) {
       const source = slice.job.request.items;
       for (let i = slice.from; i < slice.to; i++) items.push(source[i]!);
+      const tag = slice.job.request.tag;
+      if (tag !== undefined) (tags ??= []).push(tag);
     }
 
     this.observer.callStarted?.(items.length);
     const started = this.clock.now();
     let outcome: CallOutcome<Answer, Failure>;
     try {
-      outcome = await this.executor({ group, items, signal: call.controller.signal });
+      outcome = await this.executor({ group, items, signal: call.controller.signal, tags: tags ?? NO_TAGS });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       outcome = { ok: false, failure: this.internalFailure(message), blame: 'call' };

@@ -10,6 +10,7 @@ import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { deserializeError, isRuleError, type ErrorType, type RuleError } from '../routes/errors.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import type { CallGroup } from '../upstream/executor.js';
@@ -26,8 +27,13 @@ export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
 
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
-  /** Sends one client's own request upstream unchanged, with its forwarded headers (see `needsReplay`). */
-  replay: (path: string, body: Buffer, headers: ForwardedHeaders) => Promise<UpstreamResponse>;
+  /** Sends one client's own request upstream unchanged, with its forwarded headers and trace context (see `needsReplay`). */
+  replay: (
+    path: string,
+    body: Buffer,
+    headers: ForwardedHeaders,
+    traceHeaders: Readonly<Record<string, string>> | undefined,
+  ) => Promise<UpstreamResponse>;
   /** Request headers sent on calls and part of the batch key (lower case, sorted; see batch-key.ts). */
   forwardHeaders: readonly string[];
   metrics: ProxyMetrics;
@@ -41,6 +47,8 @@ export interface BatchHandlerContext {
   replays: { active: number; readonly limit: number };
   /** The memory budget (--max-memory-bytes) and the heap backstop. */
   memory: MemoryGuard;
+  /** OpenTelemetry tracing (src/telemetry/), or undefined when it is off. */
+  tracing?: Tracing | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -63,6 +71,7 @@ export async function handleBatched(
   context: BatchHandlerContext,
 ): Promise<void> {
   const route = rule.path;
+  const span = context.tracing?.startRequest(route, request, response);
   const count = (status: number): void => {
     context.metrics.requests.inc({ route, status: String(status) });
   };
@@ -149,8 +158,10 @@ export async function handleBatched(
     itemBytes,
     overheadBytes,
     signal: disconnected,
+    tag: span?.tag,
   });
   response.off('close', onClose);
+  span?.recordOutcome(parsed.items.length, outcome);
 
   switch (outcome.status) {
     case 'ok': {
@@ -217,7 +228,7 @@ export async function handleBatched(
     replays.active++;
     let alone: UpstreamResponse;
     try {
-      alone = await context.replay(path, replayBody(), headers);
+      alone = await context.replay(path, replayBody(), headers, span?.propagationHeaders());
     } catch {
       sentAlone('unreachable');
       return fallback();

@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BENCH_DEFAULTS, BenchOptionError, levelLabel, type BenchOptions } from './bench-options.js';
 import { BUILT_IN_CORPUS } from './corpus.js';
+import { parseDurationSeconds } from './duration.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 import type { BenchHooks } from './run-bench.js';
 
@@ -42,6 +43,13 @@ function parseNumber(value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number)) throw new InvalidArgumentError(`'${value}' is not a number.`);
   return number;
+}
+
+/** `--duration` and `--warmup`: "30s", "500ms", "2m", "1m30s", or a bare number of seconds. */
+function parseDuration(value: string): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined) throw new InvalidArgumentError(`'${value}' is not a duration (e.g. 30s, 500ms, 2m, 1m30s, or a number of seconds).`);
+  return seconds;
 }
 
 function parseNumberList(value: string): number[] {
@@ -154,8 +162,16 @@ export function createBenchCommand(io: BenchCommandIo = processIo): Command {
         .default(BENCH_DEFAULTS.inputsPerRequest),
     )
     .addOption(new Option('--texts <file>', `one text per line (default: a built-in corpus of ${BUILT_IN_CORPUS.length} texts of mixed length)`))
-    .addOption(new Option('--duration <s>', 'measured seconds per level and side').argParser(parseNumber).default(BENCH_DEFAULTS.durationSeconds))
-    .addOption(new Option('--warmup <s>', 'unmeasured seconds of load before each measurement').argParser(parseNumber).default(BENCH_DEFAULTS.warmupSeconds))
+    .addOption(
+      new Option('--duration <time>', 'measured time per level and side: 30s, 500ms, 2m, 1m30s, or a number of seconds')
+        .argParser(parseDuration)
+        .default(BENCH_DEFAULTS.durationSeconds, `${BENCH_DEFAULTS.durationSeconds}s`),
+    )
+    .addOption(
+      new Option('--warmup <time>', 'unmeasured load before each measurement, as --duration')
+        .argParser(parseDuration)
+        .default(BENCH_DEFAULTS.warmupSeconds, `${BENCH_DEFAULTS.warmupSeconds}s`),
+    )
     .addOption(
       new Option('--concurrency <list>', 'closed loop: comma-separated client counts, each client sends again when answered')
         .argParser(parseNumberList)

@@ -54,11 +54,13 @@ export class UpstreamClient {
       timeoutMs?: number;
       /** Asked before the answer's body grows to `total` bytes; false drops it (AnswerOverBudget). */
       reserve?: (total: number) => boolean;
+      /** Trace context (traceparent) when tracing is on. */
+      traceHeaders?: Readonly<Record<string, string>> | undefined;
     } = {},
   ): Promise<UpstreamResponse> {
     // Only what the proxy decided to send: the clients' forwarded headers and the body's type
     // (undici adds host, content-length and connection itself).
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = options.traceHeaders === undefined ? {} : { ...options.traceHeaders };
     for (const [name, value] of options.headers ?? []) headers[name] = value;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.pool.request({

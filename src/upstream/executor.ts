@@ -3,13 +3,14 @@
  * batching core calls this; the route rule decides the body and the cutting, this decides what
  * a failure means (whose fault it is, and what status the clients see).
  */
-import type { CallOutcome, Executor } from '../core/batcher.js';
+import type { CallOutcome, CallRequest, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import type { ByteBudget } from '../core/byte-budget.js';
 import { AnswerOverBudget, describeError, isTimeoutError, type UpstreamResponse } from './client.js';
+import type { CallSpan, Tracing } from '../telemetry/tracing.js';
 import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
@@ -78,6 +79,8 @@ export function createExecutor(
   overloadDelaysMs: readonly number[] = OVERLOAD_RETRY_DELAYS_MS,
   /** Counts each answer while it is read and cut (--max-memory-bytes); none: uncounted. */
   budget?: ByteBudget,
+  /** When tracing is on: a span per call, linked to the requests it carries, its context sent upstream. */
+  tracing?: Tracing,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
   /** Sends one call, moving to another replica or waiting out the schedule on connection failures. */
   async function send(
@@ -86,6 +89,7 @@ export function createExecutor(
     body: string,
     signal: AbortSignal,
     reserve: ((total: number) => boolean) | undefined,
+    span: CallSpan | undefined,
   ): Promise<UpstreamResponse | CallFailure> {
     // A call that failed on one replica goes to another at once; once every replica has
     // failed it, the next round waits for the next delay of the schedule.
@@ -106,8 +110,9 @@ export function createExecutor(
       }
       tries++;
       replica.outstanding += items.length;
+      span?.sentTo(replica.url);
       try {
-        return await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve });
+        return await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve, traceHeaders: span?.headers });
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         // The replica is fine; the proxy had no room for what it said. Not retried: the same
@@ -122,27 +127,31 @@ export function createExecutor(
     }
   }
 
-  return async ({ group, items, signal }) => {
+  const call = async (
+    { group, items, signal }: CallRequest<CallGroup, string>,
+    span?: CallSpan,
+  ): Promise<CallOutcome<ItemAnswer, CallFailure>> => {
     // The answer is counted from its first byte until it has been cut into the clients' answers
     // (they count their own copies); answers to retried tries are garbage by then.
     const claim = budget?.claim();
     try {
-      return await call(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'));
+      return await counted(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'), span);
     } finally {
       claim?.release();
     }
   };
 
-  async function call(
+  async function counted(
     group: CallGroup,
     items: readonly string[],
     signal: AbortSignal,
     reserve: ((total: number) => boolean) | undefined,
+    span: CallSpan | undefined,
   ): Promise<CallOutcome<ItemAnswer, CallFailure>> {
     const body = group.rule.encodeCall(group.params, items);
     let response: UpstreamResponse | CallFailure;
     for (let overloaded = 0; ; overloaded++) {
-      response = await send(group, items, body, signal, reserve);
+      response = await send(group, items, body, signal, reserve, span);
       if ('kind' in response) return { ok: false, failure: response, blame: 'call' };
       const delay = overloadDelaysMs[overloaded];
       if (response.status !== 429 || delay === undefined || signal.aborted) break;
@@ -163,4 +172,16 @@ export function createExecutor(
     const failure: CallFailure = { kind: 'upstream', ...response };
     return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
   }
+  if (tracing === undefined) return call;
+  return async (request) => {
+    const span = tracing.startCall(request.group.rule.path, request.items.length, request.tags);
+    try {
+      const outcome = await call(request, span);
+      span.end(outcome);
+      return outcome;
+    } catch (thrown) {
+      span.end({ thrown });
+      throw thrown;
+    }
+  };
 }

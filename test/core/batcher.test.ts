@@ -482,3 +482,43 @@ describe('queue timeout', () => {
     expect(await big).toMatchObject({ status: 'ok', answers: ['answer:a', 'answer:b', 'answer:c', 'answer:d'] });
   });
 });
+
+describe('job tags (how the HTTP layer relates calls to requests, e.g. for trace links)', () => {
+  const tagged = (batcher: ReturnType<typeof setup>['batcher'], items: string[], tag: unknown) =>
+    batcher.submit({ key: 'k', group: 'k', items, itemBytes: items.map((item) => item.length + 1), overheadBytes: 10, tag });
+
+  it('hands each call the tag of every job it carries, once per job, and none when jobs have none', async () => {
+    const { batcher, calls, submit } = setup({ maxBatchSize: 4, maxInflight: 1 });
+    const untagged = submit(['x']);
+    await settle();
+    expect(calls[0]!.request.tags).toEqual([]);
+    // Queued behind the running call: an untagged job, then a tagged one split over two calls.
+    const outcomes = [submit(['d']), tagged(batcher, ['a', 'b', 'c', 'z'], 'A'), tagged(batcher, ['e', 'f'], 'E')];
+    await settle();
+    calls[0]!.answer();
+    await settle();
+    expect(calls[1]!.request.items).toEqual(['d', 'a', 'b', 'c']);
+    expect(calls[1]!.request.tags).toEqual(['A']);
+    calls[1]!.answer();
+    await settle();
+    expect(calls[2]!.request.items).toEqual(['z', 'e', 'f']);
+    expect(calls[2]!.request.tags).toEqual(['A', 'E']);
+    calls[2]!.answer();
+    await Promise.all([untagged, ...outcomes]);
+  });
+
+  it('gives the halves of an isolated call the tags of their own jobs only', async () => {
+    const { batcher, calls } = setup({ maxBatchSize: 4, maxInflight: 1 });
+    const outcomes = [tagged(batcher, ['a'], 'A'), tagged(batcher, ['b'], 'B')];
+    await settle();
+    expect(calls[0]!.request.tags).toEqual(['A', 'B']);
+    calls[0]!.answer({ ok: false, failure: { message: 'bad input' }, blame: 'inputs' });
+    await settle();
+    expect(calls[1]!.request.tags).toEqual(['A']);
+    calls[1]!.answer();
+    await settle();
+    expect(calls[2]!.request.tags).toEqual(['B']);
+    calls[2]!.answer();
+    await Promise.all(outcomes);
+  });
+});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
+import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import { cleanUp, expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -93,6 +94,28 @@ describe('standalone binary', () => {
     const output = cli.output();
     expect(output).toMatch(/INFO.*autobatch listening/);
     expect(output).not.toMatch(/^\{"level"/m);
+  });
+
+  it('sends OpenTelemetry traces when OTEL_* asks (the lazily loaded SDK is inside the bundle)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const cli = await startCli(binary, ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME], {
+        cwd: work,
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'autobatch-binary' },
+      });
+      running.push(cli);
+      await expectOneBatchOfFour(cli.url, upstream);
+      // Stopping flushes the spans still buffered.
+      expect(await cli.stop(), cli.output()).toBe(0);
+      expect(cli.output()).toContain('OpenTelemetry tracing on');
+      expect(receiver.errors).toEqual([]);
+      const merged = receiver.spans.find((span) => span.kind === 3 && span.links.length === 4);
+      expect(merged?.serviceName).toBe('autobatch-binary');
+      const requestSpans = receiver.spans.filter((span) => span.kind === 2).map((span) => span.spanId);
+      for (const link of merged!.links) expect(requestSpans).toContain(link.spanId);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('runs `autobatch bench`, chart included (vega bundled, no canvas)', async () => {

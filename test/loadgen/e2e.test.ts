@@ -217,6 +217,10 @@ describe('autobatch bench (command line)', () => {
     [['--url', 'http://127.0.0.1:9', '--concurrency', '1,x'], /--concurrency/],
     [['--url', 'http://127.0.0.1:9', '--rate', '10', '--concurrency', '4'], /--rate/],
     [['--url', 'http://127.0.0.1:9', '--duration', '0'], /--duration/],
+    [['--url', 'http://127.0.0.1:9', '--duration', '0s'], /--duration/],
+    [['--url', 'http://127.0.0.1:9', '--duration', '10x'], /--duration/],
+    [['--url', 'http://127.0.0.1:9', '--duration', '-5s'], /--duration/],
+    [['--url', 'http://127.0.0.1:9', '--warmup', '2 minutes'], /--warmup/],
     [['--url', 'http://127.0.0.1:9', '--texts', '/nonexistent/texts.txt'], /--texts/],
     [['--url', 'http://127.0.0.1:9', '--json', '/nonexistent/dir/report.json'], /--json/],
     [['--url', 'http://127.0.0.1:9', '--extra-body', '[1]'], /--extra-body/],
@@ -232,7 +236,7 @@ describe('autobatch bench (command line)', () => {
     const result = await runCli(['--help']);
     expect(result.exitCode).toBe(0);
     const help = result.stdout.replace(/\s+/g, ' ');
-    for (const text of ['default: "/embed"', 'default: 1,8,32,128', 'default: 10', 'default: 2', 'default: 30000', 'default: 1024']) {
+    for (const text of ['default: "/embed"', 'default: 1,8,32,128', 'default: 10s', 'default: 2s', '30s, 500ms, 2m, 1m30s', 'default: 30000', 'default: 1024']) {
       expect(help).toContain(text);
     }
   });
@@ -261,9 +265,9 @@ describe('autobatch bench (command line)', () => {
       '--concurrency',
       '2',
       '--duration',
-      '0.3',
+      '300ms',
       '--warmup',
-      '0',
+      '0s',
       '--json',
       json,
       '--svg',
@@ -274,6 +278,8 @@ describe('autobatch bench (command line)', () => {
     expect(result.stdout).toMatch(/^\| c=2 \| baseline \|/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
     expect(report.options.url).toBe(proxyLike.url);
+    expect(report.options.durationSeconds).toBe(0.3);
+    expect(report.options.warmupSeconds).toBe(0);
     expect(report.levels).toHaveLength(1);
     expect(report.options.textCount).toBe(3);
     expect(report.options.textsSource).toBe(texts);

@@ -320,6 +320,9 @@ describe('heap pressure', () => {
     // One line when shedding starts and one when it stops, not one per refusal.
     expect(warnings).toHaveLength(2);
     const refusals = (await context.metrics.memoryRefused.get()).values;
-    expect(refusals).toEqual([{ labels: { reason: 'heap' }, value: 2 }]);
+    expect(refusals).toEqual([
+      { labels: { reason: 'budget' }, value: 0 },
+      { labels: { reason: 'heap' }, value: 2 },
+    ]);
   });
 });
