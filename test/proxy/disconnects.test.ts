@@ -1,12 +1,8 @@
 /** Clients that give up: their inputs never reach the upstream, and a call nobody waits for is aborted. */
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { createLogger } from '../../src/logger.js';
-import { startProxy } from '../../src/proxy.js';
-import { startTeiSim } from '../../sim/index.js';
 import { post } from '../support/http.js';
-
-const logger = createLogger('silent', 'json');
+import { withSimAndProxy } from '../support/sim-proxy.js';
 
 /** A request to /embed that the test can abandon: `gone` settles to 'aborted' once it is. */
 function abandonable(proxyUrl: string, inputs: string): { controller: AbortController; gone: Promise<unknown> } {
@@ -23,9 +19,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('client disconnects', () => {
   it('drops a queued request whose client left before its batch was sent', async () => {
-    const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxInflight: 1 });
-    try {
+    await withSimAndProxy({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } }, { maxInflight: 1 }, async (sim, proxy) => {
       sim.resetStats();
       const busy = post(proxy.url, '/embed', { inputs: 'keeps the upstream busy' });
       await sleep(50);
@@ -40,16 +34,11 @@ describe('client disconnects', () => {
       await sleep(50);
       expect(sim.stats.calls).toBe(1);
       expect(sim.stats.items).toBe(1);
-    } finally {
-      await proxy.close();
-      await sim.close();
-    }
+    });
   });
 
   it('aborts an upstream call once every client riding on it has left', async () => {
-    const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 2_000, perItemMs: 0, slots: 1, merge: false } });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger });
-    try {
+    await withSimAndProxy({ dimensions: 4, cost: { perCallMs: 2_000, perItemMs: 0, slots: 1, merge: false } }, {}, async (sim, proxy) => {
       const { controller, gone } = abandonable(proxy.url, 'nobody will read this');
       await sleep(100);
       expect(proxy.inflight).toBe(1);
@@ -58,18 +47,13 @@ describe('client disconnects', () => {
       await sleep(100);
       // The call was aborted long before the upstream's 2 s were up.
       expect(proxy.inflight).toBe(0);
-    } finally {
-      await proxy.close();
-      await sim.close();
-    }
+    });
   });
 });
 
 describe('slow clients', () => {
   it('cuts off a client that stalls in the middle of its body, and keeps serving the others', async () => {
-    const sim = await startTeiSim({ dimensions: 4 });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, clientTimeoutMs: 300 });
-    try {
+    await withSimAndProxy({ dimensions: 4 }, { clientTimeoutMs: 300 }, async (sim, proxy) => {
       const { connect } = await import('node:net');
       const socket = connect(proxy.port, '127.0.0.1');
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
@@ -81,9 +65,6 @@ describe('slow clients', () => {
       expect((await post(proxy.url, '/embed', { inputs: 'meanwhile' })).status).toBe(200);
       await closed;
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    } finally {
-      await proxy.close();
-      await sim.close();
-    }
+    });
   });
 });

@@ -7,6 +7,7 @@ import { startProxy } from '../../src/proxy.js';
 import { startTeiSim } from '../../sim/index.js';
 import { post } from '../support/http.js';
 import { unusedPort } from '../support/ports.js';
+import { withSimAndProxy } from '../support/sim-proxy.js';
 
 const logger = createLogger('silent', 'json');
 
@@ -43,16 +44,11 @@ describe('upstream faults', () => {
   });
 
   it('answers 504 when the upstream is slower than --upstream-timeout-ms', async () => {
-    const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 1_000, perItemMs: 0, slots: 1, merge: false } });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, upstreamTimeoutMs: 150 });
-    try {
+    await withSimAndProxy({ dimensions: 8, cost: { perCallMs: 1_000, perItemMs: 0, slots: 1, merge: false } }, { upstreamTimeoutMs: 150 }, async (sim, proxy) => {
       const reply = await post(proxy.url, '/embed', { inputs: 'slow' });
       expect(reply.status).toBe(504);
       expect(reply.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('150 ms') });
-    } finally {
-      await proxy.close();
-      await sim.close();
-    }
+    });
   });
 
   it('drops a request still queued at --queue-timeout-ms with 504, and answers the rest', async () => {
@@ -84,19 +80,14 @@ describe('upstream faults', () => {
   });
 
   it('answers 429 with Retry-After at once when the queue is full', async () => {
-    const sim = await startTeiSim({ dimensions: 8, cost: { perCallMs: 200, perItemMs: 0, slots: 1, merge: false } });
-    const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxInflight: 1, maxQueue: 3 });
-    try {
+    await withSimAndProxy({ dimensions: 8, cost: { perCallMs: 200, perItemMs: 0, slots: 1, merge: false } }, { maxInflight: 1, maxQueue: 3 }, async (sim, proxy) => {
       const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(proxy.url, '/embed', { inputs: [`x${i}`] })));
       const overloaded = replies.filter((r) => r.status === 429);
       expect(overloaded.length).toBeGreaterThan(0);
       expect(replies.filter((r) => r.status === 200).length + overloaded.length).toBe(10);
       expect(overloaded[0]!.headers['retry-after']).toBe('1');
       expect(overloaded[0]!.json()).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
-    } finally {
-      await proxy.close();
-      await sim.close();
-    }
+    });
   });
 
   it('retries an upstream 429 after its Retry-After, and passes it on when it persists', async () => {
