@@ -17,6 +17,7 @@ import { ruleTable } from './routes/registry.js';
 import { isPlainObject } from './routes/rule.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
+import { createResolve, dnsServerProblem } from './upstream/discovery.js';
 import { createExecutor } from './upstream/executor.js';
 import { ReplicaSet } from './upstream/replicas.js';
 
@@ -85,6 +86,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     bucketByLength: options.bucketByLength,
+    dnsRefreshMs: options.dnsRefreshMs,
+    dnsServer: options.dnsServer,
     routes: options.routes ?? [],
   };
   if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
@@ -99,14 +102,30 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     }
   });
   if (upstreamUrls.length === 0) throw new SettingsError('--upstream: at least one upstream URL is needed');
+  if (settings.dnsRefreshMs !== undefined && !(settings.dnsRefreshMs > 0 && Number.isFinite(settings.dnsRefreshMs))) {
+    throw new SettingsError(`dnsRefreshMs: expected a number of milliseconds above 0, got ${settings.dnsRefreshMs}`);
+  }
+  const dnsProblem = settings.dnsServer === undefined ? undefined : dnsServerProblem(settings.dnsServer);
+  if (dnsProblem !== undefined) throw new SettingsError(`--dns-server: ${dnsProblem}`);
+  if (settings.dnsServer !== undefined && settings.dnsRefreshMs === undefined) {
+    throw new SettingsError('--dns-server is used by DNS discovery only: give --dns-refresh-ms too');
+  }
 
+  // Replicas join and leave with DNS discovery: the core keeps maxInflight calls in flight and a
+  // staging slot for each (at least one replica's worth, so calls made while none is known fail
+  // through the executor's retries rather than wait forever).
+  let onReplicasChanged: (count: number) => void = () => undefined;
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
     timeoutMs: settings.upstreamTimeoutMs,
     healthIntervalMs: 2000,
     log,
+    discovery: settings.dnsRefreshMs === undefined ? undefined : { refreshMs: settings.dnsRefreshMs, resolve: createResolve(settings.dnsServer) },
+    onChange: (count) => onReplicasChanged(count),
   });
+  await replicas.start();
+  const replicaCount = (): number => Math.max(1, replicas.replicas.length);
   // Replicas serve one model; the smallest limit any of them states binds them all.
   const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
   const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
@@ -125,14 +144,15 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
+    replicas: () => replicas.statuses(),
   });
   batcher = new Batcher({
     limits: {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight * upstreamUrls.length,
-      stagingSlots: upstreamUrls.length,
+      maxInflight: settings.maxInflight * replicaCount(),
+      stagingSlots: replicaCount(),
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
@@ -146,22 +166,31 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     },
   });
   const activeBatcher = batcher;
+  const replays = { active: 0, limit: REPLAYS_PER_UPSTREAM * replicaCount() };
+  onReplicasChanged = () => {
+    activeBatcher.setCapacity(settings.maxInflight * replicaCount(), replicaCount());
+    replays.limit = REPLAYS_PER_UPSTREAM * replicaCount();
+  };
 
-  const passthrough = createPassthrough(() => replicas.pickForPassthrough().url, settings.upstreamTimeoutMs, log, (status) =>
+  const passthrough = createPassthrough(() => replicas.pickForPassthrough(), settings.upstreamTimeoutMs, log, (status) =>
     metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
   const server = createProxyHttpServer({
     rules: ruleTable(settings.routes),
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization) => replicas.pick()!.client.request('POST', path, { body, authorization }),
+      replay: (path, body, authorization) => {
+        const replica = replicas.pick();
+        if (replica === undefined) return Promise.reject(new Error('no replica of the upstream is known'));
+        return replica.client.request('POST', path, { body, authorization });
+      },
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
-      replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      replays,
     },
     own: { replicas, metrics },
     passthrough,
@@ -188,6 +217,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     {
       url,
       upstreams: upstreamUrls.map((url) => url.href),
+      ...(settings.dnsRefreshMs === undefined
+        ? {}
+        : { replicas: replicas.replicas.map((replica) => replica.address?.address ?? replica.url.href), dnsRefreshMs: settings.dnsRefreshMs }),
       maxBatchSize,
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,

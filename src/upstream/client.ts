@@ -2,6 +2,7 @@
  * HTTP out: one keep-alive undici pool to the upstream for batched calls and probes. The
  * pass-through has its own path (http-proxy-3); this client only ever sends what the proxy built.
  */
+import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 
 export interface UpstreamResponse {
@@ -18,6 +19,8 @@ export interface UpstreamClientOptions {
   connections: number;
   /** How long a call may take to send its headers and each body chunk. */
   timeoutMs: number;
+  /** Reaches the host through this lookup (a replica found by DNS discovery); default: the system's. */
+  lookup?: LookupFunction | undefined;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -35,6 +38,7 @@ export class UpstreamClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
+      ...(options.lookup === undefined ? {} : { connect: { lookup: options.lookup } }),
     });
     this.prefix = options.url.pathname.replace(/\/+$/, '');
   }

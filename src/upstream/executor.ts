@@ -96,7 +96,9 @@ export function createExecutor(
       tries++;
       replica.outstanding += items.length;
       try {
-        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        const response = await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        replicas.recordAnswer(replica, response.status);
+        return response;
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         lastError = describeError(error);
