@@ -81,7 +81,7 @@ export class ReplicaSet {
   /** Clients of replicas that left, closing once their calls in flight are answered. */
   private readonly leaving = new Set<Promise<void>>();
   private refreshing: Promise<void> | undefined;
-  private lastRefreshAt = -Infinity;
+  private lastFailureRefreshAt = -Infinity;
   private closed = false;
   private nextPassthrough = 0;
 
@@ -117,7 +117,6 @@ export class ReplicaSet {
     if (this.discovered.length === 0 || this.closed) return Promise.resolve();
     this.refreshing ??= this.resolveAll().finally(() => {
       this.refreshing = undefined;
-      this.lastRefreshAt = performance.now();
     });
     return this.refreshing;
   }
@@ -203,6 +202,7 @@ export class ReplicaSet {
           replica.serverErrors = 0;
         }
         if (!healthy && !lone && replica.healthy) this.log.warn({ ...where(replica), reason }, 'upstream taken out');
+        if (!healthy) this.refreshSoon();
         replica.healthy = healthy || lone;
         return { url: replica.url.href, ...addressOf(replica), healthy, ...(reason === undefined ? {} : { reason }) };
       }),
@@ -241,7 +241,9 @@ export class ReplicaSet {
 
   /** After a failure: the replica may have moved (a restarted pod has a new address). */
   private refreshSoon(): void {
-    if (performance.now() - this.lastRefreshAt >= MIN_REFRESH_GAP_MS) void this.refresh();
+    if (this.discovered.length === 0 || performance.now() - this.lastFailureRefreshAt < MIN_REFRESH_GAP_MS) return;
+    this.lastFailureRefreshAt = performance.now();
+    void this.refresh();
   }
 
   private async resolveAll(): Promise<void> {
