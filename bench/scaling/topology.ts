@@ -172,8 +172,10 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
   const warmup = Math.floor(s.requests / 5);
   const batchSizes: number[] = [];
   const latencies: number[] = [];
+  /** When answers were written, to count those inside the measured window. */
+  const answeredAt: number[] = [];
   let measuredFrom = Infinity;
-  let measuredUntil = 0;
+  let lastArrival = 0;
   let rejected = 0;
 
   const proxies = Array.from({ length: s.proxies }, (_, p) => {
@@ -224,15 +226,14 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     const proxy = proxies[Math.floor(next() * s.proxies)]!;
     const arrivedAt = clock.now();
     if (index === warmup) measuredFrom = arrivedAt;
+    lastArrival = arrivedAt;
     void proxy.submit({ key: 'embed', group: 'embed', items: [index], itemBytes: [1], overheadBytes: 0 }).then((outcome) => {
       if (outcome.status !== 'ok') {
         rejected++;
         return;
       }
-      if (index >= warmup) {
-        latencies.push(clock.now() - arrivedAt + s.rttMs);
-        measuredUntil = Math.max(measuredUntil, clock.now());
-      }
+      answeredAt.push(clock.now());
+      if (index >= warmup) latencies.push(clock.now() - arrivedAt + s.rttMs);
     });
     if (sent < s.requests) clock.setTimer(arrive, (-Math.log(1 - next()) * 1000) / offered);
   };
@@ -241,12 +242,15 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
   while (clock.step()) await new Promise((resolve) => setImmediate(resolve));
 
   latencies.sort((a, b) => a - b);
-  const measuredMs = measuredUntil - measuredFrom;
+  // Throughput over the window arrivals were steady in (after warm-up, before they stop), so
+  // neither the ramp-up nor the drain after the last arrival counts.
+  const measuredMs = lastArrival - measuredFrom;
+  const answeredInWindow = answeredAt.filter((at) => at >= measuredFrom && at <= lastArrival).length;
   const busyMs = replicas.reduce((sum, replica) => sum + replica.busyMs, 0);
   return {
     capacity,
     offered,
-    throughput: (latencies.length * 1000) / measuredMs,
+    throughput: (answeredInWindow * 1000) / measuredMs,
     meanBatch: batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length,
     utilisation: busyMs / (s.replicas * Math.max(...replicas.map((replica) => replica.freeAt))),
     p50: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,

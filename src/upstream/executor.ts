@@ -83,15 +83,17 @@ export function createExecutor(
     let tries = 0;
     let lastError = '';
     for (;;) {
-      let replica = replicas.pick(failedOn);
+      const replica = replicas.pick(failedOn);
       if (replica === undefined) {
         const delay = retryDelaysMs[round++];
         if (delay === undefined || signal.aborted) {
-          return proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${lastError}`);
+          // No try at all: DNS discovery knows no replica (yet, or any more).
+          const why = tries === 0 ? 'no replica of the upstream is known' : lastError;
+          return proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${why}`);
         }
         await sleep(delay, signal);
         failedOn.clear();
-        replica = replicas.pick()!;
+        continue;
       }
       tries++;
       replica.outstanding += items.length;

@@ -217,8 +217,8 @@ export class ReplicaSet {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A lookup under way is not waited for: what it finds is dropped (see resolveAll).
     for (const timer of this.timers) clearInterval(timer);
-    await this.refreshing;
     await Promise.all([...this.current.map((replica) => replica.client.close()), ...this.leaving]);
     for (const replica of this.current) replica.agent.destroy();
   }

@@ -229,6 +229,27 @@ describe('DNS discovery of replicas', () => {
     expect(hosts).toEqual([`GET /info named.test:${port}`, `POST /embed named.test:${port}`, `GET /some/other/path named.test:${port}`]);
   });
 
+  it('starts before the name resolves, answers 502 meanwhile, and uses the replicas once they appear', async () => {
+    const [a] = (await simsOnOnePort(1)) as [TeiSim];
+    cleanup.push(() => a.close());
+    const dns = await startDnsServer({});
+    cleanup.push(() => dns.close());
+    const { logger, lines } = capturedLogger();
+    const proxy = await startProxy({ upstream: `http://tei.test:${a.port}`, dnsRefreshMs: 100, dnsServer: dns.server, host: '127.0.0.1', port: 0, logger });
+    cleanup.push(() => proxy.close());
+    expect(lines.find((line) => line.msg === 'DNS lookup failed: keeping the replicas found before')).toMatchObject({ kept: 0 });
+    expect((await send(proxy.url, '/autobatch/ready')).status).toBe(503);
+    const early = await post(proxy.url, '/embed', { inputs: 'too early' });
+    expect(early.status).toBe(502);
+    expect(early.json()).toEqual({ error: 'upstream unreachable after 0 tries: no replica of the upstream is known', error_type: 'Backend' });
+    expect((await send(proxy.url, '/info')).status).toBe(502);
+    dns.records.set('tei.test', ['127.0.0.2']);
+    await until(() => lines.some((line) => line.msg === 'upstream replica joined (DNS)'), 'the replica joins');
+    expect((await post(proxy.url, '/embed', { inputs: 'in time' })).status).toBe(200);
+    expect((await send(proxy.url, '/info')).status).toBe(200);
+    expect((await send(proxy.url, '/autobatch/ready')).status).toBe(200);
+  });
+
   it('refuses --dns-server without --dns-refresh-ms, and a server that is not an address', async () => {
     await expect(startProxy({ upstream: 'http://tei.test:80', dnsServer: '127.0.0.1:53', logger: pino({ level: 'silent' }) })).rejects.toThrow(
       /--dns-refresh-ms/,
