@@ -100,6 +100,13 @@ export function createExecutor(
       try {
         const response = await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
         replicas.recordAnswer(replica, response.status);
+        // TEI's 503 (Unhealthy) is the replica's state, not the inputs': a healthy replica not
+        // tried yet gets the call, as after a refused connection. Other 5xx may come from the
+        // inputs, and are answered as they are.
+        if (response.status === 503 && !signal.aborted) {
+          failedOn.add(replica);
+          if (replicas.pick(failedOn)?.healthy === true) continue;
+        }
         return response;
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
