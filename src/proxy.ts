@@ -19,7 +19,7 @@ import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
 import { createResolve, dnsServerProblem } from './upstream/discovery.js';
 import { createExecutor } from './upstream/executor.js';
-import { ReplicaSet } from './upstream/replicas.js';
+import { ReplicaSet, type Replica } from './upstream/replicas.js';
 
 /**
  * Bodies sent to an upstream alone at once (bad bodies, and errors whose text must be the
@@ -115,6 +115,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   // staging slot for each (at least one replica's worth, so calls made while none is known fail
   // through the executor's retries rather than wait forever).
   let onReplicasChanged: (count: number) => void = () => undefined;
+  let onReplicaJoined: (replica: Replica) => void = () => undefined;
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
@@ -123,6 +124,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     log,
     discovery: settings.dnsRefreshMs === undefined ? undefined : { refreshMs: settings.dnsRefreshMs, resolve: createResolve(settings.dnsServer) },
     onChange: (count) => onReplicasChanged(count),
+    onJoin: (replica) => onReplicaJoined(replica),
   });
   await replicas.start();
   const replicaCount = (): number => Math.max(1, replicas.replicas.length);
@@ -167,6 +169,18 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   const activeBatcher = batcher;
   const replays = { active: 0, limit: REPLAYS_PER_UPSTREAM * replicaCount() };
+  // A replica found later cannot lower the batch size in force: say so loudly, since its calls
+  // of full batches will be refused.
+  onReplicaJoined = (replica) =>
+    void readUpstreamInfo(replica.client, log).then((info) => {
+      const size = info?.maxClientBatchSize;
+      if (size !== undefined && size < maxBatchSize) {
+        log.warn(
+          { upstream: replica.url.href, address: replica.address?.address, maxClientBatchSize: size, maxBatchSize },
+          'a replica that joined accepts smaller batches than the proxy sends: set --max-batch-size to the smallest',
+        );
+      }
+    });
   onReplicasChanged = () => {
     activeBatcher.setCapacity(settings.maxInflight * replicaCount(), replicaCount());
     replays.limit = REPLAYS_PER_UPSTREAM * replicaCount();

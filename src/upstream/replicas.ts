@@ -55,6 +55,8 @@ export interface ReplicaSetOptions {
   discovery?: { refreshMs: number; resolve: Resolve } | undefined;
   /** Told how many replicas there are after some joined or left. */
   onChange?: ((count: number) => void) | undefined;
+  /** Told of each replica DNS discovery adds. */
+  onJoin?: ((replica: Replica) => void) | undefined;
 }
 
 /**
@@ -283,6 +285,7 @@ export class ReplicaSet {
       next.push(replica);
       changed = true;
       this.log.info(where(replica), 'upstream replica joined (DNS)');
+      this.options.onJoin?.(replica);
     }
     if (!changed) return;
     this.current = next;

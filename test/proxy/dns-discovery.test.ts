@@ -250,6 +250,22 @@ describe('DNS discovery of replicas', () => {
     expect((await send(proxy.url, '/autobatch/ready')).status).toBe(200);
   });
 
+  it('warns when a replica that joins accepts smaller batches than the proxy sends', async () => {
+    const first = await startTeiSim({ dimensions: 8, cost, host: '127.0.0.2', maxClientBatchSize: 16 });
+    cleanup.push(() => first.close());
+    const small = await startTeiSim({ dimensions: 8, cost, host: '127.0.0.3', port: first.port, maxClientBatchSize: 4 });
+    cleanup.push(() => small.close());
+    const dns = await startDnsServer({ 'tei.test': ['127.0.0.2'] });
+    cleanup.push(() => dns.close());
+    const { logger, lines } = capturedLogger();
+    const proxy = await startProxy({ upstream: `http://tei.test:${first.port}`, dnsRefreshMs: 100, dnsServer: dns.server, host: '127.0.0.1', port: 0, logger });
+    cleanup.push(() => proxy.close());
+    expect(proxy.maxBatchSize).toBe(16);
+    dns.records.set('tei.test', ['127.0.0.2', '127.0.0.3']);
+    await until(() => lines.some((line) => line.msg.startsWith('a replica that joined accepts smaller batches')), 'the warning');
+    expect(lines.find((line) => line.msg.startsWith('a replica that joined'))).toMatchObject({ address: '127.0.0.3', maxClientBatchSize: 4, maxBatchSize: 16 });
+  });
+
   it('refuses --dns-server without --dns-refresh-ms, and a server that is not an address', async () => {
     await expect(startProxy({ upstream: 'http://tei.test:80', dnsServer: '127.0.0.1:53', logger: pino({ level: 'silent' }) })).rejects.toThrow(
       /--dns-refresh-ms/,
