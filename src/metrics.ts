@@ -9,6 +9,8 @@ export interface MetricsSources {
   inflight(): number;
   /** Bytes counted in the memory budget now (--max-memory-bytes). */
   memoryHeldBytes?(): number;
+  /** The upstream replicas as they are now (as resolved, with DNS discovery). */
+  replicas?(): readonly { url: string; address?: string; healthy: boolean; outstanding: number }[];
 }
 
 export class ProxyMetrics {
@@ -86,6 +88,27 @@ export class ProxyMetrics {
       registers,
       collect() {
         this.set(sources.inflight());
+      },
+    });
+    // One series per replica; series of replicas that left are dropped at the next scrape.
+    new Gauge({
+      name: 'autobatch_upstream_replica_healthy',
+      help: 'Upstream replicas (each address a name resolved to, with DNS discovery): 1 taking calls, 0 taken out',
+      labelNames: ['upstream', 'address'],
+      registers,
+      collect() {
+        this.reset();
+        for (const replica of sources.replicas?.() ?? []) this.set({ upstream: replica.url, address: replica.address ?? '' }, replica.healthy ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'autobatch_upstream_replica_outstanding_inputs',
+      help: 'Inputs in calls sent to each upstream replica and not answered yet',
+      labelNames: ['upstream', 'address'],
+      registers,
+      collect() {
+        this.reset();
+        for (const replica of sources.replicas?.() ?? []) this.set({ upstream: replica.url, address: replica.address ?? '' }, replica.outstanding);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'autobatch_process_' });

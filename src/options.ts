@@ -36,6 +36,13 @@ export interface ProxySettings {
    * pad a batch to its longest input); undefined: any lengths share a call.
    */
   bucketByLength: number | undefined;
+  /**
+   * Resolve each upstream's host name to all its addresses, one replica each, again this often
+   * (DNS discovery, e.g. a Kubernetes headless Service); undefined: the URLs as given.
+   */
+  dnsRefreshMs: number | undefined;
+  /** The DNS server (host:port) discovery asks; undefined: the system's resolver. */
+  dnsServer: string | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
   /**
@@ -98,6 +105,8 @@ export function withDefaults(given: SettingsInput): ProxySettings {
     clientTimeoutMs: given.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: given.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     bucketByLength: given.bucketByLength,
+    dnsRefreshMs: given.dnsRefreshMs,
+    dnsServer: given.dnsServer,
     routes: given.routes ?? [],
     forwardHeader: given.forwardHeader ?? [],
     upstreamCa: given.upstreamCa,

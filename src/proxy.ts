@@ -24,8 +24,9 @@ import { isPlainObject } from './routes/rule.js';
 import { startTracing } from './telemetry/tracing.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
+import { createResolve, dnsServerProblem } from './upstream/discovery.js';
 import { createExecutor } from './upstream/executor.js';
-import { ReplicaSet } from './upstream/replicas.js';
+import { ReplicaSet, type Replica } from './upstream/replicas.js';
 
 /**
  * Bodies sent to an upstream alone at once (bad bodies, and errors whose text must be the
@@ -94,6 +95,14 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     }
   });
   if (upstreamUrls.length === 0) throw new SettingsError('--upstream: at least one upstream URL is needed');
+  if (settings.dnsRefreshMs !== undefined && !(settings.dnsRefreshMs > 0 && Number.isFinite(settings.dnsRefreshMs))) {
+    throw new SettingsError(`dnsRefreshMs: expected a number of milliseconds above 0, got ${settings.dnsRefreshMs}`);
+  }
+  const dnsProblem = settings.dnsServer === undefined ? undefined : dnsServerProblem(settings.dnsServer);
+  if (dnsProblem !== undefined) throw new SettingsError(`--dns-server: ${dnsProblem}`);
+  if (settings.dnsServer !== undefined && settings.dnsRefreshMs === undefined) {
+    throw new SettingsError('--dns-server is used by DNS discovery only: give --dns-refresh-ms too');
+  }
 
   let ca: string[] | undefined;
   if (settings.upstreamCa !== undefined) {
@@ -105,6 +114,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     }
   }
 
+  // Replicas join and leave with DNS discovery: the core keeps maxInflight calls in flight and a
+  // staging slot for each (at least one replica's worth, so calls made while none is known fail
+  // through the executor's retries rather than wait forever).
+  let onReplicasChanged: (count: number) => void = () => undefined;
+  let onReplicaJoined: (replica: Replica) => void = () => undefined;
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
@@ -112,7 +126,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     ca,
     healthIntervalMs: 2000,
     log,
+    discovery: settings.dnsRefreshMs === undefined ? undefined : { refreshMs: settings.dnsRefreshMs, resolve: createResolve(settings.dnsServer) },
+    onChange: (count) => onReplicasChanged(count),
+    onJoin: (replica) => onReplicaJoined(replica),
   });
+  await replicas.start();
+  const replicaCount = (): number => Math.max(1, replicas.replicas.length);
   // Replicas serve one model; the smallest limit any of them states binds them all.
   const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
   const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
@@ -150,14 +169,15 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
     memoryHeldBytes: () => memoryBudget.held,
+    replicas: () => replicas.statuses(),
   });
   batcher = new Batcher({
     limits: {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight * upstreamUrls.length,
-      stagingSlots: upstreamUrls.length,
+      maxInflight: settings.maxInflight * replicaCount(),
+      stagingSlots: replicaCount(),
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
@@ -171,19 +191,36 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     },
   });
   const activeBatcher = batcher;
+  const replays = { active: 0, limit: REPLAYS_PER_UPSTREAM * replicaCount() };
+  // A replica found later cannot lower the batch size in force: say so loudly, since its calls
+  // of full batches will be refused.
+  onReplicaJoined = (replica) =>
+    void readUpstreamInfo(replica.client, log).then((info) => {
+      const size = info?.maxClientBatchSize;
+      if (size !== undefined && size < maxBatchSize) {
+        log.warn(
+          { upstream: replica.url.href, address: replica.address?.address, maxClientBatchSize: size, maxBatchSize },
+          'a replica that joined accepts smaller batches than the proxy sends: set --max-batch-size to the smallest',
+        );
+      }
+    });
+  onReplicasChanged = () => {
+    activeBatcher.setCapacity(settings.maxInflight * replicaCount(), replicaCount());
+    replays.limit = REPLAYS_PER_UPSTREAM * replicaCount();
+  };
 
-  const passthrough = createPassthrough(
-    () => replicas.pickForPassthrough().url,
-    settings.upstreamTimeoutMs,
-    log,
-    (status) => metrics.requests.inc({ route: 'passthrough', status: String(status) }),
-    ca,
+  const passthrough = createPassthrough(() => replicas.pickForPassthrough(), settings.upstreamTimeoutMs, log, (status) =>
+    metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
   const server = createProxyHttpServer({
     rules,
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, headers, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, headers, traceHeaders }),
+      replay: (path, body, headers, traceHeaders) => {
+        const replica = replicas.pick();
+        if (replica === undefined) return Promise.reject(new Error('no replica of the upstream is known'));
+        return replica.client.request('POST', path, { body, headers, traceHeaders });
+      },
       forwardHeaders,
       metrics,
       log,
@@ -191,7 +228,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchBytes: settings.maxBatchBytes,
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
-      replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      replays,
       memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
       tracing,
     },
@@ -224,6 +261,9 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     {
       url,
       upstreams: upstreamUrls.map((url) => url.href),
+      ...(settings.dnsRefreshMs === undefined
+        ? {}
+        : { replicas: replicas.replicas.map((replica) => replica.address?.address ?? replica.url.href), dnsRefreshMs: settings.dnsRefreshMs }),
       maxBatchSize,
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,

@@ -1,6 +1,7 @@
 /** Value parsers for the CLI: each refuses a bad value with a message commander prints with the option's name. */
 import { InvalidArgumentError } from 'commander';
 import { parseRouteSpec, type CustomRouteSpec } from '../routes/custom.js';
+import { dnsServerProblem } from '../upstream/discovery.js';
 
 export function positiveInteger(value: string): number {
   const number = Number(value);
@@ -99,4 +100,12 @@ export function collectHeaderNames(value: string, previous: string[] = []): stri
     }
   }
   return [...previous, ...names.map((name) => name.toLowerCase())];
+}
+
+/** A DNS server as host:port (an IPv6 address in brackets: [::1]:53), or a bare address for port 53. */
+export function dnsServer(value: string): string {
+  const server = value.trim();
+  const problem = server === '' ? 'empty' : dnsServerProblem(server);
+  if (problem !== undefined) throw new InvalidArgumentError(`expected an address and port such as 10.96.0.10:53 (${problem}).`);
+  return server;
 }

@@ -8,7 +8,7 @@ import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy, type RunningProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
-import { collectHeaderNames, collectRoutes, collectUpstreams, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
+import { collectHeaderNames, collectRoutes, collectUpstreams, dnsServer, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
 
 /** What commander hands the action: the proxy's settings under their option names. */
 type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength' | 'forwardHeader' | 'upstreamCa'> & {
@@ -33,6 +33,19 @@ export function addServeOptions(command: Command): Command {
       new Option('--upstream <url>', 'base URL of the inference server (TEI); repeat it (or separate with commas) for replicas of one model')
         .env(env('UPSTREAM'))
         .argParser(collectUpstreams),
+    )
+    .addOption(
+      new Option(
+        '--dns-refresh-ms <ms>',
+        "resolve each upstream's host name to all its addresses (A and AAAA), each one replica, again this often and after a replica fails (e.g. a Kubernetes headless Service); default off: the URLs as given",
+      )
+        .env(env('DNS_REFRESH_MS'))
+        .argParser(positiveInteger),
+    )
+    .addOption(
+      new Option('--dns-server <host:port>', "the DNS server --dns-refresh-ms asks (default: the system's resolver, with its search domains)")
+        .env(env('DNS_SERVER'))
+        .argParser(dnsServer),
     )
     .addOption(new Option('--host <host>', 'address to listen on').env(env('HOST')).default(DEFAULTS.host))
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').env(env('PORT')).default(DEFAULTS.port).argParser(port))

@@ -239,7 +239,7 @@ export class Batcher<Group, Item, Answer, Failure> {
   private readonly clock: Clock;
   private readonly observer: BatcherObserver;
   /** Calls that may run before the staging slot is touched. */
-  private readonly workSlots: number;
+  private workSlots: number;
   private readonly queues = new Map<string, KeyQueue<Group, Item, Answer, Failure>>();
   private readonly traffic = new Map<string, KeyTraffic>();
   private queuedItemCount = 0;
@@ -260,6 +260,18 @@ export class Batcher<Group, Item, Answer, Failure> {
     this.clock = options.clock;
     this.observer = options.observer ?? {};
     this.workSlots = Math.max(1, this.limits.maxInflight - (this.limits.stagingSlots ?? 1));
+  }
+
+  /**
+   * Changes the in-flight limit and the staging slots, as upstream replicas join or leave (DNS
+   * discovery). Calls already running over a lowered limit finish; a raised one is used at once.
+   */
+  setCapacity(maxInflight: number, stagingSlots: number): void {
+    validateLimits({ ...this.limits, maxInflight, stagingSlots });
+    this.limits.maxInflight = maxInflight;
+    this.limits.stagingSlots = stagingSlots;
+    this.workSlots = Math.max(1, maxInflight - stagingSlots);
+    this.schedulePump();
   }
 
   /** Items waiting to be sent, across all keys. */

@@ -3,7 +3,6 @@
  * any method, path, query, headers, status and streamed body in both directions.
  */
 import http from 'node:http';
-import https from 'node:https';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { errorBody } from './error-body.js';
@@ -13,16 +12,18 @@ export interface Passthrough {
   close(): void;
 }
 
+/** Where one request goes: the upstream's URL, and an agent that reaches the chosen replica. */
+export interface PassthroughTarget {
+  url: URL;
+  agent: http.Agent;
+}
+
 export function createPassthrough(
-  target: () => URL,
+  target: () => PassthroughTarget | undefined,
   timeoutMs: number,
   log: Logger,
   onAnswered: (status: number) => void,
-  /** Certificate authorities trusted for an https upstream (`--upstream-ca`); undefined: Node's own. */
-  ca?: readonly string[],
 ): Passthrough {
-  const httpAgent = new http.Agent({ keepAlive: true });
-  const httpsAgent = new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { ca: [...ca] }) });
   const proxy = createProxyServer({ changeOrigin: true, proxyTimeout: timeoutMs });
   proxy.on('error', (error, request, response) => {
     log.warn({ err: error, url: request.url }, 'pass-through to upstream failed');
@@ -44,13 +45,18 @@ export function createPassthrough(
   return {
     forward: (request, response) => {
       const upstream = target();
-      const agent = upstream.protocol === 'https:' ? httpsAgent : httpAgent;
-      proxy.web(request, response, { target: upstream.href, agent });
+      if (upstream === undefined) {
+        // DNS discovery has found no replica yet (or any more).
+        request.resume();
+        onAnswered(502);
+        response.writeHead(502, { 'content-type': 'application/json' });
+        response.end(errorBody('tei', 502, 'Backend', 'upstream unreachable: no replica of the upstream is known'));
+        return;
+      }
+      proxy.web(request, response, { target: upstream.url.href, agent: upstream.agent });
     },
     close: () => {
       proxy.close();
-      httpAgent.destroy();
-      httpsAgent.destroy();
     },
   };
 }

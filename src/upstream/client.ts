@@ -2,6 +2,7 @@
  * HTTP out: one keep-alive undici pool to the upstream for batched calls and probes. The
  * pass-through has its own path (http-proxy-3); this client only ever sends what the proxy built.
  */
+import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { Readable } from 'node:stream';
@@ -22,6 +23,8 @@ export interface UpstreamClientOptions {
   timeoutMs: number;
   /** Certificate authorities trusted for an https upstream (`--upstream-ca`); undefined: Node's own. */
   ca?: readonly string[] | undefined;
+  /** Reaches the host through this lookup (a replica found by DNS discovery); default: the system's. */
+  lookup?: LookupFunction | undefined;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -39,7 +42,9 @@ export class UpstreamClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
-      ...(options.ca === undefined ? {} : { connect: { ca: [...options.ca] } }),
+      ...(options.ca === undefined && options.lookup === undefined
+        ? {}
+        : { connect: { ...(options.ca === undefined ? {} : { ca: [...options.ca] }), ...(options.lookup === undefined ? {} : { lookup: options.lookup }) } }),
     });
     this.prefix = options.url.pathname.replace(/\/+$/, '');
   }

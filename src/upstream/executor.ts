@@ -98,21 +98,32 @@ export function createExecutor(
     let tries = 0;
     let lastError = '';
     for (;;) {
-      let replica = replicas.pick(failedOn);
+      const replica = replicas.pick(failedOn);
       if (replica === undefined) {
         const delay = retryDelaysMs[round++];
         if (delay === undefined || signal.aborted) {
-          return proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${lastError}`);
+          // No try at all: DNS discovery knows no replica (yet, or any more).
+          const why = tries === 0 ? 'no replica of the upstream is known' : lastError;
+          return proxyFailure(502, 'Backend', `upstream unreachable after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${why}`);
         }
         await sleep(delay, signal);
         failedOn.clear();
-        replica = replicas.pick()!;
+        continue;
       }
       tries++;
       replica.outstanding += items.length;
       span?.sentTo(replica.url);
       try {
-        return await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve, traceHeaders: span?.headers });
+        const response = await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve, traceHeaders: span?.headers });
+        replicas.recordAnswer(replica, response.status);
+        // TEI's 503 (Unhealthy) is the replica's state, not the inputs': a healthy replica not
+        // tried yet gets the call, as after a refused connection. Other 5xx may come from the
+        // inputs, and are answered as they are.
+        if (response.status === 503 && !signal.aborted) {
+          failedOn.add(replica);
+          if (replicas.pick(failedOn)?.healthy === true) continue;
+        }
+        return response;
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         // The replica is fine; the proxy had no room for what it said. Not retried: the same

@@ -83,7 +83,7 @@ describe('examples', () => {
     expect(metrics.status).toBe(200);
   });
 
-  it.skipIf(!hasPythonYaml)('kubernetes: autobatch replicas probe their own endpoints and reach the tei Service', async () => {
+  it.skipIf(!hasPythonYaml)('kubernetes: autobatch replicas probe their own endpoints and discover the tei pods through a headless Service', async () => {
     const tei = loadYaml(join(examples, 'kubernetes', 'tei.yaml'));
     const autobatch = loadYaml(join(examples, 'kubernetes', 'autobatch.yaml'));
     const kustomization = loadYaml(join(examples, 'kubernetes', 'kustomization.yaml'))[0] as { resources: string[] };
@@ -98,7 +98,10 @@ describe('examples', () => {
     const deployment = (docs: Record<string, unknown>[]) =>
       docs.find((doc) => doc.kind === 'Deployment') as { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
     const service = (docs: Record<string, unknown>[]) =>
-      docs.find((doc) => doc.kind === 'Service') as { metadata: { name: string }; spec: { ports: { port: number; targetPort: string }[] } };
+      docs.find((doc) => doc.kind === 'Service') as {
+        metadata: { name: string };
+        spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+      };
 
     expect(deployment(tei).spec.replicas).toBeGreaterThan(1);
     expect(deployment(autobatch).spec.replicas).toBeGreaterThan(1);
@@ -109,7 +112,13 @@ describe('examples', () => {
 
     const env = Object.fromEntries(container.env.map(({ name, value }) => [name, value]));
     const teiService = service(tei);
-    expect(env.AUTOBATCH_UPSTREAM).toBe(`http://${teiService.metadata.name}:${teiService.spec.ports[0]!.port}`);
+    // Headless, so the name resolves to the pods; it maps no ports, so the URL names the pods' own port.
+    expect(teiService.spec.clusterIP).toBe('None');
+    const teiPod = deployment(tei).spec.template as unknown as { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } };
+    expect(teiPod.metadata.labels).toMatchObject(teiService.spec.selector);
+    const teiPort = teiPod.spec.containers[0]!.ports.find((port) => port.name === teiService.spec.ports[0]!.targetPort)!.containerPort;
+    expect(env.AUTOBATCH_UPSTREAM).toBe(`http://${teiService.metadata.name}:${teiPort}`);
+    expect(Number(env.AUTOBATCH_DNS_REFRESH_MS)).toBeGreaterThan(0);
     // Every variable is one the CLI reads.
     const help = await run(process.execPath, [join(root, 'bin', 'autobatch.js'), '--help']);
     for (const name of Object.keys(env)) expect(help.output, name).toContain(name);
