@@ -27,9 +27,9 @@ describe('a flood of big bodies against a small memory budget', () => {
     expect(report.overloadedWithoutRetryAfter).toBe(0);
     expect(report.overloadedUnshaped).toBe(0);
     expect(report.heldPeakMb).toBeLessThanOrEqual(BUDGET_MB);
-    // docs/memory.md's bound: about 1.5 bytes of RSS per byte of budget, plus the fixed cost of
-    // the connections (here 100 at once, 80 of them draining refused bodies). Without the
-    // budget this flood holds 100 MB of bodies, some 300 MB of RSS.
+    // A bound with room for V8's garbage (docs/memory.md) and the fixed cost of 100 connections
+    // at once: measured 53 to 69 MB of growth. Without the budget this flood holds 100 MB of
+    // bodies: RSS grew by 350 MB.
     expect(report.rssPeakMb - report.rssBeforeMb).toBeLessThan(3 * BUDGET_MB + 60);
     expect(report.heldAfterBytes).toBe(0);
     expect(report.afterStatus).toBe(200);
