@@ -160,8 +160,20 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
   const predict = jsonRoute('predict', (v, c) => engine.predict(v, c));
   const rerank = jsonRoute('rerank', (v, c) => engine.rerank(v, c));
   const openai = jsonRoute('openai', (v, c) => engine.openai(v, c));
-  // TEI serves POST / and /invocations with the route of its model type.
-  const byModel = config.kind === 'classifier' ? predict : config.kind === 'reranker' ? rerank : config.kind === 'splade' ? embedSparse : embed;
+  const similarity = jsonRoute('similarity', (v, c) => engine.similarity(v, c));
+  // TEI serves POST / and /invocations with the route of its model type (server.rs `run`): a
+  // classifier's /predict, a reranker's /rerank; for an embedding model /similarity under
+  // TASK=sentence-similarity, else /embed_sparse with SPLADE pooling, else /embed.
+  const byModel =
+    config.kind === 'classifier'
+      ? predict
+      : config.kind === 'reranker'
+        ? rerank
+        : config.task === 'sentence-similarity'
+          ? similarity
+          : config.kind === 'splade'
+            ? embedSparse
+            : embed;
 
   const health: Handler = (_req, res) => send(res, 200, '');
   const info = infoJson(config);
@@ -181,7 +193,7 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
     ['/embed_sparse', post(embedSparse)],
     ['/predict', post(predict)],
     ['/rerank', post(rerank)],
-    ['/similarity', post(jsonRoute('similarity', (v, c) => engine.similarity(v, c)))],
+    ['/similarity', post(similarity)],
     ['/tokenize', post(jsonRoute('tokenize', (v) => engine.tokenize(v)))],
     ['/decode', post(jsonRoute('decode', (v) => engine.decode(v)))],
     ['/embeddings', post(openai)],

@@ -18,6 +18,11 @@ export interface ProxySettings {
   maxQueue: number;
   /** Largest client body accepted. */
   maxBodyBytes: number;
+  /**
+   * Most bytes held for clients at once (bodies, answers being read and written); beyond it new
+   * requests get 429. See docs/memory.md.
+   */
+  maxMemoryBytes: number;
   /** Longest an upstream call may take. */
   upstreamTimeoutMs: number;
   /** Longest a client may take to send its request (headers and body); then 408. */
@@ -33,6 +38,13 @@ export interface ProxySettings {
   bucketByLength: number | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
+  /**
+   * Request headers sent on calls and part of the batch key, besides the default credentials
+   * (Authorization, OpenAI-Organization, OpenAI-Project, api-key): `--forward-header`.
+   */
+  forwardHeader: string[];
+  /** A PEM file of certificate authorities trusted for https upstreams, besides the usual ones. */
+  upstreamCa: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -46,6 +58,10 @@ export const DEFAULTS = {
   maxInflight: 2,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
+  // Keeps RSS under 768 MB whatever clients send: issue 12's flood (1,500 clients of 1.5 MB) peaked
+  // at 626 MB with it, most of it V8's uncollected garbage; answers may add up to the budget again
+  // (docs/memory.md).
+  maxMemoryBytes: 100_000_000,
   upstreamTimeoutMs: 60_000,
   queueTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
@@ -76,12 +92,15 @@ export function withDefaults(given: SettingsInput): ProxySettings {
     maxInflight: given.maxInflight ?? DEFAULTS.maxInflight,
     maxQueue: given.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: given.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    maxMemoryBytes: given.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes,
     upstreamTimeoutMs: given.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
     queueTimeoutMs: given.queueTimeoutMs ?? given.timeoutMs ?? DEFAULTS.queueTimeoutMs,
     clientTimeoutMs: given.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
     shutdownTimeoutMs: given.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
     bucketByLength: given.bucketByLength,
     routes: given.routes ?? [],
+    forwardHeader: given.forwardHeader ?? [],
+    upstreamCa: given.upstreamCa,
   };
 }
 

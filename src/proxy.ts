@@ -3,17 +3,23 @@
  * the pass-through and the server, and wires them together. The CLI and the library API both
  * come through here.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
+import { ByteBudget } from './core/byte-budget.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
+import { HeapPressure } from './http/heap-pressure.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
 import { DEFAULTS, SettingsError, withDefaults, type SettingsInput } from './options.js';
+import { forwardedHeaderNames } from './routes/batch-key.js';
 import { ruleTable } from './routes/registry.js';
+import { rootTaskOf, type RootTask } from './routes/root-routes.js';
 import { isPlainObject } from './routes/rule.js';
 import { startTracing } from './telemetry/tracing.js';
 import { proxyFailure } from './upstream/call-failure.js';
@@ -28,6 +34,8 @@ import { ReplicaSet } from './upstream/replicas.js';
  * bodies cannot swamp the upstream past the batching core's own in-flight limit.
  */
 const REPLAYS_PER_UPSTREAM = 16;
+
+const LISTEN_BACKLOG = 4096;
 
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
@@ -49,6 +57,8 @@ export interface StartOptions extends SettingsInput {
 
 interface UpstreamInfo {
   maxClientBatchSize: number | undefined;
+  /** What TEI's root routes (POST /, /invocations) serve, from `model_type`. */
+  rootTask: RootTask | undefined;
 }
 
 async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<UpstreamInfo | undefined> {
@@ -60,7 +70,10 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
     }
     const info: unknown = JSON.parse(response.body.toString('utf8'));
     const size = isPlainObject(info) ? info.max_client_batch_size : undefined;
-    return { maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined };
+    return {
+      maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined,
+      rootTask: rootTaskOf(info),
+    };
   } catch (error) {
     log.warn({ error: describeError(error) }, 'upstream /info could not be read');
     return undefined;
@@ -82,10 +95,21 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   if (upstreamUrls.length === 0) throw new SettingsError('--upstream: at least one upstream URL is needed');
 
+  let ca: string[] | undefined;
+  if (settings.upstreamCa !== undefined) {
+    try {
+      // Added to Node's own roots, not instead of them: one proxy may reach public and private hosts.
+      ca = [...rootCertificates, readFileSync(settings.upstreamCa, 'utf8')];
+    } catch (error) {
+      throw new SettingsError(`--upstream-ca: cannot read "${settings.upstreamCa}": ${describeError(error)}`);
+    }
+  }
+
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
     timeoutMs: settings.upstreamTimeoutMs,
+    ca,
     healthIntervalMs: 2000,
     log,
   });
@@ -93,6 +117,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
   const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
   const upstreamLimit = limits.length > 0 ? Math.min(...limits) : undefined;
+  // Replicas serve one model: root routes are batched only when every replica says what they serve.
+  const rootTasks = new Set(infos.map((info) => info?.rootTask));
+  const rootTask = rootTasks.size === 1 ? [...rootTasks][0] : undefined;
+  const rules = ruleTable(settings.routes, rootTask);
+  const forwardHeaders = forwardedHeaderNames(settings.forwardHeader);
   let maxBatchSize = settings.maxBatchSize;
   if (maxBatchSize === undefined) {
     maxBatchSize = upstreamLimit ?? DEFAULTS.fallbackMaxBatchSize;
@@ -103,6 +132,13 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  if (!(Number.isSafeInteger(settings.maxMemoryBytes) && settings.maxMemoryBytes >= settings.maxBodyBytes)) {
+    await replicas.close();
+    throw new SettingsError(
+      `--max-memory-bytes ${settings.maxMemoryBytes} must be a whole number of bytes at least --max-body-bytes (${settings.maxBodyBytes}), or no body that size could ever come in`,
+    );
+  }
+  const memoryBudget = new ByteBudget(settings.maxMemoryBytes);
   // Off unless the OTEL_* environment asks for traces; then the SDK is loaded here, lazily.
   const tracing = await startTracing(log);
 
@@ -112,6 +148,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
+    memoryHeldBytes: () => memoryBudget.held,
   });
   batcher = new Batcher({
     limits: {
@@ -123,7 +160,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, tracing),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget, tracing),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -134,15 +171,19 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   });
   const activeBatcher = batcher;
 
-  const passthrough = createPassthrough(() => replicas.pickForPassthrough().url, settings.upstreamTimeoutMs, log, (status) =>
-    metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+  const passthrough = createPassthrough(
+    () => replicas.pickForPassthrough().url,
+    settings.upstreamTimeoutMs,
+    log,
+    (status) => metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+    ca,
   );
-  const rules = ruleTable(settings.routes);
   const server = createProxyHttpServer({
     rules,
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, authorization, traceHeaders }),
+      replay: (path, body, headers, traceHeaders) => replicas.pick()!.client.request('POST', path, { body, headers, traceHeaders }),
+      forwardHeaders,
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
@@ -150,6 +191,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
+      memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
       tracing,
     },
     own: { replicas, metrics },
@@ -160,7 +202,10 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of clients
+    // connecting at once is accepted and answered (429 if need be) instead of waiting out SYN
+    // retries, which would take them past their own timeouts (Node's default is 511).
+    server.listen(settings.port, settings.host, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve();
     });
@@ -184,10 +229,20 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
+      maxMemoryBytes: settings.maxMemoryBytes,
       routes: [...rules.keys()],
+      forwardHeaders,
     },
     'autobatch listening',
   );
+  if (settings.maxBatchSize === undefined && upstreamLimit === undefined) {
+    // OpenAI, vLLM, Ollama, infinity and LiteLLM have no TEI /info: the fallback may be far below what they take.
+    log.warn(
+      { maxBatchSize },
+      `the upstream has no TEI /info (max_client_batch_size): each call carries at most ${maxBatchSize} inputs; ` +
+        'raise it with --max-batch-size (AUTOBATCH_MAX_BATCH_SIZE) to what the upstream accepts (OpenAI: 2048 inputs per request)',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {

@@ -18,9 +18,11 @@ export function createPassthrough(
   timeoutMs: number,
   log: Logger,
   onAnswered: (status: number) => void,
+  /** Certificate authorities trusted for an https upstream (`--upstream-ca`); undefined: Node's own. */
+  ca?: readonly string[],
 ): Passthrough {
   const httpAgent = new http.Agent({ keepAlive: true });
-  const httpsAgent = new https.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { ca: [...ca] }) });
   const proxy = createProxyServer({ changeOrigin: true, proxyTimeout: timeoutMs });
   proxy.on('error', (error, request, response) => {
     log.warn({ err: error, url: request.url }, 'pass-through to upstream failed');

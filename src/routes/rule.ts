@@ -9,16 +9,23 @@
 export type { ErrorStyle, ErrorType, RuleError } from './errors.js';
 import type { ErrorStyle, RuleError } from './errors.js';
 
+/** The upstream's object cut around the list and the counts: pieces[0] hole pieces[1] hole ... */
+export interface AnswerFrame {
+  readonly pieces: readonly Uint8Array[];
+  /** 'list', or the position in ObjectAnswerShape.counts (object-answer.ts) of the count that goes there. */
+  readonly holes: readonly ('list' | number)[];
+}
+
 /** The upstream's answer for one input, cut out of a merged answer. */
 export interface ItemAnswer {
-  /** The upstream's bytes for this element (OpenAI: the element up to its `index` value). */
+  /** The upstream's bytes for this element (with an index field: the element up to its index value). */
   readonly bytes: Uint8Array;
-  /** OpenAI only: the element after its `index` value. */
+  /** Object answers with an index field (OpenAI's `index`): the element after its index value. */
   readonly tail?: Uint8Array;
-  /** OpenAI only: this input's share of the call's token usage. */
-  readonly tokens?: number;
-  /** OpenAI only: the upstream's `model` value. */
-  readonly model?: Uint8Array;
+  /** Object answers: the call's answer around the list (see object-answer.ts). */
+  readonly frame?: AnswerFrame;
+  /** Object answers: this input's share of each of the call's counts (e.g. prompt tokens). */
+  readonly counts?: readonly number[];
 }
 
 export interface ParsedRequest {

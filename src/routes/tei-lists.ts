@@ -29,7 +29,8 @@ function parseTokenizeInput(value: unknown): ReadInputs | RuleError {
   return { items, hasEmptyItem };
 }
 
-export function embedRule(path: '/embed' | '/embed_sparse' | '/embed_all'): BatchRule {
+/** `path` is /embed, /embed_sparse or /embed_all, or a root route serving one of them (see root-routes.ts). */
+export function embedRule(path: string): BatchRule {
   return listRule(path, 'inputs', (value) => parseTeiInput(value, 'inputs'));
 }
 

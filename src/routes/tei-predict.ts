@@ -61,6 +61,7 @@ function parsePredictInput(value: unknown): ReadInputs | RuleError {
   return { items, hasEmptyItem, assemble: joinJsonList };
 }
 
-export function predictRule(): BatchRule {
-  return listRule('/predict', 'inputs', parsePredictInput);
+/** `path` is /predict, or a root route serving it (see root-routes.ts). */
+export function predictRule(path = '/predict'): BatchRule {
+  return listRule(path, 'inputs', parsePredictInput);
 }

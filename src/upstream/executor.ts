@@ -3,12 +3,14 @@
  * batching core calls this; the route rule decides the body and the cutting, this decides what
  * a failure means (whose fault it is, and what status the clients see).
  */
-import type { CallOutcome, CallRequest, Executor } from '../core/batcher.js';
+import type { CallOutcome, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
+import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
-import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
+import type { ByteBudget } from '../core/byte-budget.js';
 import type { CallSpan, Tracing } from '../telemetry/tracing.js';
+import { AnswerOverBudget, describeError, isTimeoutError, type UpstreamResponse } from './client.js';
 import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
@@ -17,7 +19,8 @@ export interface CallGroup {
   /** Path and query string sent upstream. */
   path: string;
   params: string;
-  authorization: string | undefined;
+  /** The clients' forwarded headers (credentials and `--forward-header`), equal for all of them. */
+  headers: ForwardedHeaders;
 }
 
 /**
@@ -74,6 +77,8 @@ export function createExecutor(
   upstreamTimeoutMs: number,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
   overloadDelaysMs: readonly number[] = OVERLOAD_RETRY_DELAYS_MS,
+  /** Counts each answer while it is read and cut (--max-memory-bytes); none: uncounted. */
+  budget?: ByteBudget,
   /** When tracing is on: a span per call, linked to the requests it carries, its context sent upstream. */
   tracing?: Tracing,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
@@ -83,6 +88,7 @@ export function createExecutor(
     items: readonly string[],
     body: string,
     signal: AbortSignal,
+    reserve: ((total: number) => boolean) | undefined,
     span: CallSpan | undefined,
   ): Promise<UpstreamResponse | CallFailure> {
     // A call that failed on one replica goes to another at once; once every replica has
@@ -106,9 +112,12 @@ export function createExecutor(
       replica.outstanding += items.length;
       span?.sentTo(replica.url);
       try {
-        return await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal, traceHeaders: span?.headers });
+        return await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve, traceHeaders: span?.headers });
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
+        // The replica is fine; the proxy had no room for what it said. Not retried: the same
+        // answer would come again.
+        if (error instanceof AnswerOverBudget) return proxyFailure(503, 'Overloaded', `autobatch is short of memory for the upstream's answer: ${error.message}`);
         lastError = describeError(error);
         failedOn.add(replica);
         if (!signal.aborted) replicas.markDown(replica, lastError);
@@ -118,14 +127,34 @@ export function createExecutor(
     }
   }
 
-  const call = async (
-    { group, items, signal }: CallRequest<CallGroup, string>,
-    span?: CallSpan,
-  ): Promise<CallOutcome<ItemAnswer, CallFailure>> => {
+  return async ({ group, items, signal, tags }) => {
+    const span = tracing?.startCall(group.rule.path, items.length, tags);
+    // The answer is counted from its first byte until it has been cut into the clients' answers
+    // (they count their own copies); answers to retried tries are garbage by then.
+    const claim = budget?.claim();
+    try {
+      const outcome = await call(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'), span);
+      span?.end(outcome);
+      return outcome;
+    } catch (thrown) {
+      span?.end({ thrown });
+      throw thrown;
+    } finally {
+      claim?.release();
+    }
+  };
+
+  async function call(
+    group: CallGroup,
+    items: readonly string[],
+    signal: AbortSignal,
+    reserve: ((total: number) => boolean) | undefined,
+    span: CallSpan | undefined,
+  ): Promise<CallOutcome<ItemAnswer, CallFailure>> {
     const body = group.rule.encodeCall(group.params, items);
     let response: UpstreamResponse | CallFailure;
     for (let overloaded = 0; ; overloaded++) {
-      response = await send(group, items, body, signal, span);
+      response = await send(group, items, body, signal, reserve, span);
       if ('kind' in response) return { ok: false, failure: response, blame: 'call' };
       const delay = overloadDelaysMs[overloaded];
       if (response.status !== 429 || delay === undefined || signal.aborted) break;
@@ -145,17 +174,5 @@ export function createExecutor(
     }
     const failure: CallFailure = { kind: 'upstream', ...response };
     return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
-  };
-  if (tracing === undefined) return call;
-  return async (request) => {
-    const span = tracing.startCall(request.group.rule.path, request.items.length, request.tags);
-    try {
-      const outcome = await call(request, span);
-      span.end(outcome);
-      return outcome;
-    } catch (thrown) {
-      span.end({ thrown });
-      throw thrown;
-    }
-  };
+  }
 }

@@ -20,6 +20,8 @@ export interface ReplicaSetOptions {
   /** Connections kept to each replica. */
   connections: number;
   timeoutMs: number;
+  /** Certificate authorities for https upstreams (see UpstreamClientOptions.ca). */
+  ca?: readonly string[] | undefined;
   healthIntervalMs: number;
   log: Logger;
 }
@@ -34,7 +36,7 @@ export class ReplicaSet {
     this.log = options.log;
     this.replicas = options.urls.map((url) => ({
       url,
-      client: new UpstreamClient({ url, connections: options.connections, timeoutMs: options.timeoutMs }),
+      client: new UpstreamClient({ url, connections: options.connections, timeoutMs: options.timeoutMs, ca: options.ca }),
       healthy: true,
       outstanding: 0,
     }));
