@@ -65,8 +65,10 @@ export class UpstreamClient {
   ): Promise<UpstreamResponse> {
     // Only what the proxy decided to send: the clients' forwarded headers and the body's type
     // (undici adds host, content-length and connection itself).
-    const headers: Record<string, string> = options.traceHeaders === undefined ? {} : { ...options.traceHeaders };
+    const headers: Record<string, string> = {};
     for (const [name, value] of options.headers ?? []) headers[name] = value;
+    // The proxy's own trace context, when tracing is on, over any forwarded one.
+    if (options.traceHeaders !== undefined) Object.assign(headers, options.traceHeaders);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.pool.request({
       method,

@@ -3,14 +3,14 @@
  * batching core calls this; the route rule decides the body and the cutting, this decides what
  * a failure means (whose fault it is, and what status the clients see).
  */
-import type { CallOutcome, CallRequest, Executor } from '../core/batcher.js';
+import type { CallOutcome, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import type { ByteBudget } from '../core/byte-budget.js';
-import { AnswerOverBudget, describeError, isTimeoutError, type UpstreamResponse } from './client.js';
 import type { CallSpan, Tracing } from '../telemetry/tracing.js';
+import { AnswerOverBudget, describeError, isTimeoutError, type UpstreamResponse } from './client.js';
 import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
@@ -138,21 +138,24 @@ export function createExecutor(
     }
   }
 
-  const call = async (
-    { group, items, signal }: CallRequest<CallGroup, string>,
-    span?: CallSpan,
-  ): Promise<CallOutcome<ItemAnswer, CallFailure>> => {
+  return async ({ group, items, signal, tags }) => {
+    const span = tracing?.startCall(group.rule.path, items.length, tags);
     // The answer is counted from its first byte until it has been cut into the clients' answers
     // (they count their own copies); answers to retried tries are garbage by then.
     const claim = budget?.claim();
     try {
-      return await counted(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'), span);
+      const outcome = await call(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'), span);
+      span?.end(outcome);
+      return outcome;
+    } catch (thrown) {
+      span?.end({ thrown });
+      throw thrown;
     } finally {
       claim?.release();
     }
   };
 
-  async function counted(
+  async function call(
     group: CallGroup,
     items: readonly string[],
     signal: AbortSignal,
@@ -183,16 +186,4 @@ export function createExecutor(
     const failure: CallFailure = { kind: 'upstream', ...response };
     return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
   }
-  if (tracing === undefined) return call;
-  return async (request) => {
-    const span = tracing.startCall(request.group.rule.path, request.items.length, request.tags);
-    try {
-      const outcome = await call(request, span);
-      span.end(outcome);
-      return outcome;
-    } catch (thrown) {
-      span.end({ thrown });
-      throw thrown;
-    }
-  };
 }
