@@ -23,7 +23,7 @@ import { renderComparisonTable, renderWarnings } from './comparison-table.js';
 import { ensureBuild } from './ensure-build.js';
 import { measureUpstream, type MeasurePlan, type UpstreamResult } from './measure-upstream.js';
 import { say } from './script-io.js';
-import { ServiceGroup } from './service-process.js';
+import { runBenchScript } from './script-main.js';
 import { REPO_ROOT } from './service-specs.js';
 import { upstreamCases, type UpstreamCase } from './upstream-cases.js';
 
@@ -118,33 +118,16 @@ function renderDemo(results: readonly UpstreamResult[], options: DemoOptions): s
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
-  let options: DemoOptions | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    say(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-
-  const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the upstream and the proxy…`) });
-  try {
+process.exitCode = await runBenchScript({
+  name: 'demo',
+  usage: USAGE,
+  parse: parseOptions,
+  stopping: 'stopping the upstream and the proxy…',
+  stopped: 'stopped the upstreams and the proxies',
+  async run(options, services) {
     if (options.build) await ensureBuild(REPO_ROOT, say);
     const results: UpstreamResult[] = [];
     for (const upstream of options.upstreams) results.push(await measureUpstream(upstream, options, services, say));
     process.stdout.write(renderDemo(results, options));
-    return 0;
-  } catch (error) {
-    say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  } finally {
-    await services.stopAll();
-    say('stopped the upstreams and the proxies');
-  }
-}
-
-process.exitCode = await main();
+  },
+});

@@ -5,6 +5,7 @@
  * and rendered headless to SVG, no browser.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLiteSvg } from '../src/loadgen/report-svg.js';
 import { comparisonSummary, type Comparison } from './comparison-table.js';
 
 export interface ChartPanel {
@@ -77,13 +78,6 @@ export function resultsChartSpec(panels: readonly ChartPanel[]): TopLevelSpec {
   };
 }
 
-export async function renderResultsChart(panels: readonly ChartPanel[]): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const compiled = vegaLite.compile(resultsChartSpec(panels)).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+export function renderResultsChart(panels: readonly ChartPanel[]): Promise<string> {
+  return renderVegaLiteSvg(resultsChartSpec(panels));
 }

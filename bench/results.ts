@@ -1,5 +1,5 @@
 /**
- * `npm run bench:results`: the benchmark behind the README's "Benchmark results" section.
+ * `npm run bench:results`: the benchmark behind the "Benchmark results" of docs/benchmarks.md.
  *
  * For each upstream it starts the upstream and the proxy (each its own process, on free ports)
  * and measures, in one run:
@@ -40,7 +40,7 @@ import { ensureBuild } from './ensure-build.js';
 import { measureUpstream, type MeasurePlan, type UpstreamResult } from './measure-upstream.js';
 import { renderResultsChart } from './results-chart.js';
 import { say, waitForQuiet } from './script-io.js';
-import { ServiceGroup } from './service-process.js';
+import { runBenchScript } from './script-main.js';
 import { REPO_ROOT } from './service-specs.js';
 import type { TextSet } from './text-sets.js';
 import { UPSTREAM_CASES, upstreamCases, type UpstreamCase } from './upstream-cases.js';
@@ -206,20 +206,12 @@ async function writeOutputs(results: readonly UpstreamResult[], markdown: string
   await writeFile(join(options.out, 'results.svg'), await renderResultsChart(panels));
 }
 
-async function main(): Promise<number> {
-  let options: ResultsOptions | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    say(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the servers…`) });
-  try {
+process.exitCode = await runBenchScript({
+  name: 'bench:results',
+  usage: USAGE,
+  parse: parseOptions,
+  stopping: 'stopping the servers…',
+  async run(options, services) {
     if (options.build) await ensureBuild(REPO_ROOT, say);
     // Only before the start: once running, the benchmark's own processes keep the load up.
     if (options.quietBelow !== null) await waitForQuiet(options.quietBelow, QUIET_WAIT_LIMIT_MS);
@@ -232,13 +224,5 @@ async function main(): Promise<number> {
     process.stdout.write(markdown);
     await writeOutputs(results, markdown, options);
     say(`wrote JSON, SVG and Markdown under ${options.out}`);
-    return 0;
-  } catch (error) {
-    say(`bench:results failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  } finally {
-    await services.stopAll();
-  }
-}
-
-process.exitCode = await main();
+  },
+});

@@ -2,7 +2,7 @@
 /**
  * Start-up time of a shipped form of autobatch: from spawning the process to the first 200 from
  * its /autobatch/health, with a small TEI-shaped upstream on loopback. Prints the median and the
- * range over --runs starts (the numbers in the README come from here), and on Linux the CPU time
+ * range over --runs starts (the numbers in docs/operations.md come from here), and on Linux the CPU time
  * the process had used by then, which depends less on what else the machine is doing.
  *
  *   node scripts/measure-startup.mjs [--runs 10] -- <command> [args...]

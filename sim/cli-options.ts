@@ -10,6 +10,7 @@ export const USAGE = `Usage: tei-sim [options]
   --port <n>                       listen port (default 0: any free port)
   --model <kind>                   embedding | splade | classifier | reranker (default embedding)
   --model-id <name>                served model name
+  --task <task>                    sentence-similarity: an embedding model serves POST / and /invocations as /similarity (TEI's TASK)
   --dimensions <n>                 embedding size (default 384)
   --max-client-batch-size <n>      default 32
   --max-concurrent-requests <n>    default 512 (permits per item)
@@ -49,6 +50,7 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
       port: { type: 'string' },
       model: { type: 'string' },
       'model-id': { type: 'string' },
+      task: { type: 'string' },
       dimensions: { type: 'string' },
       'max-client-batch-size': { type: 'string' },
       'max-concurrent-requests': { type: 'string' },
@@ -86,6 +88,10 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
   if (port !== undefined) options.port = port;
   if (model !== undefined) options.model = model as TeiSimModelKind;
   if (values['model-id'] !== undefined) options.modelId = values['model-id'];
+  if (values.task !== undefined) {
+    if (values.task !== 'sentence-similarity') throw new Error(`--task must be sentence-similarity, got ${values.task}`);
+    options.task = values.task;
+  }
   const numeric: Array<[keyof TeiSimOptions, string]> = [
     ['dimensions', 'dimensions'],
     ['maxClientBatchSize', 'max-client-batch-size'],

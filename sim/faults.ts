@@ -4,6 +4,7 @@
  * 5xx, loses its connection without an answer, answers late, or runs normally. The same seed and
  * the same order of calls give the same faults, so a failing run can be replayed.
  */
+import { teiErrorBody, type ErrorType } from './tei-error.js';
 
 export interface TeiSimFaults {
   /** Share of calls answered 503 Unhealthy or 500 (half each), TEI-shaped. Default 0. */
@@ -105,6 +106,6 @@ export class FaultInjector {
 /** The injected error's body, in the route's own error shape. */
 export function faultErrorBody(status: 500 | 503, openAi: boolean): string {
   // TEI's health check failure says "unhealthy"; a 500 is what a crashing backend would give.
-  const [message, type] = status === 503 ? ['unhealthy', 'Unhealthy'] : ['injected fault: internal error', 'Backend'];
-  return openAi ? JSON.stringify({ message, code: status, type }) : JSON.stringify({ error: message, error_type: type });
+  const [message, type]: [string, ErrorType] = status === 503 ? ['unhealthy', 'Unhealthy'] : ['injected fault: internal error', 'Backend'];
+  return teiErrorBody(type, message, openAi, status);
 }

@@ -12,6 +12,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { isJsonMediaType } from '../src/json/media-type.js';
 import type { CallContext, RouteResponse, TeiEngine } from './engine.js';
 import { type FaultInjector, faultErrorBody } from './faults.js';
+import { readBodyWithin } from './http-body.js';
 import { type RequestKind, type RequestTypes, parseRequest } from './request-types.js';
 import { type SimConfig, TEI_VERSION, infoJson } from './sim-config.js';
 
@@ -76,33 +77,6 @@ function sendRoute(res: ServerResponse, response: RouteResponse): void {
   res.uncork();
 }
 
-/** Reads the body up to `limit` bytes; undefined when it is larger (http_body_util::Limited). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > limit) {
-        req.off('data', onData);
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total)));
-    req.on('error', reject);
-  });
-}
-
 function itemCount(kind: RequestKind, value: RequestTypes[RequestKind]): number {
   switch (kind) {
     case 'rerank':
@@ -144,7 +118,7 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
       res.on('close', () => {
         closed = true;
       });
-      readBody(req, config.payloadLimit).then(
+      readBodyWithin(req, config.payloadLimit).then(
         (body) => {
           if (body === undefined) {
             count(path, 0);
@@ -186,8 +160,20 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
   const predict = jsonRoute('predict', (v, c) => engine.predict(v, c));
   const rerank = jsonRoute('rerank', (v, c) => engine.rerank(v, c));
   const openai = jsonRoute('openai', (v, c) => engine.openai(v, c));
-  // TEI serves POST / and /invocations with the route of its model type.
-  const byModel = config.kind === 'classifier' ? predict : config.kind === 'reranker' ? rerank : config.kind === 'splade' ? embedSparse : embed;
+  const similarity = jsonRoute('similarity', (v, c) => engine.similarity(v, c));
+  // TEI serves POST / and /invocations with the route of its model type (server.rs `run`): a
+  // classifier's /predict, a reranker's /rerank; for an embedding model /similarity under
+  // TASK=sentence-similarity, else /embed_sparse with SPLADE pooling, else /embed.
+  const byModel =
+    config.kind === 'classifier'
+      ? predict
+      : config.kind === 'reranker'
+        ? rerank
+        : config.task === 'sentence-similarity'
+          ? similarity
+          : config.kind === 'splade'
+            ? embedSparse
+            : embed;
 
   const health: Handler = (_req, res) => send(res, 200, '');
   const info = infoJson(config);
@@ -207,7 +193,7 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
     ['/embed_sparse', post(embedSparse)],
     ['/predict', post(predict)],
     ['/rerank', post(rerank)],
-    ['/similarity', post(jsonRoute('similarity', (v, c) => engine.similarity(v, c)))],
+    ['/similarity', post(similarity)],
     ['/tokenize', post(jsonRoute('tokenize', (v) => engine.tokenize(v)))],
     ['/decode', post(jsonRoute('decode', (v) => engine.decode(v)))],
     ['/embeddings', post(openai)],

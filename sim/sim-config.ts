@@ -27,6 +27,11 @@ export interface TeiSimOptions {
   model?: TeiSimModelKind;
   /** Served model name, shown in /info and the OpenAI `model` field. */
   modelId?: string;
+  /**
+   * TEI's TASK environment variable: `sentence-similarity` makes an embedding model serve POST /
+   * and /invocations as /similarity. It is not in /info.
+   */
+  task?: 'sentence-similarity';
   /** Embedding size (default 384). */
   dimensions?: number;
   /** Default 32. */
@@ -67,6 +72,7 @@ export interface SimConfig {
   readonly port: number;
   readonly kind: TeiSimModelKind;
   readonly modelId: string;
+  readonly task: 'sentence-similarity' | undefined;
   readonly dimensions: number;
   readonly maxClientBatchSize: number;
   readonly maxConcurrentRequests: number;
@@ -125,6 +131,7 @@ export function resolveConfig(options: TeiSimOptions = {}): SimConfig {
     port: options.port ?? 0,
     kind,
     modelId: options.modelId ?? DEFAULT_MODEL_IDS[kind],
+    task: options.task,
     dimensions: Math.max(1, positiveInteger('dimensions', options.dimensions, 384)),
     maxClientBatchSize: positiveInteger('maxClientBatchSize', options.maxClientBatchSize, 32),
     maxConcurrentRequests: positiveInteger('maxConcurrentRequests', options.maxConcurrentRequests, 512),

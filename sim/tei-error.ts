@@ -2,11 +2,17 @@
  * TEI's error responses (router/src/lib.rs ErrorType/ErrorResponse, core/src/lib.rs
  * TextEmbeddingsError). On the wire the kind is the Rust variant name (serde's default for a
  * unit variant), so PascalCase: `{"error":"...","error_type":"Validation"}`.
+ *
+ * The one TEI error shape of every stand-in upstream (the simulator, its injected faults, the
+ * real-model upstream in bench/upstreams and the tiny TEI of the tests): a TeiError is a value
+ * the simulator returns and an Error the real-model upstream throws, and both write it through
+ * teiErrorBody, so the two wire shapes cannot drift apart.
  */
 
 export type ErrorType = 'Unhealthy' | 'Backend' | 'Overloaded' | 'Validation' | 'Tokenizer' | 'Empty';
 
-const STATUS: Record<ErrorType, number> = {
+/** router/src/http/server.rs `impl From<&ErrorType> for StatusCode` */
+export const TEI_ERROR_STATUS: Readonly<Record<ErrorType, number>> = {
   Unhealthy: 503,
   Backend: 424,
   Overloaded: 429,
@@ -15,24 +21,37 @@ const STATUS: Record<ErrorType, number> = {
   Empty: 400,
 };
 
-export class TeiError {
+/**
+ * TEI's error body: `{"error","error_type"}` as the native routes answer, or `{"message","code","type"}`
+ * as the OpenAI-compatible route does. `status` is the code the OpenAI shape states (the kind's own
+ * status unless the answer has another, as an injected 500 does).
+ */
+export function teiErrorBody(type: ErrorType, message: string, openAi = false, status = TEI_ERROR_STATUS[type]): string {
+  return openAi ? JSON.stringify({ message, code: status, type }) : JSON.stringify({ error: message, error_type: type });
+}
+
+export class TeiError extends Error {
+  override readonly name = 'TeiError';
+
   constructor(
     readonly type: ErrorType,
-    readonly message: string,
-  ) {}
+    message: string,
+  ) {
+    super(message);
+  }
 
   get status(): number {
-    return STATUS[this.type];
+    return TEI_ERROR_STATUS[this.type];
   }
 
   /** `{"error","error_type"}` as the native routes answer. */
   toJson(): string {
-    return JSON.stringify({ error: this.message, error_type: this.type });
+    return teiErrorBody(this.type, this.message);
   }
 
   /** `{"message","code","type"}` as the OpenAI-compatible route answers. */
   toOpenAiJson(): string {
-    return JSON.stringify({ message: this.message, code: this.status, type: this.type });
+    return teiErrorBody(this.type, this.message, true);
   }
 }
 

@@ -294,11 +294,10 @@ function truncatePair(a: Encoding, b: Encoding | undefined, maxLength: number, d
   const total = a.ids.length + (b?.ids.length ?? 0);
   if (total <= maxLength) return [a, b];
   if (b === undefined) return [truncateEncoding(a, maxLength, direction), undefined];
-  let n1 = a.ids.length;
-  let n2 = b.ids.length;
-  const swap = n1 > n2;
-  if (swap) [n1, n2] = [n2, n1];
-  n2 = n1 > maxLength ? n1 : Math.max(n1, maxLength - n1);
+  // n1: the shorter encoding's share, n2: the longer's.
+  const swap = a.ids.length > b.ids.length;
+  let n1 = Math.min(a.ids.length, b.ids.length);
+  let n2 = n1 > maxLength ? n1 : Math.max(n1, maxLength - n1);
   if (n1 + n2 > maxLength) {
     n1 = Math.floor(maxLength / 2);
     n2 = n1 + (maxLength % 2);

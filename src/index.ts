@@ -9,5 +9,6 @@
 export { startProxy, type RunningProxy, type StartOptions } from './proxy.js';
 export { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
 export { parseRouteSpec, type CustomRouteSpec } from './routes/custom.js';
-export type { BatchRule, ItemAnswer, ParsedRequest, RuleError } from './routes/rule.js';
+export type { RuleError } from './routes/errors.js';
+export type { BatchRule, ItemAnswer, ParsedRequest } from './routes/rule.js';
 export { createLogger, type LogFormat } from './logger.js';

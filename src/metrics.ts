@@ -9,6 +9,8 @@ export interface MetricsSources {
   inflight(): number;
   /** The upstream replicas as they are now (as resolved, with DNS discovery). */
   replicas?(): readonly { url: string; address?: string; healthy: boolean; outstanding: number }[];
+  /** Bytes counted in the memory budget now (--max-memory-bytes). */
+  memoryHeldBytes?(): number;
 }
 
 export class ProxyMetrics {
@@ -18,6 +20,7 @@ export class ProxyMetrics {
   readonly queueWait: Histogram<'route'>;
   readonly upstreamDuration: Histogram<'outcome'>;
   readonly sentAlone: Counter<'route' | 'result'>;
+  readonly memoryRefused: Counter<'reason'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -54,6 +57,20 @@ export class ProxyMetrics {
         'result "answered", or answered by the proxy because of the replay limit ("over_limit") or an unreachable upstream ("unreachable")',
       labelNames: ['route', 'result'],
       registers,
+    });
+    this.memoryRefused = new Counter({
+      name: 'autobatch_memory_refused_total',
+      help: 'Batched requests refused for memory: reason "budget" (429, past --max-memory-bytes) or "heap" (503, V8 heap near its limit)',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'autobatch_memory_held_bytes',
+      help: 'Bytes the proxy holds for clients, counted in the memory budget (--max-memory-bytes): bodies, and answers being read and written',
+      registers,
+      collect() {
+        this.set(sources.memoryHeldBytes?.() ?? 0);
+      },
     });
     new Gauge({
       name: 'autobatch_queue_depth',

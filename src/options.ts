@@ -18,6 +18,11 @@ export interface ProxySettings {
   maxQueue: number;
   /** Largest client body accepted. */
   maxBodyBytes: number;
+  /**
+   * Most bytes held for clients at once (bodies, answers being read and written); beyond it new
+   * requests get 429. See docs/memory.md.
+   */
+  maxMemoryBytes: number;
   /** Longest an upstream call may take. */
   upstreamTimeoutMs: number;
   /** Longest a client may take to send its request (headers and body); then 408. */
@@ -40,6 +45,13 @@ export interface ProxySettings {
   dnsServer: string | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
+  /**
+   * Request headers sent on calls and part of the batch key, besides the default credentials
+   * (Authorization, OpenAI-Organization, OpenAI-Project, api-key): `--forward-header`.
+   */
+  forwardHeader: string[];
+  /** A PEM file of certificate authorities trusted for https upstreams, besides the usual ones. */
+  upstreamCa: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -53,11 +65,53 @@ export const DEFAULTS = {
   maxInflight: 2,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
+  // Keeps RSS under 768 MB whatever clients send: issue 12's flood (1,500 clients of 1.5 MB) peaked
+  // at 626 MB with it, most of it V8's uncollected garbage; answers may add up to the budget again
+  // (docs/memory.md).
+  maxMemoryBytes: 100_000_000,
   upstreamTimeoutMs: 60_000,
   queueTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
   clientTimeoutMs: 60_000,
 } as const;
+
+/** What a caller may give: any setting but the upstream may be left out and takes its default. */
+export interface SettingsInput extends Partial<Omit<ProxySettings, 'upstream'>> {
+  upstream: string | readonly string[];
+  /** @deprecated the old name of `queueTimeoutMs` (`--timeout-ms`); `queueTimeoutMs` wins when both are given. */
+  timeoutMs?: number;
+}
+
+/**
+ * Every setting, each given value kept and every other one its default, in one step: the CLI
+ * (whose flags already carry these defaults) and the library both reach the proxy through here,
+ * so a default cannot differ between them. `maxBatchSize` and `bucketByLength` stay undefined
+ * when not given: their absence means "read the upstream's limit" and "no length buckets".
+ */
+export function withDefaults(given: SettingsInput): ProxySettings {
+  return {
+    upstream: given.upstream,
+    host: given.host ?? DEFAULTS.host,
+    port: given.port ?? DEFAULTS.port,
+    maxWaitMs: given.maxWaitMs ?? DEFAULTS.maxWaitMs,
+    maxBatchSize: given.maxBatchSize,
+    maxBatchBytes: given.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
+    maxInflight: given.maxInflight ?? DEFAULTS.maxInflight,
+    maxQueue: given.maxQueue ?? DEFAULTS.maxQueue,
+    maxBodyBytes: given.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    maxMemoryBytes: given.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes,
+    upstreamTimeoutMs: given.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
+    queueTimeoutMs: given.queueTimeoutMs ?? given.timeoutMs ?? DEFAULTS.queueTimeoutMs,
+    clientTimeoutMs: given.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
+    shutdownTimeoutMs: given.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
+    bucketByLength: given.bucketByLength,
+    routes: given.routes ?? [],
+    forwardHeader: given.forwardHeader ?? [],
+    upstreamCa: given.upstreamCa,
+    dnsRefreshMs: given.dnsRefreshMs,
+    dnsServer: given.dnsServer,
+  };
+}
 
 /** A setting the upstream or the user made impossible; the CLI exits with status 2 on it. */
 export class SettingsError extends Error {

@@ -3,17 +3,23 @@
  * the pass-through and the server, and wires them together. The CLI and the library API both
  * come through here.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
+import { ByteBudget } from './core/byte-budget.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
+import { HeapPressure } from './http/heap-pressure.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { ProxyMetrics } from './metrics.js';
-import { DEFAULTS, SettingsError, type ProxySettings } from './options.js';
+import { DEFAULTS, SettingsError, withDefaults, type SettingsInput } from './options.js';
+import { forwardedHeaderNames } from './routes/batch-key.js';
 import { ruleTable } from './routes/registry.js';
+import { rootTaskOf, type RootTask } from './routes/root-routes.js';
 import { isPlainObject } from './routes/rule.js';
 import { proxyFailure } from './upstream/call-failure.js';
 import { describeError, type UpstreamClient } from './upstream/client.js';
@@ -29,6 +35,8 @@ import { ReplicaSet, type Replica } from './upstream/replicas.js';
  */
 const REPLAYS_PER_UPSTREAM = 16;
 
+const LISTEN_BACKLOG = 4096;
+
 export interface RunningProxy {
   /** Where the proxy listens, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -42,16 +50,15 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export interface StartOptions extends Partial<Omit<ProxySettings, 'upstream'>> {
-  upstream: string | readonly string[];
-  /** @deprecated the old name of `queueTimeoutMs` (`--timeout-ms`); `queueTimeoutMs` wins when both are given. */
-  timeoutMs?: number;
+export interface StartOptions extends SettingsInput {
   logger?: Logger;
   clock?: Clock;
 }
 
 interface UpstreamInfo {
   maxClientBatchSize: number | undefined;
+  /** What TEI's root routes (POST /, /invocations) serve, from `model_type`. */
+  rootTask: RootTask | undefined;
 }
 
 async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<UpstreamInfo | undefined> {
@@ -63,7 +70,10 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
     }
     const info: unknown = JSON.parse(response.body.toString('utf8'));
     const size = isPlainObject(info) ? info.max_client_batch_size : undefined;
-    return { maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined };
+    return {
+      maxClientBatchSize: typeof size === 'number' && Number.isInteger(size) && size > 0 ? size : undefined,
+      rootTask: rootTaskOf(info),
+    };
   } catch (error) {
     log.warn({ error: describeError(error) }, 'upstream /info could not be read');
     return undefined;
@@ -71,25 +81,7 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
 }
 
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
-  const settings: ProxySettings = {
-    upstream: options.upstream,
-    host: options.host ?? DEFAULTS.host,
-    port: options.port ?? DEFAULTS.port,
-    maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs,
-    maxBatchSize: options.maxBatchSize,
-    maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxInflight: options.maxInflight ?? DEFAULTS.maxInflight,
-    maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
-    upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
-    queueTimeoutMs: options.queueTimeoutMs ?? options.timeoutMs ?? DEFAULTS.queueTimeoutMs,
-    clientTimeoutMs: options.clientTimeoutMs ?? DEFAULTS.clientTimeoutMs,
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
-    bucketByLength: options.bucketByLength,
-    dnsRefreshMs: options.dnsRefreshMs,
-    dnsServer: options.dnsServer,
-    routes: options.routes ?? [],
-  };
+  const settings = withDefaults(options);
   if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
     throw new SettingsError(`bucketByLength: expected a factor above 1, got ${settings.bucketByLength}`);
   }
@@ -111,6 +103,16 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     throw new SettingsError('--dns-server is used by DNS discovery only: give --dns-refresh-ms too');
   }
 
+  let ca: string[] | undefined;
+  if (settings.upstreamCa !== undefined) {
+    try {
+      // Added to Node's own roots, not instead of them: one proxy may reach public and private hosts.
+      ca = [...rootCertificates, readFileSync(settings.upstreamCa, 'utf8')];
+    } catch (error) {
+      throw new SettingsError(`--upstream-ca: cannot read "${settings.upstreamCa}": ${describeError(error)}`);
+    }
+  }
+
   // Replicas join and leave with DNS discovery: the core keeps maxInflight calls in flight and a
   // staging slot for each (at least one replica's worth, so calls made while none is known fail
   // through the executor's retries rather than wait forever).
@@ -120,6 +122,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     urls: upstreamUrls,
     connections: settings.maxInflight + 2,
     timeoutMs: settings.upstreamTimeoutMs,
+    ca,
     healthIntervalMs: 2000,
     log,
     discovery: settings.dnsRefreshMs === undefined ? undefined : { refreshMs: settings.dnsRefreshMs, resolve: createResolve(settings.dnsServer) },
@@ -132,6 +135,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const infos = await Promise.all(replicas.replicas.map((replica) => readUpstreamInfo(replica.client, log)));
   const limits = infos.map((info) => info?.maxClientBatchSize).filter((size): size is number => size !== undefined);
   const upstreamLimit = limits.length > 0 ? Math.min(...limits) : undefined;
+  // Replicas serve one model: root routes are batched only when every replica says what they serve.
+  const rootTasks = new Set(infos.map((info) => info?.rootTask));
+  const rootTask = rootTasks.size === 1 ? [...rootTasks][0] : undefined;
+  const rules = ruleTable(settings.routes, rootTask);
+  const forwardHeaders = forwardedHeaderNames(settings.forwardHeader);
   let maxBatchSize = settings.maxBatchSize;
   if (maxBatchSize === undefined) {
     maxBatchSize = upstreamLimit ?? DEFAULTS.fallbackMaxBatchSize;
@@ -142,11 +150,22 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  if (!(Number.isSafeInteger(settings.maxMemoryBytes) && settings.maxMemoryBytes >= settings.maxBodyBytes)) {
+    await replicas.close();
+    throw new SettingsError(
+      `--max-memory-bytes ${settings.maxMemoryBytes} must be a whole number of bytes at least --max-body-bytes (${settings.maxBodyBytes}), or no body that size could ever come in`,
+    );
+  }
+  const memoryBudget = new ByteBudget(settings.maxMemoryBytes);
+
+  // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
+  // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
     replicas: () => replicas.statuses(),
+    memoryHeldBytes: () => memoryBudget.held,
   });
   batcher = new Batcher({
     limits: {
@@ -158,7 +177,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
-    executor: createExecutor(replicas, settings.upstreamTimeoutMs),
+    executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
     clock: options.clock ?? systemClock,
     observer: {
@@ -190,14 +209,15 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
   const server = createProxyHttpServer({
-    rules: ruleTable(settings.routes),
+    rules,
     batching: {
       batcher: activeBatcher,
-      replay: (path, body, authorization) => {
+      replay: (path, body, headers) => {
         const replica = replicas.pick();
         if (replica === undefined) return Promise.reject(new Error('no replica of the upstream is known'));
-        return replica.client.request('POST', path, { body, authorization });
+        return replica.client.request('POST', path, { body, headers });
       },
+      forwardHeaders,
       metrics,
       log,
       maxBodyBytes: settings.maxBodyBytes,
@@ -205,6 +225,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       queueTimeoutMs: settings.queueTimeoutMs,
       bucketByLength: settings.bucketByLength,
       replays,
+      memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
     },
     own: { replicas, metrics },
     passthrough,
@@ -214,7 +235,10 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
+    // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of clients
+    // connecting at once is accepted and answered (429 if need be) instead of waiting out SYN
+    // retries, which would take them past their own timeouts (Node's default is 511).
+    server.listen(settings.port, settings.host, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve();
     });
@@ -240,10 +264,20 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxInflight: settings.maxInflight,
       bucketByLength: settings.bucketByLength,
       queueTimeoutMs: settings.queueTimeoutMs,
-      routes: [...ruleTable(settings.routes).keys()],
+      maxMemoryBytes: settings.maxMemoryBytes,
+      routes: [...rules.keys()],
+      forwardHeaders,
     },
     'autobatch listening',
   );
+  if (settings.maxBatchSize === undefined && upstreamLimit === undefined) {
+    // OpenAI, vLLM, Ollama, infinity and LiteLLM have no TEI /info: the fallback may be far below what they take.
+    log.warn(
+      { maxBatchSize },
+      `the upstream has no TEI /info (max_client_batch_size): each call carries at most ${maxBatchSize} inputs; ` +
+        'raise it with --max-batch-size (AUTOBATCH_MAX_BATCH_SIZE) to what the upstream accepts (OpenAI: 2048 inputs per request)',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {

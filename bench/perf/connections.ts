@@ -71,7 +71,7 @@ function openClient(url: URL, index: number, sockets: net.Socket[], inFlight: { 
       if (received.length - headerEnd - 4 < Number(length[1])) return;
       const status = head.split(' ')[1];
       const answer = received.subarray(headerEnd + 4).toString('utf8');
-      let oneVector = false;
+      let oneVector: boolean;
       try {
         const parsed = JSON.parse(answer) as unknown;
         oneVector = Array.isArray(parsed) && parsed.length === 1 && Array.isArray(parsed[0]) && parsed[0].length > 0;

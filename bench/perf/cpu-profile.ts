@@ -167,7 +167,7 @@ const EXIT_WAIT_MS = 30_000;
 async function profileOne(services: ServiceGroup, profileCase: ProfileCase, timing: PerfTiming, dir: string): Promise<ProfileSummary> {
   const upstream = await services.start(profileCase.upstream);
   const spawnedAt = Date.now();
-  let skipMs = 0;
+  let skipMs: number;
   const proxy = await services.start(autobatchWithNodeFlags(upstream.url, ['--cpu-prof', '--cpu-prof-dir', dir], profileCase.proxyArgs));
   try {
     say(`profile: ${profileCase.title}`);

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VERSION } from '../../src/version.js';
 import { ensureBuild } from '../ensure-build.js';
-import { ServiceGroup } from '../service-process.js';
+import { runBenchScript } from '../script-main.js';
+import type { ServiceGroup } from '../service-process.js';
 import { REPO_ROOT } from '../service-specs.js';
 import { measureConnections } from './connections.js';
 import { measureProfiles } from './cpu-profile.js';
@@ -90,50 +91,47 @@ function machineLine(): string {
   return `${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${process.platform}/${process.arch}, node ${process.version}; autobatch ${VERSION}`;
 }
 
-async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      strict: true,
-      options: {
-        duration: { type: 'string', default: '5' },
-        warmup: { type: 'string', default: '1' },
-        only: { type: 'string', default: MEASUREMENTS.map((m) => m.key).join(',') },
-        'quiet-below': { type: 'string', default: '0.7' },
-        'quiet-wait-minutes': { type: 'string', default: '15' },
-        out: { type: 'string', default: '/tmp/autobatch-perf' },
-        'no-build': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    say(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let timing: PerfTiming;
-  let quietBelow: number;
-  let quietWaitMs: number;
-  let chosen: typeof MEASUREMENTS;
-  try {
-    timing = { durationSeconds: positive('--duration', values.duration), warmupSeconds: positive('--warmup', values.warmup, true) };
-    quietBelow = positive('--quiet-below', values['quiet-below'], true);
-    quietWaitMs = positive('--quiet-wait-minutes', values['quiet-wait-minutes'], true) * 60_000;
-    const keys = values.only.split(',').map((key) => key.trim().toLowerCase());
-    for (const key of keys) if (!MEASUREMENTS.some((m) => m.key === key)) throw new Error(`--only: unknown "${key}"`);
-    chosen = MEASUREMENTS.filter((m) => keys.includes(m.key));
-  } catch (error) {
-    say(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    return 2;
-  }
+interface PerfOptions {
+  timing: PerfTiming;
+  quietBelow: number;
+  quietWaitMs: number;
+  chosen: typeof MEASUREMENTS;
+  out: string;
+  build: boolean;
+}
 
-  const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the servers…`) });
-  try {
-    if (!values['no-build']) await ensureBuild(REPO_ROOT, say);
+function parseOptions(args: string[]): PerfOptions | 'help' {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      duration: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      only: { type: 'string', default: MEASUREMENTS.map((m) => m.key).join(',') },
+      'quiet-below': { type: 'string', default: '0.7' },
+      'quiet-wait-minutes': { type: 'string', default: '15' },
+      out: { type: 'string', default: '/tmp/autobatch-perf' },
+      'no-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const timing: PerfTiming = { durationSeconds: positive('--duration', values.duration), warmupSeconds: positive('--warmup', values.warmup, true) };
+  const quietBelow = positive('--quiet-below', values['quiet-below'], true);
+  const quietWaitMs = positive('--quiet-wait-minutes', values['quiet-wait-minutes'], true) * 60_000;
+  const keys = values.only.split(',').map((key) => key.trim().toLowerCase());
+  for (const key of keys) if (!MEASUREMENTS.some((m) => m.key === key)) throw new Error(`--only: unknown "${key}"`);
+  const chosen = MEASUREMENTS.filter((m) => keys.includes(m.key));
+  return { timing, quietBelow, quietWaitMs, chosen, out: values.out, build: !values['no-build'] };
+}
+
+process.exitCode = await runBenchScript({
+  name: 'bench:perf',
+  usage: USAGE,
+  parse: parseOptions,
+  stopping: 'stopping the servers…',
+  async run({ timing, quietBelow, quietWaitMs, chosen, ...options }, services) {
+    if (options.build) await ensureBuild(REPO_ROOT, say);
     const rows: TargetRow[] = [];
     const details: string[] = [];
     const loads: string[] = [];
@@ -163,17 +161,9 @@ async function main(): Promise<number> {
       ...details.flatMap((section) => [section, '']),
     ].join('\n');
     process.stdout.write(markdown);
-    await mkdir(values.out, { recursive: true });
-    await writeFile(join(values.out, 'perf.md'), markdown);
-    await writeFile(join(values.out, 'perf.json'), `${JSON.stringify({ startedAt, machine: machineLine(), code: sourceState(), timing, rows }, null, 2)}\n`);
-    say(`wrote perf.md and perf.json under ${values.out}`);
-    return 0;
-  } catch (error) {
-    say(`bench:perf failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 1;
-  } finally {
-    await services.stopAll();
-  }
-}
-
-process.exitCode = await main();
+    await mkdir(options.out, { recursive: true });
+    await writeFile(join(options.out, 'perf.md'), markdown);
+    await writeFile(join(options.out, 'perf.json'), `${JSON.stringify({ startedAt, machine: machineLine(), code: sourceState(), timing, rows }, null, 2)}\n`);
+    say(`wrote perf.md and perf.json under ${options.out}`);
+  },
+});

@@ -8,32 +8,8 @@
  * from the batch check). Unknown fields are ignored, as serde does without deny_unknown_fields.
  */
 
-export type TeiErrorKind = 'Unhealthy' | 'Backend' | 'Overloaded' | 'Validation' | 'Tokenizer' | 'Empty';
-
-/** router/src/http/server.rs `impl From<&ErrorType> for StatusCode` */
-export const TEI_ERROR_STATUS: Readonly<Record<TeiErrorKind, number>> = {
-  Unhealthy: 503,
-  Backend: 424,
-  Overloaded: 429,
-  Validation: 422,
-  Tokenizer: 422,
-  Empty: 400,
-};
-
-/** An error TEI answers as JSON: `{"error","error_type"}`, or `{"message","code","type"}` on OpenAI routes. */
-export class TeiError extends Error {
-  constructor(
-    readonly kind: TeiErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'TeiError';
-  }
-
-  get status(): number {
-    return TEI_ERROR_STATUS[this.kind];
-  }
-}
+// TEI's error kinds and their one wire shape live with the simulator (sim/tei-error.ts), shared by every stand-in upstream.
+export { TEI_ERROR_STATUS, TeiError, teiErrorBody, type ErrorType as TeiErrorKind } from '../../sim/tei-error.js';
 
 /**
  * An error of the HTTP layer (axum's Json extractor), which TEI answers as plain text:

@@ -15,11 +15,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isJsonMediaType } from '../../src/json/media-type.js';
+import { readBodyWithin } from '../../sim/http-body.js';
 import { f32ArrayBase64, f32ArrayJson } from './f32-json.js';
 import {
   BodyRejection,
   TeiError,
   parseEmbedRequest,
+  teiErrorBody,
   parseOpenAIEmbedRequest,
   type TeiInputItem,
   type TruncationDirection,
@@ -352,29 +354,9 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     req.resume();
     throw new BodyRejection(415, 'Expected request with `Content-Type: application/json`');
   }
-  const tooLarge = new BodyRejection(413, 'Failed to buffer the request body: length limit exceeded');
-  if (Number(req.headers['content-length'] ?? 0) > PAYLOAD_LIMIT) {
-    req.resume();
-    throw tooLarge;
-  }
-  const text = await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > PAYLOAD_LIMIT) {
-        // Stop collecting but keep draining, so the 413 can still be written on this socket.
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  const body = await readBodyWithin(req, PAYLOAD_LIMIT);
+  if (body === undefined) throw new BodyRejection(413, 'Failed to buffer the request body: length limit exceeded');
+  const text = body.toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -386,20 +368,12 @@ function sendError(res: ServerResponse, error: unknown, flavour: 'tei' | 'openai
   if (error instanceof BodyRejection) {
     send(res, error.status, error.message, 'text/plain; charset=utf-8');
   } else if (error instanceof TeiError) {
-    const body =
-      flavour === 'tei'
-        ? { error: error.message, error_type: error.kind }
-        : { message: error.message, code: error.status, type: error.kind };
-    send(res, error.status, JSON.stringify(body), 'application/json');
+    send(res, error.status, teiErrorBody(error.type, error.message, flavour === 'openai'), 'application/json');
   } else if (res.destroyed) {
     // The client left before its turn; nobody is there to answer.
   } else {
     const message = `Backend error: ${error instanceof Error ? error.message : String(error)}`;
-    const body =
-      flavour === 'tei'
-        ? { error: message, error_type: 'Backend' }
-        : { message, code: 424, type: 'Backend' };
-    send(res, 424, JSON.stringify(body), 'application/json');
+    send(res, 424, teiErrorBody('Backend', message, flavour === 'openai'), 'application/json');
   }
 }
 

@@ -77,3 +77,35 @@ export function dnsServer(value: string): string {
   if (problem !== undefined) throw new InvalidArgumentError(`expected an address and port such as 10.96.0.10:53 (${problem}).`);
   return server;
 }
+
+/** Headers a call carries for the proxy's own reasons: forwarding a client's would break the call. */
+const NOT_FORWARDABLE = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Repeatable; one value (or AUTOBATCH_FORWARD_HEADER) may also hold several names separated by commas. */
+export function collectHeaderNames(value: string, previous: string[] = []): string[] {
+  const names = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (names.length === 0) throw new InvalidArgumentError('expected a header name such as x-api-key.');
+  for (const name of names) {
+    if (!HEADER_NAME.test(name)) throw new InvalidArgumentError(`"${name}" is not an HTTP header name.`);
+    if (NOT_FORWARDABLE.has(name.toLowerCase())) {
+      throw new InvalidArgumentError(`"${name}" describes the call itself, which the proxy writes; it cannot be forwarded.`);
+    }
+  }
+  return [...previous, ...names.map((name) => name.toLowerCase())];
+}

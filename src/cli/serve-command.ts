@@ -8,10 +8,12 @@ import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy, type RunningProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
-import { collectRoutes, collectUpstreams, dnsServer, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
+import { collectHeaderNames, collectRoutes, collectUpstreams, dnsServer, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
 
 /** What commander hands the action: the proxy's settings under their option names. */
-type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength'> & {
+type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength' | 'forwardHeader' | 'upstreamCa'> & {
+  forwardHeader?: string[];
+  upstreamCa?: string;
   /** Deprecated alias of queueTimeoutMs. */
   timeoutMs?: number;
   upstream?: string[];
@@ -91,6 +93,12 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
+      new Option('--max-memory-bytes <bytes>', 'most bytes held for clients at once (bodies being read, queued and sent, answers being written); beyond it requests get 429')
+        .env(env('MAX_MEMORY_BYTES'))
+        .default(DEFAULTS.maxMemoryBytes)
+        .argParser(positiveInteger),
+    )
+    .addOption(
       new Option('--upstream-timeout-ms <ms>', 'longest an upstream call may take before clients get 504')
         .env(env('UPSTREAM_TIMEOUT_MS'))
         .default(DEFAULTS.upstreamTimeoutMs)
@@ -117,9 +125,21 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--route <rule>', 'also batch this route, as PATH[:FIELD] (FIELD holds the input list, default "inputs"; the answer is a JSON list aligned with it); repeatable')
+      new Option('--route <rule>', 'also batch this route, as PATH[:FIELD[:ANSWER]] (FIELD holds the input list, default "inputs"; the answer is a JSON list aligned with it, or an object holding that list in its field ANSWER); repeatable')
         .env(env('ROUTE'))
         .argParser(collectRoutes),
+    )
+    .addOption(
+      new Option(
+        '--forward-header <name>',
+        'also send this request header on calls, and batch together only requests with equal values of it (Authorization, OpenAI-Organization, OpenAI-Project and api-key always are); repeatable',
+      )
+        .env(env('FORWARD_HEADER'))
+        .argParser(collectHeaderNames),
+    )
+    .addOption(
+      new Option('--upstream-ca <file>', 'PEM file of certificate authorities to trust for https upstreams, besides the system ones (NODE_EXTRA_CA_CERTS works too)')
+        .env(env('UPSTREAM_CA')),
     )
     .addOption(
       new Option('--log-level <level>', 'log level')
@@ -164,6 +184,7 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
       ...settings,
       upstream: upstream ?? [],
       routes: route ?? [],
+      forwardHeader: settings.forwardHeader ?? [],
       logger,
     });
   } catch (error) {

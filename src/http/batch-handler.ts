@@ -8,24 +8,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
-import { isRuleError, type BatchRule, type ErrorType, type ItemAnswer, type RuleError } from '../routes/rule.js';
+import { deserializeError, isRuleError, type ErrorType, type RuleError } from '../routes/errors.js';
+import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import type { CallGroup } from '../upstream/executor.js';
 import { ClientGone } from '../core/cancel-signal.js';
-import { lengthBucket } from '../core/length-bucket.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import { duplicateKey } from '../json/scan.js';
-import { deserializeError } from '../routes/tei-input.js';
+import { batchKey, pickHeaders, type ForwardedHeaders } from '../routes/batch-key.js';
 import { errorBody } from './error-body.js';
-import { readBody } from './read-body.js';
+import { admit, limitWriteTime, worthDraining, type MemoryGuard } from './memory-guard.js';
+import { readBody, type BodyResult } from './read-body.js';
+import { shareSourceText } from './shared-text.js';
 
 export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
 
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
-  /** Sends one client's own request upstream unchanged (see `needsReplay`). */
-  replay: (path: string, body: Buffer, authorization: string | undefined) => Promise<UpstreamResponse>;
+  /** Sends one client's own request upstream unchanged, with its forwarded headers (see `needsReplay`). */
+  replay: (path: string, body: Buffer, headers: ForwardedHeaders) => Promise<UpstreamResponse>;
+  /** Request headers sent on calls and part of the batch key (lower case, sorted; see batch-key.ts). */
+  forwardHeaders: readonly string[];
   metrics: ProxyMetrics;
   log: Logger;
   maxBodyBytes: number;
@@ -35,12 +39,13 @@ export interface BatchHandlerContext {
   bucketByLength: number | undefined;
   /** Bodies sent alone right now (see replayAlone), and how many may be. */
   replays: { active: number; readonly limit: number };
+  /** The memory budget (--max-memory-bytes) and the heap backstop. */
+  memory: MemoryGuard;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Requests sent alone get a key nobody else has. */
-let soloSequence = 0;
+/** The decoder drops a leading byte-order mark; a replay puts it back. */
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * The upstream's plain-text 4xx come from its JSON extractor, which reads the whole body before
@@ -69,17 +74,26 @@ export async function handleBatched(
   };
   const rejectRule = (error: RuleError): void => reject(error.status, error.errorType, error.message);
 
-  const read = await readBody(request, context.maxBodyBytes);
+  const admission = admit(context.memory, request, response, context.maxBodyBytes);
+  if (!admission.ok) return refuseForMemory(admission.reason);
+  const claim = admission.claim;
+  let read: BodyResult | undefined = await readBody(request, context.maxBodyBytes, claim);
   if (!read.ok) {
     if (read.reason === 'aborted') return;
+    if (read.reason === 'over-budget') return refuseForMemory('budget');
     return reject(413, 'Validation', `request body is larger than ${context.maxBodyBytes} bytes`, {
       connection: 'close',
     });
   }
 
-  const clientBody = read.body;
+  // Once the inputs share the decoded text (below), the Buffer is dropped and a replay sends
+  // the text encoded again: the same bytes, as the decoder accepts valid UTF-8 only.
+  let clientBody: Buffer | undefined = read.body;
+  read = undefined;
+  let clientText: string | undefined;
+  const hadBom = clientBody[0] === 0xef && clientBody[1] === 0xbb && clientBody[2] === 0xbf;
   const path = request.url ?? route;
-  const authorization = request.headers.authorization;
+  const headers = pickHeaders(request.headers, context.forwardHeaders);
 
   // A body the proxy cannot take apart with certainty is not batched: TEI's JSON extractor words
   // its refusals itself (plain text, serde's messages and positions), and only the upstream
@@ -87,7 +101,8 @@ export async function handleBatched(
   // The proxy's own error is the fallback when the upstream cannot be reached.
   let body: unknown;
   try {
-    body = JSON.parse(utf8.decode(clientBody));
+    clientText = utf8.decode(clientBody);
+    body = JSON.parse(clientText);
   } catch (error) {
     const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
     return replayAlone(() => rejectRule({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` }));
@@ -110,18 +125,16 @@ export async function handleBatched(
   // field before its handler checks anything, so another field's error, or the model's, may
   // come first, and the upstream is the one that knows.
   if (isRuleError(parsed)) return replayAlone(() => rejectRule(parsed));
+  body = undefined;
+  shareSourceText(clientText, parsed.items);
+  clientBody = undefined;
 
-  const group: CallGroup = { rule, path, params: parsed.params, authorization };
+  const group: CallGroup = { rule, path, params: parsed.params, headers };
   const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
   const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
-
-  let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
-  if (parsed.solo) key += `\u0000solo${++soloSequence}`;
-  else if (context.bucketByLength !== undefined) {
-    let longest = 0;
-    for (const size of itemBytes) if (size > longest) longest = size;
-    key += `\u0000len${lengthBucket(longest - 1, context.bucketByLength)}`;
-  }
+  let longestItemBytes = 0;
+  for (const size of itemBytes) if (size > longestItemBytes) longestItemBytes = size;
+  const key = batchKey({ path, params: parsed.params, headers, longestItemBytes, bandFactor: context.bucketByLength, solo: parsed.solo });
 
   const disconnected = new ClientGone();
   const onClose = (): void => {
@@ -144,6 +157,7 @@ export async function handleBatched(
       const stats = outcome.stats;
       context.metrics.queueWait.observe({ route }, stats.queueMs / 1000);
       const answer = parsed.assemble(outcome.answers);
+      claim.add(answer.length);
       count(200);
       if (response.destroyed) return;
       response.writeHead(200, {
@@ -153,6 +167,7 @@ export async function handleBatched(
         'x-autobatch-queue-ms': stats.queueMs.toFixed(2),
       });
       response.end(answer);
+      limitWriteTime(context.memory, response);
       return;
     }
     case 'failed':
@@ -202,7 +217,7 @@ export async function handleBatched(
     replays.active++;
     let alone: UpstreamResponse;
     try {
-      alone = await context.replay(path, clientBody, authorization);
+      alone = await context.replay(path, replayBody(), headers);
     } catch {
       sentAlone('unreachable');
       return fallback();
@@ -213,6 +228,26 @@ export async function handleBatched(
     return sendUpstreamAnswer({ kind: 'upstream', ...alone });
   }
 
+  /** The client's own bytes, as read. */
+  function replayBody(): Buffer {
+    if (clientBody !== undefined) return clientBody;
+    const bytes = Buffer.from(clientText!, 'utf8');
+    return hadBom ? Buffer.concat([UTF8_BOM, bytes]) : bytes;
+  }
+
+  /**
+   * Past the memory budget (429, TEI's answer past its permits, so clients back off and retry)
+   * or with the heap near its limit (503). Any unread body is drained, not kept, so the
+   * connection stays usable.
+   */
+  function refuseForMemory(reason: 'budget' | 'heap'): void {
+    context.metrics.memoryRefused.inc({ reason });
+    request.resume();
+    const headers = { 'retry-after': '1', ...(worthDraining(request) ? {} : { connection: 'close' }) };
+    if (reason === 'budget') return reject(429, 'Overloaded', 'Model is overloaded', headers);
+    return reject(503, 'Overloaded', 'autobatch is short of memory: try again shortly', headers);
+  }
+
   /** The upstream's status, type and body as they came (an error, or whatever a replay got). */
   function sendUpstreamAnswer(failure: CallFailure): void {
     if (failure.kind === 'proxy') return reject(failure.status, failure.errorType, failure.message);
@@ -221,7 +256,9 @@ export async function handleBatched(
     const headers: Record<string, string | number> = { 'content-length': failure.body.length };
     if (failure.contentType !== undefined) headers['content-type'] = failure.contentType;
     if (failure.retryAfter !== undefined) headers['retry-after'] = failure.retryAfter;
+    claim.add(failure.body.length);
     response.writeHead(failure.status, headers);
     response.end(failure.body);
+    limitWriteTime(context.memory, response);
   }
 }

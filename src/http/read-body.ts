@@ -1,12 +1,15 @@
 import type { IncomingMessage } from 'node:http';
+import type { Claim } from '../core/byte-budget.js';
 
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'over-budget' | 'aborted' };
 
 /**
  * Reads a request body up to `limit` bytes. Past the limit it stops keeping data (memory stays
- * bounded whatever the client sends) and lets the rest drain.
+ * bounded whatever the client sends) and lets the rest drain. With a `claim`, every byte kept
+ * is counted in the memory budget as it arrives (a chunked body declares no length up front);
+ * when the budget has no room left it stops the same way ('over-budget').
  */
-export function readBody(request: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readBody(request: IncomingMessage, limit: number, claim?: Claim): Promise<BodyResult> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     request.resume();
@@ -29,6 +32,11 @@ export function readBody(request: IncomingMessage, limit: number): Promise<BodyR
       size += chunk.length;
       if (size > limit) {
         finish({ ok: false, reason: 'too-large' });
+        request.resume();
+        return;
+      }
+      if (claim !== undefined && !claim.cover(size)) {
+        finish({ ok: false, reason: 'over-budget' });
         request.resume();
         return;
       }

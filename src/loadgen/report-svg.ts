@@ -81,9 +81,18 @@ export function chartSpec(report: BenchReport): TopLevelSpec {
 }
 
 /** Renders the chart as a standalone SVG document. */
-export async function renderSvgChart(report: BenchReport): Promise<string> {
+export function renderSvgChart(report: BenchReport): Promise<string> {
+  return renderVegaLiteSvg(chartSpec(report));
+}
+
+/**
+ * Any vega-lite chart as a standalone SVG document, headless: the one renderer for this chart and
+ * the benchmark results' chart (bench/results-chart.ts). vega is imported only when a chart is
+ * drawn, so a bench run without --svg never loads it.
+ */
+export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const compiled = vegaLite.compile(chartSpec(report)).spec;
+  const compiled = vegaLite.compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -6,28 +6,26 @@
  * adding a rule.
  */
 
-/** TEI's error kinds, as they appear on the wire. */
-export type ErrorType = 'Validation' | 'Empty' | 'Overloaded' | 'Backend' | 'Unhealthy' | 'Tokenizer';
+export type { ErrorStyle, ErrorType, RuleError } from './errors.js';
+import type { ErrorStyle, RuleError } from './errors.js';
 
-/** How a route's errors are written: TEI's `{error, error_type}` or OpenAI's `{message, code, type}`. */
-export type ErrorStyle = 'tei' | 'openai';
-
-export interface RuleError {
-  readonly status: number;
-  readonly errorType: ErrorType;
-  readonly message: string;
+/** The upstream's object cut around the list and the counts: pieces[0] hole pieces[1] hole ... */
+export interface AnswerFrame {
+  readonly pieces: readonly Uint8Array[];
+  /** 'list', or the position in ObjectAnswerShape.counts (object-answer.ts) of the count that goes there. */
+  readonly holes: readonly ('list' | number)[];
 }
 
 /** The upstream's answer for one input, cut out of a merged answer. */
 export interface ItemAnswer {
-  /** The upstream's bytes for this element (OpenAI: the element up to its `index` value). */
+  /** The upstream's bytes for this element (with an index field: the element up to its index value). */
   readonly bytes: Uint8Array;
-  /** OpenAI only: the element after its `index` value. */
+  /** Object answers with an index field (OpenAI's `index`): the element after its index value. */
   readonly tail?: Uint8Array;
-  /** OpenAI only: this input's share of the call's token usage. */
-  readonly tokens?: number;
-  /** OpenAI only: the upstream's `model` value. */
-  readonly model?: Uint8Array;
+  /** Object answers: the call's answer around the list (see object-answer.ts). */
+  readonly frame?: AnswerFrame;
+  /** Object answers: this input's share of each of the call's counts (e.g. prompt tokens). */
+  readonly counts?: readonly number[];
 }
 
 export interface ParsedRequest {
@@ -48,6 +46,20 @@ export interface ParsedRequest {
   assemble(answers: readonly ItemAnswer[]): Buffer;
 }
 
+/**
+ * What a list-shaped rule reads from its input field (list-rule.ts): defined here, beside the
+ * other shapes a rule deals in, so that the readers of inputs (tei-input.ts) and the rule that
+ * uses them need not import each other.
+ */
+export interface ReadInputs {
+  /** JSON text of each input. */
+  items: string[];
+  /** Some input is empty: the request is sent alone (see ParsedRequest.solo). */
+  hasEmptyItem: boolean;
+  /** The client's answer from its elements; default: the list of them. */
+  assemble?: (answers: readonly ItemAnswer[]) => Buffer;
+}
+
 export interface BatchRule {
   /** The POST path this rule batches. */
   readonly path: string;
@@ -60,27 +72,6 @@ export interface BatchRule {
    * have one element per input (the call then fails; nothing is handed out by position).
    */
   splitAnswer(body: Buffer, items: readonly string[]): ItemAnswer[] | undefined;
-}
-
-export function isRuleError(value: ParsedRequest | RuleError): value is RuleError {
-  return 'status' in value;
-}
-
-export function validationError(message: string): RuleError {
-  return { status: 422, errorType: 'Validation', message };
-}
-
-export function emptyError(message: string): RuleError {
-  return { status: 400, errorType: 'Empty', message };
-}
-
-/**
- * TEI's error for an empty input found while tokenizing (after the request was read): its
- * message carries the "Input validation error: " prefix of TextEmbeddingsError, unlike the
- * check for an empty batch, which the HTTP handler makes before tokenizing.
- */
-export function emptyInputError(what: '`inputs`' | '`input_ids`'): RuleError {
-  return emptyError(`Input validation error: ${what} cannot be empty`);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -2,9 +2,10 @@
  * TEI's /decode: `ids` is one list of token ids or a list of such lists; the answer is a list
  * with one string per list of ids, whichever form was sent.
  */
-import { listRule, type ReadInputs } from './list-rule.js';
-import { emptyInputError, type BatchRule, type RuleError } from './rule.js';
-import { deserializeError, isTokenIdList } from './tei-input.js';
+import { deserializeError, emptyInputError, type RuleError } from './errors.js';
+import { listRule } from './list-rule.js';
+import type { BatchRule, ReadInputs } from './rule.js';
+import { isTokenIdList } from './tei-input.js';
 
 function parseIds(value: unknown): ReadInputs | RuleError {
   const mismatch = deserializeError('ids: data did not match any variant of untagged enum InputIds');

@@ -2,19 +2,10 @@
  * TEI's `Input` type, as its serde definition reads it: a string, a list of token ids (ONE
  * input), or a list whose elements are strings or lists of token ids.
  */
-import type { ReadInputs } from './list-rule.js';
-import { emptyInputError, validationError, type RuleError } from './rule.js';
-
+import { deserializeError, emptyInputError, type RuleError } from './errors.js';
+import type { ReadInputs } from './rule.js';
 
 const U32_MAX = 0xffff_ffff;
-
-export function deserializeError(detail: string): RuleError {
-  return validationError(`Failed to deserialize the JSON body into the target type: ${detail}`);
-}
-
-export function notAnObject(): RuleError {
-  return deserializeError('invalid type: expected a JSON object');
-}
 
 export function isTokenId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= U32_MAX;

@@ -2,9 +2,10 @@
  * TEI's list routes: /embed, /embed_sparse, /embed_all (TEI's `Input`) and /tokenize (strings
  * only).
  */
-import { listRule, type ReadInputs } from './list-rule.js';
-import { emptyError, emptyInputError, type BatchRule, type RuleError } from './rule.js';
-import { deserializeError, parseTeiInput } from './tei-input.js';
+import { deserializeError, emptyError, emptyInputError, type RuleError } from './errors.js';
+import { listRule } from './list-rule.js';
+import type { BatchRule, ReadInputs } from './rule.js';
+import { parseTeiInput } from './tei-input.js';
 
 /** TEI's `TokenizeInput`: a string or a list of strings (no token ids). */
 function parseTokenizeInput(value: unknown): ReadInputs | RuleError {
@@ -28,7 +29,8 @@ function parseTokenizeInput(value: unknown): ReadInputs | RuleError {
   return { items, hasEmptyItem };
 }
 
-export function embedRule(path: '/embed' | '/embed_sparse' | '/embed_all'): BatchRule {
+/** `path` is /embed, /embed_sparse or /embed_all, or a root route serving one of them (see root-routes.ts). */
+export function embedRule(path: string): BatchRule {
   return listRule(path, 'inputs', (value) => parseTeiInput(value, 'inputs'));
 }
 

@@ -6,9 +6,9 @@
  * unwrapped, so it sees the single shape TEI would have answered it.
  */
 import { joinJsonList } from './json-list.js';
-import { listRule, type ReadInputs } from './list-rule.js';
-import { emptyInputError, type BatchRule, type ItemAnswer, type RuleError } from './rule.js';
-import { deserializeError } from './tei-input.js';
+import { deserializeError, emptyInputError, type RuleError } from './errors.js';
+import { listRule } from './list-rule.js';
+import type { BatchRule, ItemAnswer, ReadInputs } from './rule.js';
 
 const EXPECTING =
   'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
@@ -61,6 +61,7 @@ function parsePredictInput(value: unknown): ReadInputs | RuleError {
   return { items, hasEmptyItem, assemble: joinJsonList };
 }
 
-export function predictRule(): BatchRule {
-  return listRule('/predict', 'inputs', parsePredictInput);
+/** `path` is /predict, or a root route serving it (see root-routes.ts). */
+export function predictRule(path = '/predict'): BatchRule {
+  return listRule(path, 'inputs', parsePredictInput);
 }

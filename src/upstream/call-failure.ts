@@ -1,4 +1,4 @@
-import type { ErrorType } from '../routes/rule.js';
+import type { ErrorType } from '../routes/errors.js';
 
 /**
  * Why a call, or a client's part of it, failed. An upstream failure is handed to the client as

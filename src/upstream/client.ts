@@ -4,6 +4,8 @@
  */
 import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
+import type { ForwardedHeaders } from '../routes/batch-key.js';
+import type { Readable } from 'node:stream';
 
 export interface UpstreamResponse {
   status: number;
@@ -21,6 +23,8 @@ export interface UpstreamClientOptions {
   timeoutMs: number;
   /** Reaches the host through this lookup (a replica found by DNS discovery); default: the system's. */
   lookup?: LookupFunction | undefined;
+  /** Certificate authorities trusted for an https upstream (`--upstream-ca`); undefined: Node's own. */
+  ca?: readonly string[] | undefined;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -38,7 +42,9 @@ export class UpstreamClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
-      ...(options.lookup === undefined ? {} : { connect: { lookup: options.lookup } }),
+      ...(options.lookup === undefined && options.ca === undefined
+        ? {}
+        : { connect: { ...(options.lookup === undefined ? {} : { lookup: options.lookup }), ...(options.ca === undefined ? {} : { ca: [...options.ca] }) } }),
     });
     this.prefix = options.url.pathname.replace(/\/+$/, '');
   }
@@ -46,11 +52,20 @@ export class UpstreamClient {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string | Buffer; authorization?: string | undefined; signal?: AbortSignal; timeoutMs?: number } = {},
+    options: {
+      body?: string | Buffer;
+      headers?: ForwardedHeaders;
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Asked before the answer's body grows to `total` bytes; false drops it (AnswerOverBudget). */
+      reserve?: (total: number) => boolean;
+    } = {},
   ): Promise<UpstreamResponse> {
+    // Only what the proxy decided to send: the clients' forwarded headers and the body's type
+    // (undici adds host, content-length and connection itself).
     const headers: Record<string, string> = {};
+    for (const [name, value] of options.headers ?? []) headers[name] = value;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    if (options.authorization !== undefined) headers.authorization = options.authorization;
     const response = await this.pool.request({
       method,
       path: this.prefix + path,
@@ -59,7 +74,7 @@ export class UpstreamClient {
       signal: options.signal,
       ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
     });
-    const body = Buffer.from(await response.body.arrayBuffer());
+    const body = options.reserve === undefined ? Buffer.from(await response.body.arrayBuffer()) : await readWithin(response.body, options.reserve);
     return {
       status: response.statusCode,
       contentType: headerValue(response.headers['content-type']),
@@ -71,6 +86,29 @@ export class UpstreamClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The upstream's answer outgrew what the memory budget could take; it was dropped unread. */
+export class AnswerOverBudget extends Error {
+  override readonly name = 'AnswerOverBudget';
+  constructor(readonly bytes: number) {
+    super(`the upstream's answer passed ${bytes} bytes, more than the memory budget had room for`);
+  }
+}
+
+/** Reads a body chunk by chunk, asking `reserve` before keeping each one. */
+async function readWithin(body: Readable, reserve: (total: number) => boolean): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (!reserve(total)) {
+      body.destroy();
+      throw new AnswerOverBudget(total);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);

@@ -3,11 +3,13 @@
  * batching core calls this; the route rule decides the body and the cutting, this decides what
  * a failure means (whose fault it is, and what status the clients see).
  */
-import type { Executor } from '../core/batcher.js';
+import type { CallOutcome, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
+import type { ForwardedHeaders } from '../routes/batch-key.js';
 import type { BatchRule, ItemAnswer } from '../routes/rule.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
-import { describeError, isTimeoutError, type UpstreamResponse } from './client.js';
+import type { ByteBudget } from '../core/byte-budget.js';
+import { AnswerOverBudget, describeError, isTimeoutError, type UpstreamResponse } from './client.js';
 import type { Replica, ReplicaSet } from './replicas.js';
 
 /** Everything a call needs besides its inputs; equal for every job that may share the call. */
@@ -16,7 +18,8 @@ export interface CallGroup {
   /** Path and query string sent upstream. */
   path: string;
   params: string;
-  authorization: string | undefined;
+  /** The clients' forwarded headers (credentials and `--forward-header`), equal for all of them. */
+  headers: ForwardedHeaders;
 }
 
 /**
@@ -73,9 +76,17 @@ export function createExecutor(
   upstreamTimeoutMs: number,
   retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
   overloadDelaysMs: readonly number[] = OVERLOAD_RETRY_DELAYS_MS,
+  /** Counts each answer while it is read and cut (--max-memory-bytes); none: uncounted. */
+  budget?: ByteBudget,
 ): Executor<CallGroup, string, ItemAnswer, CallFailure> {
   /** Sends one call, moving to another replica or waiting out the schedule on connection failures. */
-  async function send(group: CallGroup, items: readonly string[], body: string, signal: AbortSignal): Promise<UpstreamResponse | CallFailure> {
+  async function send(
+    group: CallGroup,
+    items: readonly string[],
+    body: string,
+    signal: AbortSignal,
+    reserve: ((total: number) => boolean) | undefined,
+  ): Promise<UpstreamResponse | CallFailure> {
     // A call that failed on one replica goes to another at once; once every replica has
     // failed it, the next round waits for the next delay of the schedule.
     const failedOn = new Set<Replica>();
@@ -98,7 +109,7 @@ export function createExecutor(
       tries++;
       replica.outstanding += items.length;
       try {
-        const response = await replica.client.request('POST', group.path, { body, authorization: group.authorization, signal });
+        const response = await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve });
         replicas.recordAnswer(replica, response.status);
         // TEI's 503 (Unhealthy) is the replica's state, not the inputs': a healthy replica not
         // tried yet gets the call, as after a refused connection. Other 5xx may come from the
@@ -110,6 +121,9 @@ export function createExecutor(
         return response;
       } catch (error) {
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
+        // The replica is fine; the proxy had no room for what it said. Not retried: the same
+        // answer would come again.
+        if (error instanceof AnswerOverBudget) return proxyFailure(503, 'Overloaded', `autobatch is short of memory for the upstream's answer: ${error.message}`);
         lastError = describeError(error);
         failedOn.add(replica);
         if (!signal.aborted) replicas.markDown(replica, lastError);
@@ -120,10 +134,26 @@ export function createExecutor(
   }
 
   return async ({ group, items, signal }) => {
+    // The answer is counted from its first byte until it has been cut into the clients' answers
+    // (they count their own copies); answers to retried tries are garbage by then.
+    const claim = budget?.claim();
+    try {
+      return await call(group, items, signal, claim === undefined ? undefined : (total) => claim.cover(total, 'ceiling'));
+    } finally {
+      claim?.release();
+    }
+  };
+
+  async function call(
+    group: CallGroup,
+    items: readonly string[],
+    signal: AbortSignal,
+    reserve: ((total: number) => boolean) | undefined,
+  ): Promise<CallOutcome<ItemAnswer, CallFailure>> {
     const body = group.rule.encodeCall(group.params, items);
     let response: UpstreamResponse | CallFailure;
     for (let overloaded = 0; ; overloaded++) {
-      response = await send(group, items, body, signal);
+      response = await send(group, items, body, signal, reserve);
       if ('kind' in response) return { ok: false, failure: response, blame: 'call' };
       const delay = overloadDelaysMs[overloaded];
       if (response.status !== 429 || delay === undefined || signal.aborted) break;
@@ -143,5 +173,5 @@ export function createExecutor(
     }
     const failure: CallFailure = { kind: 'upstream', ...response };
     return { ok: false, failure, blame: blameFor(response.status, response.contentType) };
-  };
+  }
 }

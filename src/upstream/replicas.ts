@@ -49,6 +49,8 @@ export interface ReplicaSetOptions {
   /** Connections kept to each replica. */
   connections: number;
   timeoutMs: number;
+  /** Certificate authorities for https upstreams (see UpstreamClientOptions.ca), for calls and pass-through alike. */
+  ca?: readonly string[] | undefined;
   healthIntervalMs: number;
   log: Logger;
   /** Resolve each upstream's host name to its replicas, again every refreshMs; off when undefined. */
@@ -227,12 +229,14 @@ export class ReplicaSet {
 
   private create(url: URL, address: ResolvedAddress | undefined): Replica {
     const lookup = address === undefined ? undefined : pinnedLookup(address);
+    const ca = this.options.ca;
     const agentOptions = { keepAlive: true, ...(lookup === undefined ? {} : { lookup }) };
     return {
       url,
       address,
-      client: new UpstreamClient({ url, connections: this.options.connections, timeoutMs: this.options.timeoutMs, lookup }),
-      agent: url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
+      client: new UpstreamClient({ url, connections: this.options.connections, timeoutMs: this.options.timeoutMs, lookup, ca }),
+      agent:
+        url.protocol === 'https:' ? new https.Agent({ ...agentOptions, ...(ca === undefined ? {} : { ca: [...ca] }) }) : new http.Agent(agentOptions),
       healthy: true,
       outstanding: 0,
       serverErrors: 0,

@@ -3,12 +3,12 @@
  * tests, then used as a user would, with no node_modules beside it and from another folder.
  * AUTOBATCH_BINARY=<path> tests an existing binary instead (one built with another Node, say).
  */
-import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
-import { expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
+import { cleanUp, expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -31,11 +31,7 @@ beforeAll(async () => {
   upstream = await startTinyTei(4);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(running.map((cli) => cli.stop()));
-  await upstream?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => cleanUp(running, upstream, work));
 
 describe('standalone binary', () => {
   it('is one executable file', async () => {

@@ -67,7 +67,7 @@ describe.skipIf(compose === undefined)(`docker compose files (${compose?.join(' 
     const autobatch = serviceBlock(result.stdout, 'autobatch');
     expect(autobatch).toMatch(/build:\n\s+context: /);
     expect(autobatch).toContain('AUTOBATCH_UPSTREAM: http://tei:80');
-    // TEI batches internally: the README's advice for it.
+    // TEI batches internally: the advice for it in docs/design.md ("Dispatch policy").
     expect(autobatch).toMatch(/AUTOBATCH_MAX_INFLIGHT: ["']?4["']?\n/);
     expect(autobatch).toMatch(/depends_on:\n\s+tei:\n\s+condition: service_healthy/);
     // v1 and v2 print ports in different orders: look for both halves.

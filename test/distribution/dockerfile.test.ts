@@ -45,10 +45,10 @@ function ignoreMatchers(text: string): RegExp[] {
       const body = pattern
         .replace(/^\//, '')
         .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\//g, '\u0000')
+        .replace(/\*\*\//g, '\uE000')
         .replace(/\*/g, '[^/]*')
         .replace(/\?/g, '[^/]')
-        .replace(/\u0000/g, '(?:.*/)?');
+        .replace(/\uE000/g, '(?:.*/)?');
       return new RegExp(`^${body}(?:/.*)?$`);
     });
 }

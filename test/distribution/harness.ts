@@ -4,6 +4,7 @@
  * child process and talk to it the way a user would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { expect } from 'vitest';
 import { vectorOf, type TinyTei } from '../support/tiny-tei.js';
 
@@ -112,3 +113,13 @@ async function waitForQueueDepth(proxyUrl: string, depth: number): Promise<void>
 
 /** The proxy flags expectOneBatchOfFour relies on: one upstream call at a time. */
 export const ONE_CALL_AT_A_TIME = ['--max-inflight', '1'];
+
+/**
+ * Every distribution test's afterAll: stops the CLIs it started, closes its tiny TEI and removes
+ * its scratch folder (each may be missing when beforeAll failed half-way).
+ */
+export async function cleanUp(running: readonly RunningCli[], upstream: TinyTei | undefined, work: string | undefined): Promise<void> {
+  await Promise.all(running.map((cli) => cli.stop()));
+  await upstream?.close();
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+}

@@ -3,12 +3,12 @@
  * an empty folder (dependencies from the registry), then `npx autobatch` there. Expects dist/ to
  * be built (`npm test` builds it first).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
-import { expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
+import { cleanUp, expectOneBatchOfFour, ONE_CALL_AT_A_TIME, run, startCli, startTinyTei, type RunningCli, type TinyTei } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let work: string;
@@ -34,11 +34,7 @@ beforeAll(async () => {
   upstream = await startTinyTei(4);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(running.map((cli) => cli.stop()));
-  await upstream?.close();
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
-});
+afterAll(() => cleanUp(running, upstream, work));
 
 describe('npm package', () => {
   it('holds what runs and nothing else', () => {

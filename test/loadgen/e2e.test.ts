@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBodyWithin } from '../../sim/http-body.js';
 import type { BenchReport } from '../../src/loadgen/bench-report.js';
 import { createBenchCommand, type BenchCommandIo } from '../../src/loadgen/command.js';
 import { BenchUnreachableError, runBench } from '../../src/loadgen/run-bench.js';
@@ -21,10 +22,8 @@ interface TestServer {
 async function startServer(answer: Answer): Promise<TestServer> {
   const state: TestServer = { url: '', requests: 0, inputs: 0, server: undefined as unknown as Server };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const { inputs } = JSON.parse(Buffer.concat(chunks).toString()) as { inputs: unknown };
+    void readBodyWithin(req, 2_000_000).then((received) => {
+      const { inputs } = JSON.parse(String(received)) as { inputs: unknown };
       const list = Array.isArray(inputs) ? inputs : [inputs];
       state.requests += 1;
       state.inputs += list.length;

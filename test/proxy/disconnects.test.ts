@@ -7,6 +7,18 @@ import { startTeiSim } from '../../sim/index.js';
 import { post } from '../support/http.js';
 
 const logger = createLogger('silent', 'json');
+
+/** A request to /embed that the test can abandon: `gone` settles to 'aborted' once it is. */
+function abandonable(proxyUrl: string, inputs: string): { controller: AbortController; gone: Promise<unknown> } {
+  const controller = new AbortController();
+  const gone = request(`${proxyUrl}/embed`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs }),
+    signal: controller.signal,
+  }).catch(() => 'aborted');
+  return { controller, gone };
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('client disconnects', () => {
@@ -17,13 +29,7 @@ describe('client disconnects', () => {
       sim.resetStats();
       const busy = post(proxy.url, '/embed', { inputs: 'keeps the upstream busy' });
       await sleep(50);
-      const controller = new AbortController();
-      const gone = request(`${proxy.url}/embed`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: 'the client gives up' }),
-        signal: controller.signal,
-      }).catch(() => 'aborted');
+      const { controller, gone } = abandonable(proxy.url, 'the client gives up');
       await sleep(50);
       expect(proxy.queuedItems).toBe(1);
       controller.abort();
@@ -44,13 +50,7 @@ describe('client disconnects', () => {
     const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 2_000, perItemMs: 0, slots: 1, merge: false } });
     const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger });
     try {
-      const controller = new AbortController();
-      const gone = request(`${proxy.url}/embed`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: 'nobody will read this' }),
-        signal: controller.signal,
-      }).catch(() => 'aborted');
+      const { controller, gone } = abandonable(proxy.url, 'nobody will read this');
       await sleep(100);
       expect(proxy.inflight).toBe(1);
       controller.abort();

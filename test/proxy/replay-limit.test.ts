@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/core/batcher.js';
 import { systemClock } from '../../src/core/clock.js';
+import { ByteBudget } from '../../src/core/byte-budget.js';
+import { HeapPressure } from '../../src/http/heap-pressure.js';
 import { handleBatched, type BatchHandlerContext } from '../../src/http/batch-handler.js';
 import { createLogger } from '../../src/logger.js';
 import { ProxyMetrics } from '../../src/metrics.js';
@@ -38,6 +40,7 @@ describe('replays of unbatchable bodies', () => {
         executor: () => Promise.resolve({ ok: false, failure: proxyFailure(502, 'Backend', 'not used here'), blame: 'call' }),
       }),
       replay,
+      forwardHeaders: ['authorization'],
       metrics: new ProxyMetrics({ queuedItems: () => 0, inflight: () => 0 }),
       log: createLogger('silent', 'json'),
       maxBodyBytes: 1e6,
@@ -45,6 +48,7 @@ describe('replays of unbatchable bodies', () => {
       queueTimeoutMs: 1000,
       bucketByLength: undefined,
       replays: { active: 0, limit },
+      memory: { budget: new ByteBudget(1e8), heap: new HeapPressure(createLogger('silent', 'json')), writeTimeoutMs: 1000 },
     };
     const rule = ruleTable([]).get('/embed')!;
     server = http.createServer((request, response) => void handleBatched(rule, request, response, context));

@@ -1,21 +1,13 @@
 /** Several upstream replicas: work is spread, a dead replica is taken out, its calls retried elsewhere. */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
 import { startTeiSim } from '../../sim/index.js';
 import { post, send } from '../support/http.js';
+import { unusedPort } from '../support/ports.js';
 
 const logger = createLogger('silent', 'json');
 const cost = { perCallMs: 5, perItemMs: 0.05, slots: 1, merge: false };
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('several upstreams', () => {
   it('spreads calls over the replicas and answers every client correctly', async () => {
@@ -39,7 +31,7 @@ describe('several upstreams', () => {
 
   it('retries a call that failed on a dead replica on a live one, and says which is down', async () => {
     const live = await startTeiSim({ dimensions: 8, cost });
-    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const dead = `http://127.0.0.1:${await unusedPort()}`;
     const proxy = await startProxy({ upstream: [dead, live.url], host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
     try {
       const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => post(proxy.url, '/embed', { inputs: `t${i}` })));

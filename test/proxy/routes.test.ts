@@ -238,7 +238,7 @@ describe('batching over HTTP', () => {
       const want = expected[i]!;
       expect(got.status).toBe(200);
       if (requests[i]!.path === '/v1/embeddings') {
-        // Usage is attributed per client (README); everything else must be the upstream's.
+        // Usage is attributed per client (docs/design.md, "OpenAI usage"); everything else must be the upstream's.
         const { usage: _gotUsage, ...gotRest } = got.json() as Record<string, unknown>;
         const { usage: _wantUsage, ...wantRest } = want.json() as Record<string, unknown>;
         expect(gotRest).toEqual(wantRest);

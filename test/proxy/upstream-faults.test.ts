@@ -6,20 +6,13 @@ import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
 import { startTeiSim } from '../../sim/index.js';
 import { post } from '../support/http.js';
+import { unusedPort } from '../support/ports.js';
 
 const logger = createLogger('silent', 'json');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('upstream faults', () => {
   it('retries a refused connection, so an upstream that comes back in time answers', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const proxy = await startProxy({ upstream: `http://127.0.0.1:${port}`, host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
     try {
       const pending = post(proxy.url, '/embed', { inputs: 'late upstream' });
@@ -38,7 +31,7 @@ describe('upstream faults', () => {
   });
 
   it('answers 502 in TEI\'s shape once the retries are spent', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const proxy = await startProxy({ upstream: `http://127.0.0.1:${port}`, host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
     try {
       const reply = await post(proxy.url, '/v1/embeddings', { input: 'nobody home' });

@@ -45,7 +45,7 @@ export function isBatchSizeRefusal(reply: Reply): boolean {
 /** A 200 answer with what differs legitimately between a merged and a lone answer removed. */
 export function comparable(path: string, text: string): unknown {
   if (!OPENAI_PATHS.has(path)) return text;
-  // Usage is shared out among merged clients by length (README, "OpenAI usage").
+  // Usage is shared out among merged clients by length (docs/design.md, "OpenAI usage").
   const { usage: _usage, ...rest } = parse(text) as Record<string, unknown>;
   return rest;
 }

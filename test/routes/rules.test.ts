@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseRouteSpec } from '../../src/routes/custom.js';
 import { apportion } from '../../src/routes/openai-embeddings.js';
 import { ruleTable } from '../../src/routes/registry.js';
-import { isRuleError, type BatchRule, type ParsedRequest, type RuleError } from '../../src/routes/rule.js';
+import { isRuleError, type RuleError } from '../../src/routes/errors.js';
+import type { BatchRule, ParsedRequest } from '../../src/routes/rule.js';
 
 const rules = ruleTable([parseRouteSpec('/v2/encode:texts')]);
 const rule = (path: string): BatchRule => rules.get(path)!;
@@ -52,11 +53,13 @@ describe('TEI Input (embed family, OpenAI)', () => {
     expect(JSON.parse(rule('/embed').encodeCall('', ['"x"']))).toEqual({ inputs: ['x'] });
   });
 
-  it('lets OpenAI clients that differ only in model or user share a call', () => {
+  it('keeps OpenAI model, user and encoding_format in the params (sent on the call, part of the batch key)', () => {
     const a = ok('/v1/embeddings', { input: 'x', model: 'm1', user: 'u1', encoding_format: 'base64' });
-    const b = ok('/v1/embeddings', { input: 'y', model: 'm2', encoding_format: 'base64' });
-    expect(a.params).toBe(b.params);
-    expect(ok('/v1/embeddings', { input: 'x', dimensions: 8 }).params).not.toBe(a.params);
+    expect(a.params).toBe('"encoding_format":"base64","model":"m1","user":"u1"');
+    expect(ok('/v1/embeddings', { input: 'y', model: 'm2', encoding_format: 'base64', user: 'u1' }).params).not.toBe(a.params);
+    expect(ok('/v1/embeddings', { input: 'y', model: 'm1', encoding_format: 'float', user: 'u1' }).params).not.toBe(a.params);
+    expect(ok('/v1/embeddings', { user: 'u1', encoding_format: 'base64', input: ['y', 'z'], model: 'm1' }).params).toBe(a.params);
+    expect(JSON.parse(rule('/v1/embeddings').encodeCall(a.params, ['"x"']))).toEqual({ input: ['x'], model: 'm1', user: 'u1', encoding_format: 'base64' });
   });
 });
 
@@ -128,9 +131,9 @@ describe('OpenAI answers', () => {
         { object: 'embedding', embedding: [0.5], index: 1 },
       ],
       model: 'org/model',
-      usage: { prompt_tokens: (answers[1]!.tokens ?? 0) + (answers[2]!.tokens ?? 0), total_tokens: expect.any(Number) },
+      usage: { prompt_tokens: answers[1]!.counts![0]! + answers[2]!.counts![0]!, total_tokens: answers[1]!.counts![1]! + answers[2]!.counts![1]! },
     });
-    expect(answers.reduce((sum, a) => sum + (a.tokens ?? 0), 0)).toBe(10);
+    expect(answers.reduce((sum, a) => sum + a.counts![0]!, 0)).toBe(10);
   });
 
   it('a client alone in its call gets exactly the upstream answer', () => {

@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBodyWithin } from '../../sim/http-body.js';
+import { TEI_ERROR_STATUS, teiErrorBody, type ErrorType } from '../../sim/tei-error.js';
 
 export interface TinyTei {
   url: string;
@@ -16,10 +18,13 @@ export interface TinyTei {
   close(): Promise<void>;
 }
 
+/** TEI's own payload limit (--payload-limit). */
+const PAYLOAD_LIMIT = 2_000_000;
+
 async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const body = await readBodyWithin(request, PAYLOAD_LIMIT);
+  if (body === undefined) throw new Error('body over the payload limit');
+  return JSON.parse(body.toString('utf8'));
 }
 
 /**
@@ -33,6 +38,9 @@ export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei>
   const server: Server = createServer((request, response) => {
     const reply = (status: number, body: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const replyError = (type: ErrorType, message: string): void => {
+      response.writeHead(TEI_ERROR_STATUS[type], { 'content-type': 'application/json' }).end(teiErrorBody(type, message));
     };
     if (request.method === 'GET' && request.url === '/health') return reply(200, {});
     if (request.method === 'GET' && request.url === '/info') {
@@ -50,11 +58,12 @@ export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei>
           held?.arrived();
           void (held?.released ?? Promise.resolve()).then(() => reply(200, list.map(vectorOf)));
         },
-        () => reply(422, { error: 'bad json', error_type: 'Validation' }),
+        () => replyError('Validation', 'bad json'),
       );
       return;
     }
-    reply(404, { error: 'not found', error_type: 'NotFound' });
+    // TEI's router answers an unknown route with an empty 404.
+    response.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
