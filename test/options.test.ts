@@ -24,6 +24,11 @@ describe('withDefaults', () => {
       shutdownTimeoutMs: DEFAULTS.shutdownTimeoutMs,
       bucketByLength: undefined,
       routes: [],
+      maxMemoryBytes: DEFAULTS.maxMemoryBytes,
+      forwardHeader: [],
+      upstreamCa: undefined,
+      dnsRefreshMs: undefined,
+      dnsServer: undefined,
     });
   });
 
@@ -44,6 +49,11 @@ describe('withDefaults', () => {
       shutdownTimeoutMs: 4,
       bucketByLength: 2,
       routes: [{ path: '/v2/encode', field: 'texts' }],
+      maxMemoryBytes: 1_000_000,
+      forwardHeader: ['x-api-key'],
+      upstreamCa: '/etc/ca.pem',
+      dnsRefreshMs: 5000,
+      dnsServer: '127.0.0.1:53',
     };
     expect(withDefaults(given)).toEqual(given);
   });

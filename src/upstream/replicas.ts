@@ -49,7 +49,7 @@ export interface ReplicaSetOptions {
   /** Connections kept to each replica. */
   connections: number;
   timeoutMs: number;
-  /** Certificate authorities for https upstreams (see UpstreamClientOptions.ca). */
+  /** Certificate authorities for https upstreams (see UpstreamClientOptions.ca), for calls and pass-through alike. */
   ca?: readonly string[] | undefined;
   healthIntervalMs: number;
   log: Logger;
