@@ -12,8 +12,8 @@ export interface ProxySettings {
   maxBatchSize: number | undefined;
   /** Most bytes in one upstream call body. */
   maxBatchBytes: number;
-  /** Most upstream calls in flight at once, per upstream replica. */
-  maxInflight: number;
+  /** Most upstream calls in flight at once, per upstream replica; undefined: learned (docs/dispatch.md). */
+  maxInflight: number | undefined;
   /** Most inputs queued in the proxy; beyond it, 429. */
   maxQueue: number;
   /** Largest client body accepted. */
@@ -28,9 +28,10 @@ export interface ProxySettings {
   shutdownTimeoutMs: number;
   /**
    * Inputs share a call only with inputs whose length is within this factor (for upstreams that
-   * pad a batch to its longest input); undefined: any lengths share a call.
+   * pad a batch to its longest input); 'off': any lengths share a call; undefined: learned (on,
+   * with the cheapest factor, only when the upstream is measured to pad).
    */
-  bucketByLength: number | undefined;
+  bucketByLength: number | 'off' | undefined;
   /** Extra batched routes (`--route`). */
   routes: CustomRouteSpec[];
 }
@@ -43,7 +44,10 @@ export const DEFAULTS = {
   fallbackMaxBatchSize: 32,
   // TEI refuses bodies over 2,000,000 bytes (--payload-limit); stay clear of it.
   maxBatchBytes: 1_900_000,
-  maxInflight: 2,
+  /** Per replica, before the adaptive policy has learned better (one running call, one staged full batch). */
+  initialMaxInflight: 2,
+  /** Bounds of the learned in-flight limit, per replica. */
+  adaptiveMaxInflight: 16,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
   upstreamTimeoutMs: 60_000,

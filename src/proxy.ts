@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { AdaptivePolicy } from './core/policy/adaptive-policy.js';
+import type { DispatchPolicy, PolicySnapshot } from './core/policy/dispatch-policy.js';
+import { StaticPolicy } from './core/policy/static-policy.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
@@ -37,6 +40,8 @@ export interface RunningProxy {
   /** Inputs queued and calls in flight right now. */
   readonly queuedItems: number;
   readonly inflight: number;
+  /** What the dispatch policy has learned and decided (as GET /autobatch/policy shows it). */
+  policy(): PolicySnapshot;
   /** Stops accepting, sends what is queued, waits for calls in flight, and closes. */
   close(): Promise<void>;
 }
@@ -77,7 +82,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxWaitMs: options.maxWaitMs ?? DEFAULTS.maxWaitMs,
     maxBatchSize: options.maxBatchSize,
     maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxInflight: options.maxInflight ?? DEFAULTS.maxInflight,
+    maxInflight: options.maxInflight,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULTS.upstreamTimeoutMs,
@@ -87,7 +92,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     bucketByLength: options.bucketByLength,
     routes: options.routes ?? [],
   };
-  if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
+  if (
+    settings.bucketByLength !== undefined &&
+    settings.bucketByLength !== 'off' &&
+    !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))
+  ) {
     throw new SettingsError(`bucketByLength: expected a factor above 1, got ${settings.bucketByLength}`);
   }
   const log = options.logger ?? createLogger('info', 'json');
@@ -102,7 +111,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
-    connections: settings.maxInflight + 2,
+    connections: (settings.maxInflight ?? DEFAULTS.adaptiveMaxInflight) + 2,
     timeoutMs: settings.upstreamTimeoutMs,
     healthIntervalMs: 2000,
     log,
@@ -121,24 +130,55 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     );
   }
 
+  const clock = options.clock ?? systemClock;
+  const replicaCount = upstreamUrls.length;
+  // Every value given pins it; all four given is a static setting (how a benchmark measures one).
+  const pins = {
+    maxInflight: settings.maxInflight,
+    maxBatchSize: settings.maxBatchSize,
+    bucketByLength: settings.bucketByLength,
+    maxWaitMs: options.maxWaitMs,
+  };
+  const policy: DispatchPolicy =
+    pins.maxInflight !== undefined && pins.maxBatchSize !== undefined && pins.bucketByLength !== undefined && pins.maxWaitMs !== undefined
+      ? new StaticPolicy({
+          maxInflight: pins.maxInflight * replicaCount,
+          stagingSlots: replicaCount,
+          maxBatchSize,
+          maxWaitMs: pins.maxWaitMs,
+          bucketByLength: pins.bucketByLength === 'off' ? undefined : pins.bucketByLength,
+        })
+      : new AdaptivePolicy({
+          replicas: replicaCount,
+          maxBatchSize,
+          defaultHoldMs: DEFAULTS.maxWaitMs,
+          pins,
+          minInflight: DEFAULTS.initialMaxInflight,
+          maxInflight: DEFAULTS.adaptiveMaxInflight,
+          now: () => clock.now(),
+          onDecision: (change) => log.info({ policy: change }, `dispatch policy: ${change.decision} ${String(change.from)} -> ${String(change.to)}`),
+        });
+
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
     queuedItems: () => batcher?.queuedItems ?? 0,
     inflight: () => batcher?.inflight ?? 0,
+    policy: () => policy.snapshot(),
   });
   batcher = new Batcher({
     limits: {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight * upstreamUrls.length,
-      stagingSlots: upstreamUrls.length,
+      maxInflight: (settings.maxInflight ?? DEFAULTS.initialMaxInflight) * replicaCount,
+      stagingSlots: replicaCount,
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
+    policy,
     executor: createExecutor(replicas, settings.upstreamTimeoutMs),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
-    clock: options.clock ?? systemClock,
+    clock,
     observer: {
       callStarted: (items) => metrics.batchSize.observe(items),
       callFinished: (_items, durationMs, ok) =>
@@ -160,10 +200,10 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
       queueTimeoutMs: settings.queueTimeoutMs,
-      bucketByLength: settings.bucketByLength,
+      bucketFactor: (route) => policy.bucketFactor(route),
       replays: { active: 0, limit: REPLAYS_PER_UPSTREAM * upstreamUrls.length },
     },
-    own: { replicas, metrics },
+    own: { replicas, metrics, policy: () => ({ upstreams: upstreamUrls.map((url) => url.href), ...policy.snapshot() }) },
     passthrough,
     log,
     clientTimeoutMs: settings.clientTimeoutMs,
@@ -191,8 +231,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchSize,
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight,
-      bucketByLength: settings.bucketByLength,
+      maxInflight: settings.maxInflight ?? 'adaptive',
+      bucketByLength: settings.bucketByLength ?? 'adaptive',
       queueTimeoutMs: settings.queueTimeoutMs,
       routes: [...ruleTable(settings.routes).keys()],
     },
@@ -210,6 +250,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     get inflight() {
       return activeBatcher.inflight;
     },
+    policy: () => policy.snapshot(),
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -31,8 +31,8 @@ export interface BatchHandlerContext {
   maxBodyBytes: number;
   maxBatchBytes: number;
   queueTimeoutMs: number;
-  /** `--bucket-by-length`: inputs share a call only with lengths within this factor; undefined: off. */
-  bucketByLength: number | undefined;
+  /** The length-bucket factor in force for a route (`--bucket-by-length`, or the policy's); undefined: off. */
+  bucketFactor: (route: string) => number | undefined;
   /** Bodies sent alone right now (see replayAlone), and how many may be. */
   replays: { active: number; readonly limit: number };
 }
@@ -117,10 +117,13 @@ export async function handleBatched(
 
   let key = `${path}\u0000${parsed.params}\u0000${authorization ?? ''}`;
   if (parsed.solo) key += `\u0000solo${++soloSequence}`;
-  else if (context.bucketByLength !== undefined) {
-    let longest = 0;
-    for (const size of itemBytes) if (size > longest) longest = size;
-    key += `\u0000len${lengthBucket(longest - 1, context.bucketByLength)}`;
+  else {
+    const factor = context.bucketFactor(route);
+    if (factor !== undefined) {
+      let longest = 0;
+      for (const size of itemBytes) if (size > longest) longest = size;
+      key += `\u0000len${lengthBucket(longest - 1, factor)}`;
+    }
   }
 
   const disconnected = new ClientGone();
@@ -136,6 +139,7 @@ export async function handleBatched(
     itemBytes,
     overheadBytes,
     signal: disconnected,
+    route,
   });
   response.off('close', onClose);
 

@@ -43,7 +43,7 @@ describe('replays of unbatchable bodies', () => {
       maxBodyBytes: 1e6,
       maxBatchBytes: 1e6,
       queueTimeoutMs: 1000,
-      bucketByLength: undefined,
+      bucketFactor: () => undefined,
       replays: { active: 0, limit },
     };
     const rule = ruleTable([]).get('/embed')!;

@@ -41,9 +41,10 @@ export interface Decision<T> {
   why: string;
 }
 
-/** Least-squares fit of call cost: ms = fixedMs + perByteMs * total + padPerByteMs * (count * longest - total). */
+/** Least-squares fit of call cost: ms = fixedMs + perInputMs * count + perByteMs * total + padPerByteMs * (count * longest - total). */
 export interface CostFit {
   fixedMs: number;
+  perInputMs: number;
   perByteMs: number;
   /** Cost of a padding byte (a byte the upstream computes only because a longer input shares the call). */
   padPerByteMs: number;
