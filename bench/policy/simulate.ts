@@ -165,14 +165,16 @@ async function main(argv: readonly string[]): Promise<number> {
     if (command === 'steps' || command === 'all') print(await stepsTable(upstream, setting, timing));
   }
   if (values.json !== undefined) {
-    const json = cells.map((c) => ({
-      upstream: c.upstream,
-      clients: c.clients,
-      setting: settingLabel(setting),
-      settingInputsPerSecond: Math.round(c.setting),
-      ranking: c.ranking.map((s) => ({ setting: settingLabel(s.setting), inputsPerSecond: Math.round(s.inputsPerSecond) })),
-    }));
-    writeFileSync(values.json, `${JSON.stringify({ timing, cells: json }, null, 1)}\n`);
+    // One cell a line, so a regenerated file diffs by level.
+    const lines = cells.map((c) =>
+      JSON.stringify({
+        upstream: c.upstream,
+        clients: c.clients,
+        [settingLabel(setting)]: Math.round(c.setting),
+        ranking: c.ranking.map((s) => [settingLabel(s.setting), Math.round(s.inputsPerSecond)]),
+      }),
+    );
+    writeFileSync(values.json, `{"timing":${JSON.stringify(timing)},"cells":[\n${lines.join(',\n')}\n]}\n`);
   }
   return 0;
 }
