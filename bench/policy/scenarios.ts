@@ -11,6 +11,7 @@
  */
 import { BUILT_IN_CORPUS } from '../../src/loadgen/corpus.js';
 import { SimClock } from './sim-clock.js';
+import type { PolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
 import { buildProxy, type DispatchSetting } from './sim-proxy.js';
 import { SimUpstream, wordCount, type UpstreamModel } from './upstream-models.js';
 
@@ -39,6 +40,8 @@ export interface PhaseResult {
   readonly inputsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The policy's decisions at the end of the phase, if it gives an account of them. */
+  readonly decisions: PolicySnapshot | undefined;
 }
 
 export interface LoadResult {
@@ -51,7 +54,7 @@ export interface LoadResult {
   /** Inputs per upstream call (what the proxy sent) over the whole run. */
   readonly meanCall: number;
   /** The policy's own account of its decisions at the end of the run, if it gives one. */
-  readonly decisions: unknown;
+  readonly decisions: PolicySnapshot | undefined;
 }
 
 export const DEFAULT_RTT_MS = 0.3;
@@ -124,13 +127,17 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
       clock.setTimer(() => send(id), (Math.max(0, id - before) * rttMs) / Math.max(1, clients - before));
     }
   };
-  for (let i = 0; i < run.phases.length; i++) clock.setTimer(() => startPhase(i), phaseStarts[i]!);
+  const phaseDecisions: Array<PolicySnapshot | undefined> = run.phases.map(() => undefined);
+  for (let i = 0; i < run.phases.length; i++) {
+    clock.setTimer(() => startPhase(i), phaseStarts[i]!);
+    clock.setTimer(() => (phaseDecisions[i] = proxy?.decisions()), phaseStarts[i]! + run.phases[i]!.durationMs - 1e-6);
+  }
   await clock.runUntil(totalMs);
 
   const phases = run.phases.map((phase, i) => {
     const sorted = latencies[i]!.sort((a, b) => a - b);
     const measuredMs = phase.durationMs - warmupMs;
-    return { clients: phase.clients, inputsPerSecond: (1000 * answeredInWindow[i]!) / measuredMs, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
+    return { clients: phase.clients, inputsPerSecond: (1000 * answeredInWindow[i]!) / measuredMs, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), decisions: phaseDecisions[i] };
   });
   const stats = upstream.stats;
   return {

@@ -9,6 +9,8 @@
  */
 import { Batcher } from '../../src/core/batcher.js';
 import { lengthBucket } from '../../src/core/length-bucket.js';
+import type { DispatchPolicy, PolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
+import { StaticPolicy } from '../../src/core/policy/static-policy.js';
 import { DEFAULTS } from '../../src/options.js';
 import type { SimClock } from './sim-clock.js';
 import { wordCount, type SimUpstream } from './upstream-models.js';
@@ -46,29 +48,40 @@ export interface SimProxy {
   /** Sends one /embed input through the proxy; resolves when its answer leaves the proxy. */
   submit(text: string): Promise<boolean>;
   /** What the policy decided, when it can say (the adaptive policy); undefined otherwise. */
-  decisions(): unknown;
+  decisions(): PolicySnapshot | undefined;
 }
 
 const ENVELOPE_BYTES = Buffer.byteLength('{"inputs":[]}');
-const KEY = '/embed\u0000{}\u0000';
+const ROUTE = '/embed';
+const KEY = `${ROUTE}\u0000{}\u0000`;
 
-/** The settings a proxy with no tuning flags runs with today (the upstream's /info gives 32). */
-function effectiveStatic(setting: DispatchSetting, upstream: SimUpstream): StaticSetting {
-  if (setting.kind === 'static') return setting;
-  return { maxInflight: DEFAULTS.maxInflight, maxBatchSize: upstream.model.maxClientBatchSize, bucketByLength: undefined, maxWaitMs: DEFAULTS.maxWaitMs };
+function staticPolicy(s: StaticSetting, upstream: SimUpstream): DispatchPolicy {
+  return new StaticPolicy({
+    maxInflight: s.maxInflight,
+    stagingSlots: 1,
+    maxBatchSize: Math.min(s.maxBatchSize, upstream.model.maxClientBatchSize),
+    maxWaitMs: s.maxWaitMs,
+    bucketByLength: s.bucketByLength,
+  });
+}
+
+/** The policy a proxy with no tuning flags runs (the upstream's /info gives max_client_batch_size 32). */
+function defaultPolicy(upstream: SimUpstream): DispatchPolicy {
+  return staticPolicy({ maxInflight: DEFAULTS.maxInflight, maxBatchSize: upstream.model.maxClientBatchSize, bucketByLength: undefined, maxWaitMs: DEFAULTS.maxWaitMs }, upstream);
 }
 
 export function buildProxy(setting: DispatchSetting, clock: SimClock, upstream: SimUpstream, rttMs: number): SimProxy {
-  const s = effectiveStatic(setting, upstream);
+  const policy = setting.kind === 'static' ? staticPolicy(setting, upstream) : defaultPolicy(upstream);
   const batcher = new Batcher<null, string, null, string>({
     limits: {
-      maxBatchSize: Math.min(s.maxBatchSize, upstream.model.maxClientBatchSize),
+      maxBatchSize: upstream.model.maxClientBatchSize,
       maxBatchBytes: DEFAULTS.maxBatchBytes,
-      maxWaitMs: s.maxWaitMs,
-      maxInflight: s.maxInflight,
+      maxWaitMs: DEFAULTS.maxWaitMs,
+      maxInflight: DEFAULTS.maxInflight,
       maxQueue: DEFAULTS.maxQueue,
       queueTimeoutMs: DEFAULTS.queueTimeoutMs,
     },
+    policy,
     clock,
     internalFailure: (message) => message,
     executor: ({ items }) =>
@@ -86,10 +99,24 @@ export function buildProxy(setting: DispatchSetting, clock: SimClock, upstream: 
     async submit(text) {
       const itemBytes = [Buffer.byteLength(JSON.stringify(text)) + 1];
       // As src/http/batch-handler.ts keys a request: route, parameters, credentials, then the band.
-      const key = s.bucketByLength === undefined ? KEY : `${KEY}\u0000len${lengthBucket(itemBytes[0]! - 1, s.bucketByLength)}`;
-      const outcome = await batcher.submit({ key, group: null, items: [text], itemBytes, overheadBytes: ENVELOPE_BYTES });
+      const factor = policy.bucketFactor(ROUTE);
+      const key = factor === undefined ? KEY : `${KEY}\u0000len${lengthBucket(itemBytes[0]! - 1, factor)}`;
+      const outcome = await batcher.submit({ key, route: ROUTE, group: null, items: [text], itemBytes, overheadBytes: ENVELOPE_BYTES });
       return outcome.status === 'ok';
     },
-    decisions: () => undefined,
+    decisions: () => (setting.kind === 'static' ? undefined : policy.snapshot()),
   };
+}
+
+/** One line of what a policy decided (GET /autobatch/policy's JSON, shortened for a table). */
+export function summarizeDecisions(snapshot: PolicySnapshot): string {
+  const tag = (source: string): string => (source === 'pinned' ? '' : source === 'learned' ? '' : ` (${source})`);
+  const parts = [`in flight ${snapshot.inflightLimit.value}${tag(snapshot.inflightLimit.source)}`];
+  for (const r of snapshot.routes) {
+    const pads = r.pads.value === null ? 'pads ?' : r.pads.value ? 'pads' : 'no padding';
+    parts.push(
+      `batch ${r.batchSize.value}${tag(r.batchSize.source)}, buckets ${r.bucketFactor.value ?? 'off'}${tag(r.bucketFactor.source)}, hold ${r.holdMs.value} ms, ${pads}`,
+    );
+  }
+  return parts.join('; ');
 }

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { STATIC_GRID, STEP_PHASES, compareWithDirect, rankSettings, runSteps, type Scored } from './evaluate.js';
 import { DEFAULT_TIMING, type SimTiming } from './scenarios.js';
-import { DEFAULT_SETTING, settingFlags, settingLabel, staticSetting, type DispatchSetting } from './sim-proxy.js';
+import { DEFAULT_SETTING, settingFlags, settingLabel, staticSetting, summarizeDecisions, type DispatchSetting } from './sim-proxy.js';
 import { TARGET_UPSTREAMS, UPSTREAM_MODELS, type UpstreamKey } from './upstream-models.js';
 
 export { STATIC_GRID, compareWithDirect, rankSettings, runSteps } from './evaluate.js';
@@ -43,9 +43,6 @@ export function parseSetting(text: string): DispatchSetting {
   return staticSetting(Number(match[1]), Number(match[2]), match[3] === 'off' ? undefined : Number(match[3]));
 }
 
-function decisionsNote(decisions: unknown): string {
-  return decisions === undefined ? '' : ` ${JSON.stringify(decisions)}`;
-}
 
 export async function matrixTable(upstream: UpstreamKey, setting: DispatchSetting, clients: readonly number[], timing: SimTiming): Promise<string> {
   const model = UPSTREAM_MODELS[upstream];
@@ -63,7 +60,7 @@ export async function matrixTable(upstream: UpstreamKey, setting: DispatchSettin
     lines.push(
       `| ${n} | ${f0(d.inputsPerSecond)} | ${f0(p.inputsPerSecond)} | ${f2(r.ratio)}× | ${f1(r.proxied.meanCall)} | ${f1(r.proxied.meanBatch)} | ${f1(d.p50Ms)} / ${f1(d.p99Ms)} | ${f1(p.p50Ms)} / ${f1(p.p99Ms)} |`,
     );
-    if (r.proxied.decisions !== undefined) notes.push(`- ${n} clients:${decisionsNote(r.proxied.decisions)}`);
+    if (r.proxied.decisions !== undefined) notes.push(`- ${n} clients: ${summarizeDecisions(r.proxied.decisions)}`);
   }
   return [...lines, ...(notes.length > 0 ? ['', 'Policy decisions at the end of each level:', ...notes] : [])].join('\n');
 }
@@ -111,6 +108,8 @@ export async function stepsTable(upstream: UpstreamKey, setting: DispatchSetting
     '| step | at | steady inputs/s of the new level | settled (90%, 300 ms window) within |',
     '| --- | ---: | ---: | ---: |',
     ...steps.map((s) => `| ${s.from} -> ${s.to} | ${f1(s.atMs / 1000)} s | ${f0(s.steady)} | ${Number.isFinite(s.settleMs) ? `${f0(s.settleMs)} ms` : '**never**'} |`),
+    '',
+    ...run.phases.flatMap((p, i) => (p.decisions === undefined ? [] : [`- end of phase ${i + 1} (${p.clients} clients): ${summarizeDecisions(p.decisions)}`])),
     '',
     `Inputs/s per ${run.binMs} ms (${perSecond} bins per row):`,
     '',
