@@ -6,7 +6,7 @@
  * whole load matrix before it is measured for real (bench:perf P6), and CI can assert the figures
  * (test/bench/policy-targets.test.ts).
  *
- *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all] [options]
+ *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [options]
  *     --upstreams gpu,tei,cpu-pad,two-slot   models (also tei-cpu: TEI's CPU image, merge + pad)
  *     --clients 1,8,32,128                   closed-loop clients per level
  *     --setting defaults|I/B/F               the proxy: no tuning flags, or --max-inflight I
@@ -17,9 +17,10 @@
  *
  * matrix: the setting vs direct at each level. grid: the 36 static settings at each level, best
  * first, and the setting against the best. steps: 1 -> 128 -> 8 clients, throughput per 100 ms.
+ * summary: every target in one table (the best static from the top three of static-grid.json).
  * Markdown on stdout.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { STATIC_GRID, STEP_PHASES, compareWithDirect, rankSettings, runSteps, type Scored } from './evaluate.js';
@@ -119,7 +120,61 @@ export async function stepsTable(upstream: UpstreamKey, setting: DispatchSetting
   ].join('\n');
 }
 
-const USAGE = 'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
+interface GridFixture {
+  cells: Array<{ upstream: UpstreamKey; clients: number; ranking: Array<[string, number]> }>;
+}
+
+/**
+ * One table of every target: per upstream and level, the setting against direct and against
+ * the best static setting (the top three of the recorded grid, re-simulated: what the CI test
+ * does), the settling times after the steps, and what the policy decided.
+ */
+export async function summaryTable(upstreams: readonly UpstreamKey[], setting: DispatchSetting, timing: SimTiming): Promise<string> {
+  const grid = JSON.parse(readFileSync(new URL('./static-grid.json', import.meta.url), 'utf8')) as GridFixture;
+  const lines = [
+    `#### Targets on simulated time: ${settingFlags(setting)}`,
+    '',
+    '| upstream | clients | direct inputs/s | proxied inputs/s | ÷ direct (target) | best static | ÷ best static (≥ 95%) | decisions at the end of the level |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  const steps: string[] = [];
+  for (const upstream of upstreams) {
+    const model = UPSTREAM_MODELS[upstream];
+    for (const clients of [1, 8, 32, 128]) {
+      const r = await compareWithDirect(model, setting, clients, timing);
+      const own = r.proxied.phases[0]!.inputsPerSecond;
+      const floor = clients === 1 ? 0.9 : 1.0;
+      const mark = (ok: boolean, text: string): string => (ok ? text : `**${text}**`);
+      let best = '–';
+      let vsBest = '–';
+      const cell = grid.cells.find((c) => c.upstream === upstream && c.clients === clients);
+      if (cell !== undefined) {
+        const top = cell.ranking.slice(0, 3).map(([label]) => parseSetting(label));
+        const ranked = await rankSettings(model, clients, top, timing);
+        best = `${settingLabel(ranked[0]!.setting)} (${f0(ranked[0]!.inputsPerSecond)})`;
+        const share = own / ranked[0]!.inputsPerSecond;
+        vsBest = mark(share >= 0.95, `${f0(share * 100)}%`);
+      }
+      const decisions = r.proxied.decisions === undefined ? '–' : summarizeDecisions(r.proxied.decisions);
+      lines.push(`| ${upstream} | ${clients} | ${f0(r.direct.phases[0]!.inputsPerSecond)} | ${f0(own)} | ${mark(r.ratio >= floor, `${f2(r.ratio)}×`)} (≥ ${floor.toFixed(1)}) | ${best} | ${vsBest} | ${decisions} |`);
+    }
+    const s = await runSteps(model, setting, timing);
+    steps.push(
+      `| ${upstream} | ${s.steps.map((x) => `${Number.isFinite(x.settleMs) && x.settleMs <= 2000 ? f0(x.settleMs) : `**${Number.isFinite(x.settleMs) ? f0(x.settleMs) : 'never'}**`} ms (steady ${f0(x.steady)}/s)`).join(' | ')} |`,
+    );
+  }
+  return [
+    ...lines,
+    '',
+    'Settling after the load steps (90% of the new level\'s steady throughput over a 300 ms window, and staying there; target ≤ 2000 ms):',
+    '',
+    '| upstream | 1 -> 128 clients | 128 -> 8 clients |',
+    '| --- | ---: | ---: |',
+    ...steps,
+  ].join('\n');
+}
+
+const USAGE = 'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -141,7 +196,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'all';
-  if (!['matrix', 'grid', 'steps', 'all'].includes(command)) throw new Error(`unknown command ${command}\n${USAGE}`);
+  if (!['matrix', 'grid', 'steps', 'all', 'summary'].includes(command)) throw new Error(`unknown command ${command}\n${USAGE}`);
   const upstreams = values.upstreams.split(',').map((u) => u.trim()) as UpstreamKey[];
   for (const u of upstreams) if (!(u in UPSTREAM_MODELS)) throw new Error(`--upstreams: unknown ${u} (${Object.keys(UPSTREAM_MODELS).join(', ')})`);
   const setting = parseSetting(values.setting);
@@ -152,7 +207,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${text}\n\n`);
   };
   const cells: GridCell[] = [];
-  for (const upstream of upstreams) {
+  if (command === 'summary') print(await summaryTable(upstreams, setting, timing));
+  for (const upstream of command === 'summary' ? [] : upstreams) {
     if (command === 'matrix' || command === 'all') {
       const clients = (values.clients ?? '1,8,32,128').split(',').map(Number);
       print(await matrixTable(upstream, setting, clients, timing));
