@@ -135,7 +135,9 @@ export function summarizePolicyJson(body: Record<string, unknown>): string {
     return d === undefined ? '?' : JSON.stringify(d);
   };
   const parts: string[] = [];
-  const upstreams = Array.isArray(body.upstreams) ? (body.upstreams as Array<Record<string, unknown>>) : [body];
+  // One snapshot for all replicas ({ upstreams: [urls], inflightLimit, routes }), or one per upstream.
+  const perUpstream = Array.isArray(body.upstreams) && body.upstreams.every((u) => u !== null && typeof u === 'object');
+  const upstreams = perUpstream ? (body.upstreams as Array<Record<string, unknown>>) : [body];
   for (const u of upstreams) {
     parts.push(`in flight ${value(u.inflightLimit)}`);
     const routes = Array.isArray(u.routes) ? (u.routes as Array<Record<string, unknown>>) : [];

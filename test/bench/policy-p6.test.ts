@@ -25,6 +25,7 @@ describe('P6 policy line', () => {
     const decision = (value: unknown): unknown => ({ value, source: 'learned', why: '' });
     const route = { route: '/embed', batchSize: decision(16), bucketFactor: decision(2), holdMs: decision(5), pads: decision(true) };
     expect(summarizePolicyJson({ inflightLimit: decision(3), routes: [route] })).toBe('in flight 3; /embed: batch 16, buckets 2, hold 5 ms, pads true');
+    expect(summarizePolicyJson({ upstreams: ['http://127.0.0.1:8081/'], inflightLimit: decision(4), routes: [] })).toBe('in flight 4');
     expect(summarizePolicyJson({ upstreams: [{ inflightLimit: decision(2), routes: [] }] })).toBe('in flight 2');
   });
 });
