@@ -10,6 +10,7 @@
 import { Batcher } from '../../src/core/batcher.js';
 import { lengthBucket } from '../../src/core/length-bucket.js';
 import type { DispatchPolicy, PolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
+import { AdaptivePolicy } from '../../src/core/policy/adaptive-policy.js';
 import { StaticPolicy } from '../../src/core/policy/static-policy.js';
 import { DEFAULTS } from '../../src/options.js';
 import type { SimClock } from './sim-clock.js';
@@ -65,19 +66,30 @@ function staticPolicy(s: StaticSetting, upstream: SimUpstream): DispatchPolicy {
   });
 }
 
-/** The policy a proxy with no tuning flags runs (the upstream's /info gives max_client_batch_size 32). */
-function defaultPolicy(upstream: SimUpstream): DispatchPolicy {
-  return staticPolicy({ maxInflight: DEFAULTS.maxInflight, maxBatchSize: upstream.model.maxClientBatchSize, bucketByLength: undefined, maxWaitMs: DEFAULTS.maxWaitMs }, upstream);
+/**
+ * The policy a proxy with no tuning flags runs, built as src/proxy.ts builds it for one upstream
+ * whose /info gives max_client_batch_size 32: adaptive, nothing pinned.
+ */
+function defaultPolicy(upstream: SimUpstream, clock: SimClock): DispatchPolicy {
+  return new AdaptivePolicy({
+    replicas: 1,
+    maxBatchSize: upstream.model.maxClientBatchSize,
+    defaultHoldMs: DEFAULTS.maxWaitMs,
+    pins: {},
+    minInflight: DEFAULTS.initialMaxInflight,
+    maxInflight: DEFAULTS.adaptiveMaxInflight,
+    now: () => clock.now(),
+  });
 }
 
 export function buildProxy(setting: DispatchSetting, clock: SimClock, upstream: SimUpstream, rttMs: number): SimProxy {
-  const policy = setting.kind === 'static' ? staticPolicy(setting, upstream) : defaultPolicy(upstream);
+  const policy = setting.kind === 'static' ? staticPolicy(setting, upstream) : defaultPolicy(upstream, clock);
   const batcher = new Batcher<null, string, null, string>({
     limits: {
       maxBatchSize: upstream.model.maxClientBatchSize,
       maxBatchBytes: DEFAULTS.maxBatchBytes,
       maxWaitMs: DEFAULTS.maxWaitMs,
-      maxInflight: DEFAULTS.maxInflight,
+      maxInflight: DEFAULTS.initialMaxInflight,
       maxQueue: DEFAULTS.maxQueue,
       queueTimeoutMs: DEFAULTS.queueTimeoutMs,
     },
