@@ -96,7 +96,8 @@ function bucketOffSupported(): boolean {
   if (offSupported === undefined) {
     try {
       const help = execFileSync(process.execPath, ['bin/autobatch.js', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
-      offSupported = /--bucket-by-length[^\n]*\boff\b/.test(help) || /bucket-by-length <[^>]*off/.test(help);
+      // The option's description (wrapped over several lines) names "off" once the flag takes it.
+      offSupported = /--bucket-by-length[\s\S]{0,400}?\boff\b/.test(help);
     } catch {
       offSupported = false;
     }
