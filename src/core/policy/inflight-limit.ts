@@ -103,6 +103,8 @@ export class InflightLimit {
   private downBackoff = 1;
   private lastLoad: number | undefined;
   private lastThroughput = 0;
+  /** Probes concluded (kept or not). */
+  private decisions = 0;
 
   constructor(settings: InflightLimitSettings) {
     this.settings = settings;
@@ -115,7 +117,14 @@ export class InflightLimit {
   }
 
   get reason(): string {
+    const phase = this.phase;
+    if (phase.kind === 'probe') return `${this.why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
     return this.why;
+  }
+
+  /** True until the first decision (the limit is still the starting one). */
+  get initial(): boolean {
+    return this.decisions === 0;
   }
 
   /** Inputs per second delivered over the last complete window. */
@@ -177,6 +186,7 @@ export class InflightLimit {
     const phase = this.phase;
     if (phase.kind === 'probe') {
       this.phase = { kind: 'baseline' };
+      this.decisions++;
       const base = phase.baseline;
       if (shifted(base.load, measured.load, LOAD_SHIFT)) {
         // The load moved under the probe: neither reading can be trusted. Back off as if it had
