@@ -44,10 +44,13 @@ export const DEFAULTS = {
   fallbackMaxBatchSize: 32,
   // TEI refuses bodies over 2,000,000 bytes (--payload-limit); stay clear of it.
   maxBatchBytes: 1_900_000,
-  /** Per replica, before the adaptive policy has learned better (one running call, one staged full batch). */
-  initialMaxInflight: 2,
-  /** Bounds of the learned in-flight limit, per replica. */
-  adaptiveMaxInflight: 16,
+  /**
+   * Calls in flight per replica where the adaptive policy starts, and its floor (one running call,
+   * one staged full batch): the value before it was learned, when this was a static default.
+   */
+  maxInflight: 2,
+  /** Ceiling of the learned in-flight limit, per replica. */
+  maxLearnedInflight: 16,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
   upstreamTimeoutMs: 60_000,

@@ -7,9 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { AdaptivePolicy } from './core/policy/adaptive-policy.js';
-import type { DispatchPolicy, PolicySnapshot } from './core/policy/dispatch-policy.js';
-import { StaticPolicy } from './core/policy/static-policy.js';
+import { createDispatchPolicy } from './core/policy/create-policy.js';
+import type { PolicySnapshot } from './core/policy/dispatch-policy.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
 import { createPassthrough } from './http/passthrough.js';
 import { createProxyHttpServer } from './http/server.js';
@@ -111,7 +110,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
 
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
-    connections: (settings.maxInflight ?? DEFAULTS.adaptiveMaxInflight) + 2,
+    connections: (settings.maxInflight ?? DEFAULTS.maxLearnedInflight) + 2,
     timeoutMs: settings.upstreamTimeoutMs,
     healthIntervalMs: 2000,
     log,
@@ -139,25 +138,16 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     bucketByLength: settings.bucketByLength,
     maxWaitMs: options.maxWaitMs,
   };
-  const policy: DispatchPolicy =
-    pins.maxInflight !== undefined && pins.maxBatchSize !== undefined && pins.bucketByLength !== undefined && pins.maxWaitMs !== undefined
-      ? new StaticPolicy({
-          maxInflight: pins.maxInflight * replicaCount,
-          stagingSlots: replicaCount,
-          maxBatchSize,
-          maxWaitMs: pins.maxWaitMs,
-          bucketByLength: pins.bucketByLength === 'off' ? undefined : pins.bucketByLength,
-        })
-      : new AdaptivePolicy({
-          replicas: replicaCount,
-          maxBatchSize,
-          defaultHoldMs: DEFAULTS.maxWaitMs,
-          pins,
-          minInflight: DEFAULTS.initialMaxInflight,
-          maxInflight: DEFAULTS.adaptiveMaxInflight,
-          now: () => clock.now(),
-          onDecision: (change) => log.info({ policy: change }, `dispatch policy: ${change.decision} ${String(change.from)} -> ${String(change.to)}`),
-        });
+  const policy = createDispatchPolicy({
+    replicas: replicaCount,
+    maxBatchSize,
+    pins,
+    defaultHoldMs: DEFAULTS.maxWaitMs,
+    initialInflight: DEFAULTS.maxInflight,
+    maxLearnedInflight: DEFAULTS.maxLearnedInflight,
+    now: () => clock.now(),
+    onDecision: (change) => log.info({ policy: change }, `dispatch policy: ${change.decision} ${String(change.from)} -> ${String(change.to)}`),
+  });
 
   let batcher: ProxyBatcher | undefined;
   const metrics = new ProxyMetrics({
@@ -170,7 +160,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: (settings.maxInflight ?? DEFAULTS.initialMaxInflight) * replicaCount,
+      maxInflight: (settings.maxInflight ?? DEFAULTS.maxInflight) * replicaCount,
       stagingSlots: replicaCount,
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,

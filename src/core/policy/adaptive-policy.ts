@@ -192,7 +192,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     const inflightLimit: Decision<number> =
       limiter === undefined
         ? { value: this.inflightLimit(), source: 'pinned', why: `--max-inflight ${this.pins.maxInflight} per replica` }
-        : { value: limiter.limit, source: limiter.reason.startsWith('start') ? 'default' : 'learned', why: limiter.reason };
+        : { value: limiter.limit, source: limiter.initial ? 'default' : 'learned', why: limiter.reason };
     return {
       policy: 'adaptive',
       inflightLimit,

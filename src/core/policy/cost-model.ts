@@ -28,8 +28,12 @@ import type { CostFit } from './dispatch-policy.js';
 const FORGET = 0.985;
 /** Calls answered within this of each other were one batch inside the upstream. */
 const MERGE_WINDOW_MS = 0.5;
-/** Observations (weighted) before any verdict. */
-const MIN_SAMPLES = 8;
+/**
+ * Observations (weighted) before any fit: one more than the fit's unknowns. Few, because a padded
+ * upstream is slow exactly while it is not yet bucketed (a call of 32 mixed inputs can take a
+ * quarter of a second); the t-test and the physical check guard the verdict instead.
+ */
+const MIN_SAMPLES = 5;
 /** Share of a mean call's cost the padding must be worth to count as padding, and under which it does not. */
 const PADS_ABOVE = 0.1;
 const UNPADS_BELOW = 0.05;

@@ -78,6 +78,8 @@ const DOWN_KEEP = 0.98;
 const LOAD_SHIFT = 1 / 3;
 /** Load change that makes a new level of load (probing starts afresh: backoffs reset). */
 const NEW_LEVEL = 1 / 2;
+/** Share of a window's calls that left inputs queued for probing upward to be worth it. */
+const BUSY_SHARE = 0.25;
 /** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
 const MAX_BACKOFF_WINDOWS = 32;
 
@@ -103,6 +105,8 @@ export class InflightLimit {
   private downBackoff = 1;
   private lastLoad: number | undefined;
   private lastThroughput = 0;
+  /** Probes concluded (kept or not). */
+  private decisions = 0;
 
   constructor(settings: InflightLimitSettings) {
     this.settings = settings;
@@ -115,7 +119,14 @@ export class InflightLimit {
   }
 
   get reason(): string {
+    const phase = this.phase;
+    if (phase.kind === 'probe') return `${this.why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
     return this.why;
+  }
+
+  /** True until the first decision (the limit is still the starting one). */
+  get initial(): boolean {
+    return this.decisions === 0;
   }
 
   /** Inputs per second delivered over the last complete window. */
@@ -177,6 +188,7 @@ export class InflightLimit {
     const phase = this.phase;
     if (phase.kind === 'probe') {
       this.phase = { kind: 'baseline' };
+      this.decisions++;
       const base = phase.baseline;
       if (shifted(base.load, measured.load, LOAD_SHIFT)) {
         // The load moved under the probe: neither reading can be trusted. Back off as if it had
@@ -191,7 +203,13 @@ export class InflightLimit {
           this.upBackoff = 1;
           this.upWait = 0;
           this.why = `raised to ${measured.limit} per replica: throughput ${sign(pct)} (${fmt(base.throughput)} -> ${fmt(measured.throughput)} inputs/s)`;
-          return { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+          const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+          // A step that paid: the next one is tried at once, against this window (no new baseline).
+          if (this.perReplica < this.settings.max && measured.busyShare >= BUSY_SHARE) {
+            this.phase = { kind: 'probe', direction: 1, baseline: measured };
+            this.step(this.perReplica + 1);
+          }
+          return change;
         }
         this.backOff(1);
         return this.move(base.limit, `kept ${base.limit} per replica: ${measured.limit} gave ${sign(pct)} throughput (calls only queued upstream)`);
@@ -200,7 +218,12 @@ export class InflightLimit {
         this.downBackoff = 1;
         this.downWait = 0;
         this.why = `lowered to ${measured.limit} per replica: throughput ${sign(pct)} with one call fewer in flight`;
-        return { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+        const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+        if (this.perReplica > this.settings.min) {
+          this.phase = { kind: 'probe', direction: -1, baseline: measured };
+          this.step(this.perReplica - 1);
+        }
+        return change;
       }
       this.backOff(-1);
       return this.move(base.limit, `kept ${base.limit} per replica: ${measured.limit} lost ${pct} of throughput`);
@@ -211,7 +234,7 @@ export class InflightLimit {
     if (this.downWait > 0) this.downWait--;
     const canDown = this.perReplica > this.settings.min && this.downWait === 0;
     // Raising only pays when the calls in flight were the bottleneck: inputs were left waiting in the proxy.
-    const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= 0.25;
+    const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= BUSY_SHARE;
     if (canDown) {
       this.phase = { kind: 'probe', direction: -1, baseline: measured };
       return this.step(this.perReplica - 1);
