@@ -128,10 +128,11 @@ async function readPolicy(proxyUrl: string): Promise<string | null> {
 
 /** One line from the endpoint's JSON: whatever of the decisions it reports, tolerant of shape. */
 export function summarizePolicyJson(body: Record<string, unknown>): string {
-  const value = (d: unknown): string => {
+  // null means "off" for buckets and "not known yet" for padding.
+  const value = (d: unknown, ifNull = '?'): string => {
     if (d !== null && typeof d === 'object' && 'value' in d) {
       const v = (d as { value: unknown }).value;
-      return v === null ? 'off/unknown' : String(v);
+      return v === null ? ifNull : String(v);
     }
     return d === undefined ? '?' : JSON.stringify(d);
   };
@@ -143,7 +144,7 @@ export function summarizePolicyJson(body: Record<string, unknown>): string {
     parts.push(`in flight ${value(u.inflightLimit)}`);
     const routes = Array.isArray(u.routes) ? (u.routes as Array<Record<string, unknown>>) : [];
     for (const r of routes) {
-      parts.push(`${String(r.route)}: batch ${value(r.batchSize)}, buckets ${value(r.bucketFactor)}, hold ${value(r.holdMs)} ms, pads ${value(r.pads)}`);
+      parts.push(`${String(r.route)}: batch ${value(r.batchSize)}, buckets ${value(r.bucketFactor, 'off')}, hold ${value(r.holdMs)} ms, pads ${value(r.pads)}`);
     }
   }
   return parts.join('; ');
@@ -242,14 +243,14 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
       const vsBest = own / best;
       const policy = defaults.policy[i] ?? 'no GET /autobatch/policy on this build';
       lines.push(
-        `| ${clients} | ${fixed(direct[i]!, 0)} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(vsDirect)} | ${clients === 1 ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
+        `| ${clients} | ${fixed(direct[i]!, 0)} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
       );
       const floor = clients === 1 ? 0.9 : 1.0;
       rows.push({
         id: 'P6',
         what: `${upstream.title}, ${clients} clients: defaults ÷ direct, inputs/s`,
         target: `≥ ${floor.toFixed(1)}×`,
-        measured: `${times(vsDirect)} (${fixed(own, 0)} vs ${fixed(direct[i]!, 0)} inputs/s)`,
+        measured: `${times(Number.isFinite(vsDirect) ? vsDirect : null)} (${fixed(own, 0)} vs ${fixed(direct[i]!, 0)} inputs/s)`,
         met: defaults.errors === 0 && vsDirect >= floor,
       });
       if (clients !== 1) {
