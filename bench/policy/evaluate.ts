@@ -52,8 +52,13 @@ export const STEP_PHASES = [
 export const SETTLE_SHARE = 0.9;
 /** ...within this long after the step. */
 export const SETTLE_WITHIN_MS = 2000;
-/** Throughput is judged over this window (three 100-ms bins: one bin holds only a few calls). */
-const SETTLE_WINDOW_BINS = 3;
+/**
+ * Throughput is judged over a window of at least 300 ms (one 100-ms bin holds only a few calls)
+ * and at least one request cycle of the level (its steady median latency): a closed-loop client
+ * sends once per cycle, so a shorter window sees the phase of the batches, not the rate (padded
+ * CPU, 128 clients: a batch of 32 takes about 300 ms and a cycle about 800 ms).
+ */
+const MIN_WINDOW_MS = 300;
 
 export interface StepFigures {
   readonly from: number;
@@ -62,10 +67,12 @@ export interface StepFigures {
   /** The level's steady throughput: the same target run at `to` clients on its own. */
   readonly steady: number;
   /**
-   * From the step until the throughput over a 300 ms window reached 90% of steady and stayed
-   * there to the end of the phase; Infinity when it never did.
+   * From the step until the end of the first window (windowMs) whose throughput reached 90% of
+   * steady, provided the throughput from there to the end of the phase held 90% on average;
+   * Infinity otherwise.
    */
   readonly settleMs: number;
+  readonly windowMs: number;
 }
 
 export interface StepsResult {
@@ -80,22 +87,29 @@ export async function runSteps(model: UpstreamModel, target: Target, timing: Sim
   for (let i = 1; i < STEP_PHASES.length; i++) {
     atMs += STEP_PHASES[i - 1]!.durationMs;
     const phase = STEP_PHASES[i]!;
-    const steady = (await runSteady(model, target, phase.clients, timing)).phases[0]!.inputsPerSecond;
+    const level = (await runSteady(model, target, phase.clients, timing)).phases[0]!;
+    const steady = level.inputsPerSecond;
+    const windowBins = Math.max(Math.ceil(MIN_WINDOW_MS / run.binMs), Math.ceil(level.p50Ms / run.binMs));
     const first = Math.round(atMs / run.binMs);
     const end = Math.round((atMs + phase.durationMs) / run.binMs);
     const windowMean = (bin: number): number => {
       let sum = 0;
-      for (let b = bin; b < bin + SETTLE_WINDOW_BINS; b++) sum += run.curve[b]!;
-      return sum / SETTLE_WINDOW_BINS;
+      for (let b = bin; b < bin + windowBins; b++) sum += run.curve[b]!;
+      return sum / windowBins;
     };
+    // The first window at 90%, if the throughput from there to the end of the phase holds 90%
+    // on average (single windows after it may dip: batches are discrete, and the curve shows them).
     let settledFrom = Infinity;
-    for (let bin = end - SETTLE_WINDOW_BINS; bin >= first; bin--) {
-      if (windowMean(bin) < SETTLE_SHARE * steady) break;
-      settledFrom = bin;
+    for (let bin = first; bin + windowBins <= end; bin++) {
+      if (windowMean(bin) < SETTLE_SHARE * steady) continue;
+      let rest = 0;
+      for (let b = bin; b < end; b++) rest += run.curve[b]!;
+      if (rest / (end - bin) >= SETTLE_SHARE * steady) settledFrom = bin;
+      break;
     }
     // Settled once the first good window ends.
-    const settleMs = settledFrom === Infinity ? Infinity : (settledFrom + SETTLE_WINDOW_BINS) * run.binMs - atMs;
-    steps.push({ from: STEP_PHASES[i - 1]!.clients, to: phase.clients, atMs, steady, settleMs });
+    const settleMs = settledFrom === Infinity ? Infinity : (settledFrom + windowBins) * run.binMs - atMs;
+    steps.push({ from: STEP_PHASES[i - 1]!.clients, to: phase.clients, atMs, steady, settleMs, windowMs: windowBins * run.binMs });
   }
   return { run, steps };
 }

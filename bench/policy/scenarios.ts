@@ -46,7 +46,7 @@ export interface PhaseResult {
 
 export interface LoadResult {
   readonly phases: PhaseResult[];
-  /** Requests answered per second in each bin of `binMs`, from the run's start. */
+  /** Requests sent and answered within one phase, per second, in each bin of `binMs` from the run's start. */
   readonly curve: number[];
   readonly binMs: number;
   /** Inputs per backend batch over the whole run. */
@@ -101,8 +101,10 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
     const answered = (): void => {
       const now = clock.now();
       if (now <= totalMs) {
-        curve[Math.min(curve.length - 1, Math.floor(now / binMs))]! += 1000 / binMs;
         const phase = phaseAt(now);
+        // The curve counts the level's own requests: after a step down, the answers draining to
+        // departing clients would hide how the remaining clients fare.
+        if (phaseAt(sentAt) === phase) curve[Math.min(curve.length - 1, Math.floor(now / binMs))]! += 1000 / binMs;
         if (now >= phaseStarts[phase]! + warmupMs) answeredInWindow[phase]!++;
         if (sentAt >= phaseStarts[phase]! + warmupMs) latencies[phase]!.push(now - sentAt);
       }

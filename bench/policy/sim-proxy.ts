@@ -10,7 +10,7 @@
 import { Batcher } from '../../src/core/batcher.js';
 import { lengthBucket } from '../../src/core/length-bucket.js';
 import type { DispatchPolicy, PolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
-import { StaticPolicy } from '../../src/core/policy/static-policy.js';
+import { createDispatchPolicy } from '../../src/core/policy/create-policy.js';
 import { DEFAULTS } from '../../src/options.js';
 import type { SimClock } from './sim-clock.js';
 import { wordCount, type SimUpstream } from './upstream-models.js';
@@ -55,23 +55,34 @@ const ENVELOPE_BYTES = Buffer.byteLength('{"inputs":[]}');
 const ROUTE = '/embed';
 const KEY = `${ROUTE}\u0000{}\u0000`;
 
-function staticPolicy(s: StaticSetting, upstream: SimUpstream): DispatchPolicy {
-  return new StaticPolicy({
-    maxInflight: s.maxInflight,
-    stagingSlots: 1,
-    maxBatchSize: Math.min(s.maxBatchSize, upstream.model.maxClientBatchSize),
-    maxWaitMs: s.maxWaitMs,
-    bucketByLength: s.bucketByLength,
+/**
+ * The policy the proxy runs for these flags, from the factory src/proxy.ts uses: static when
+ * every dispatch flag is given, adaptive with nothing pinned for the defaults (one upstream
+ * whose /info gives max_client_batch_size 32).
+ */
+function policyFor(setting: DispatchSetting, upstream: SimUpstream, clock: SimClock): DispatchPolicy {
+  const pins =
+    setting.kind === 'static'
+      ? {
+          maxInflight: setting.maxInflight,
+          maxBatchSize: Math.min(setting.maxBatchSize, upstream.model.maxClientBatchSize),
+          bucketByLength: setting.bucketByLength ?? ('off' as const),
+          maxWaitMs: setting.maxWaitMs,
+        }
+      : {};
+  return createDispatchPolicy({
+    replicas: 1,
+    maxBatchSize: upstream.model.maxClientBatchSize,
+    pins,
+    defaultHoldMs: DEFAULTS.maxWaitMs,
+    initialInflight: DEFAULTS.maxInflight,
+    maxLearnedInflight: DEFAULTS.maxLearnedInflight,
+    now: () => clock.now(),
   });
 }
 
-/** The policy a proxy with no tuning flags runs (the upstream's /info gives max_client_batch_size 32). */
-function defaultPolicy(upstream: SimUpstream): DispatchPolicy {
-  return staticPolicy({ maxInflight: DEFAULTS.maxInflight, maxBatchSize: upstream.model.maxClientBatchSize, bucketByLength: undefined, maxWaitMs: DEFAULTS.maxWaitMs }, upstream);
-}
-
 export function buildProxy(setting: DispatchSetting, clock: SimClock, upstream: SimUpstream, rttMs: number): SimProxy {
-  const policy = setting.kind === 'static' ? staticPolicy(setting, upstream) : defaultPolicy(upstream);
+  const policy = policyFor(setting, upstream, clock);
   const batcher = new Batcher<null, string, null, string>({
     limits: {
       maxBatchSize: upstream.model.maxClientBatchSize,
