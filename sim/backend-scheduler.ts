@@ -1,8 +1,11 @@
 /**
  * The simulated backend's cost model: when each inference finishes.
  *
- * A backend batch of n items costs `perCallMs + perItemMs * n` and `slots` batches run at once;
- * the rest wait in FIFO order. Without `merge`, each HTTP call is one batch (an upstream that
+ * A backend batch of n items costs `perCallMs + perItemMs * n`, plus `perTokenMs` per token it
+ * computes, and `slots` batches run at once; the rest wait in FIFO order. With `pad`, the backend
+ * computes every input padded to the batch's longest (TEI's ONNX and candle CPU backends, most
+ * servers without variable-length attention), so a batch costs per token n * longest instead of
+ * its total: one long input makes every short input of its batch as costly as itself. Without `merge`, each HTTP call is one batch (an upstream that
  * does not batch across requests). With `merge`, every item is queued on its own and a free
  * slot takes queued items in FIFO order up to max_batch_tokens / max_batch_requests, with no
  * wait window, like TEI's queue (core/src/queue.rs).
@@ -16,6 +19,10 @@ export interface CostModel {
   readonly perItemMs: number;
   readonly slots: number;
   readonly merge: boolean;
+  /** Cost per token computed (default 0). */
+  readonly perTokenMs?: number;
+  /** Pad every input of a batch to its longest (default false). */
+  readonly pad?: boolean;
 }
 
 export interface BatchLimits {
@@ -28,6 +35,8 @@ export interface WorkItem {
   readonly tokens: number;
   /** Items the entry stands for: 1 with merge, the call's item count without. */
   readonly weight: number;
+  /** Tokens of the entry's longest item (default `tokens`: an entry of one item). */
+  readonly longest?: number;
 }
 
 /** How long an item waited and how long its batch ran, in milliseconds. */
@@ -39,6 +48,7 @@ export interface ItemTiming {
 interface Entry {
   readonly tokens: number;
   readonly weight: number;
+  readonly longest: number;
   readonly arrival: number;
   readonly isCancelled: () => boolean;
   readonly done: (timing: ItemTiming) => void;
@@ -83,6 +93,7 @@ export class BackendScheduler {
         this.queue.push({
           tokens: item.tokens,
           weight: item.weight,
+          longest: item.longest ?? item.tokens,
           arrival,
           isCancelled,
           done: (timing) => {
@@ -139,13 +150,18 @@ export class BackendScheduler {
 
   private start(slot: Slot, batch: Entry[]): void {
     let items = 0;
+    let tokens = 0;
+    let longest = 0;
     let latestArrival = 0;
     for (const entry of batch) {
       items += entry.weight;
+      tokens += entry.tokens;
+      longest = Math.max(longest, entry.longest);
       latestArrival = Math.max(latestArrival, entry.arrival);
     }
     const start = Math.max(slot.freeAt, latestArrival);
-    const duration = this.cost.perCallMs + this.cost.perItemMs * items;
+    const computed = this.cost.pad === true ? items * longest : tokens;
+    const duration = this.cost.perCallMs + this.cost.perItemMs * items + (this.cost.perTokenMs ?? 0) * computed;
     const end = start + duration;
     slot.running = true;
     this.batchSizes.push(items);

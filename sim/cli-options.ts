@@ -25,6 +25,8 @@ export const USAGE = `Usage: tei-sim [options]
   --per-item-ms <ms>               cost per item in a backend call
   --slots <n>                      backend calls running at once (default 1)
   --merge                          batch items across calls like TEI's queue
+  --per-token-ms <ms>              cost per token a backend call computes
+  --pad                            pad each batch to its longest input (per-token cost n x longest)
   --help`;
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -65,6 +67,8 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
       'per-item-ms': { type: 'string' },
       slots: { type: 'string' },
       merge: { type: 'boolean' },
+      'per-token-ms': { type: 'string' },
+      pad: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -81,7 +85,9 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
   const perItemMs = decimal('per-item-ms', values['per-item-ms']);
   const slots = integer('slots', values.slots);
   const merge = values.merge === true;
-  const costed = perCallMs !== undefined || perItemMs !== undefined || slots !== undefined || merge;
+  const perTokenMs = decimal('per-token-ms', values['per-token-ms']);
+  const pad = values.pad === true;
+  const costed = perCallMs !== undefined || perItemMs !== undefined || slots !== undefined || merge || perTokenMs !== undefined || pad;
   const options: TeiSimOptions = {};
   if (values.host !== undefined) options.host = values.host;
   const port = integer('port', values.port);
@@ -108,7 +114,11 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
   if (autoTruncate !== undefined) options.autoTruncate = autoTruncate === 'true';
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (values['no-prompts'] === true) options.prompts = null;
-  if (costed) options.cost = { perCallMs: perCallMs ?? 0, perItemMs: perItemMs ?? 0, slots: slots ?? 1, merge };
+  if (costed) {
+    options.cost = { perCallMs: perCallMs ?? 0, perItemMs: perItemMs ?? 0, slots: slots ?? 1, merge };
+    if (perTokenMs !== undefined) options.cost.perTokenMs = perTokenMs;
+    if (pad) options.cost.pad = true;
+  }
   return options;
 }
 

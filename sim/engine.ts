@@ -364,12 +364,14 @@ export class TeiEngine {
     let earlyReleases = 0;
     let runnable = 0;
     let tokens = 0;
+    let longest = 0;
     for (const item of prepared) {
       if (item.error !== undefined) {
         if (item.permit) earlyReleases += 1;
       } else {
         runnable += 1;
         tokens += item.tokens;
+        longest = Math.max(longest, item.tokens);
       }
     }
     this.release(earlyReleases);
@@ -378,7 +380,7 @@ export class TeiEngine {
     if (this.scheduler !== undefined && runnable > 0) {
       const work = this.scheduler.merging
         ? prepared.flatMap((item) => (item.error === undefined ? [{ tokens: item.tokens, weight: 1 }] : []))
-        : [{ tokens, weight: runnable }];
+        : [{ tokens, weight: runnable, longest }];
       timings = await this.scheduler.run(work, ctx.isCancelled);
       if (!this.scheduler.merging) timings = new Array<ItemTiming>(runnable).fill(timings[0] as ItemTiming);
     }

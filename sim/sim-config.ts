@@ -9,13 +9,20 @@ import type { TeiSimFaults } from './faults.js';
 /** Which kind of TEI model is served: decides the routes that work and /info's model_type. */
 export type TeiSimModelKind = 'embedding' | 'splade' | 'classifier' | 'reranker';
 
-/** A backend call of n items costs perCallMs + perItemMs * n; `slots` calls run at once. */
+/**
+ * A backend call of n items costs perCallMs + perItemMs * n + perTokenMs * its tokens (n times
+ * the longest with `pad`); `slots` calls run at once.
+ */
 export interface TeiSimCostModel {
   perCallMs: number;
   perItemMs: number;
   slots: number;
   /** Imitate TEI: queue every item and batch across calls whenever a slot is free. */
   merge: boolean;
+  /** Cost per token computed; default 0. */
+  perTokenMs?: number;
+  /** Pad every input of a batch to the longest, like TEI's CPU backends; default false. */
+  pad?: boolean;
 }
 
 export interface TeiSimOptions {
@@ -123,8 +130,8 @@ export function resolveConfig(options: TeiSimOptions = {}): SimConfig {
   const prompts =
     options.prompts === null ? undefined : new Map(Object.entries(options.prompts ?? { query: 'query: ', passage: 'passage: ' }));
   const cost = options.cost;
-  if (cost !== undefined && (cost.perCallMs < 0 || cost.perItemMs < 0 || cost.slots < 1)) {
-    throw new TypeError('cost needs perCallMs >= 0, perItemMs >= 0 and slots >= 1');
+  if (cost !== undefined && (cost.perCallMs < 0 || cost.perItemMs < 0 || (cost.perTokenMs ?? 0) < 0 || cost.slots < 1)) {
+    throw new TypeError('cost needs perCallMs >= 0, perItemMs >= 0, perTokenMs >= 0 and slots >= 1');
   }
   return {
     host: options.host ?? '127.0.0.1',

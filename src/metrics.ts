@@ -3,6 +3,7 @@
  * global one), so several proxies in one process (tests, the library API) never collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PolicySnapshot } from './core/policy/dispatch-policy.js';
 
 export interface MetricsSources {
   queuedItems(): number;
@@ -11,6 +12,8 @@ export interface MetricsSources {
   memoryHeldBytes?(): number;
   /** The upstream replicas as they are now (as resolved, with DNS discovery). */
   replicas?(): readonly { url: string; address?: string; healthy: boolean; outstanding: number }[];
+  /** The dispatch policy's decisions (the same as GET /autobatch/policy). */
+  policy?(): PolicySnapshot;
 }
 
 export class ProxyMetrics {
@@ -111,6 +114,67 @@ export class ProxyMetrics {
         for (const replica of sources.replicas?.() ?? []) this.set({ upstream: replica.url, address: replica.address ?? '' }, replica.outstanding);
       },
     });
+    if (sources.policy !== undefined) addPolicyGauges(registers, sources.policy);
     collectDefaultMetrics({ register: this.registry, prefix: 'autobatch_process_' });
   }
+}
+
+/**
+ * The dispatch policy's decisions as gauges, read from one snapshot per scrape (each gauge's
+ * collect takes a fresh one: a snapshot is a few numbers per route, cheaper than caching it).
+ */
+function addPolicyGauges(registers: Registry[], policy: () => PolicySnapshot): void {
+  new Gauge({
+    name: 'autobatch_policy_inflight_limit',
+    help: 'Upstream calls the dispatch policy allows in flight now (over all replicas)',
+    registers,
+    collect() {
+      this.set(policy().inflightLimit.value);
+    },
+  });
+  new Gauge({
+    name: 'autobatch_policy_throughput_inputs_per_second',
+    help: 'Inputs per second delivered in the last window the in-flight limit was judged on',
+    registers,
+    collect() {
+      this.set(policy().throughput);
+    },
+  });
+  const perRoute = (name: string, help: string, value: (route: PolicySnapshot['routes'][number]) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const route of policy().routes) this.set({ route: route.route }, value(route));
+      },
+    });
+  };
+  perRoute('autobatch_policy_batch_size', 'Most inputs per upstream call the dispatch policy allows, by route', (route) => route.batchSize.value);
+  perRoute('autobatch_policy_bucket_factor', 'Length-bucket factor in force, by route (0: no buckets)', (route) => route.bucketFactor.value ?? 0);
+  perRoute('autobatch_policy_hold_seconds', 'Longest a partial batch is held for batch-mates, by route', (route) => route.holdMs.value / 1000);
+  perRoute('autobatch_policy_pads', 'Whether the upstream pads a batch to its longest input, by route (1 yes, 0 no, -1 not known)', (route) =>
+    route.pads.value === null ? -1 : route.pads.value ? 1 : 0,
+  );
+  new Gauge({
+    name: 'autobatch_policy_cost_seconds',
+    help:
+      'Fitted upstream cost of a call, by route and term: fixed per call, per input, per byte of input, per padding byte ' +
+      '(seconds = fixed + per_input*count + per_byte*total + per_pad_byte*(count*longest - total))',
+    labelNames: ['route', 'term'],
+    registers,
+    collect() {
+      this.reset();
+      for (const route of policy().routes) {
+        const fit = route.costFit;
+        if (fit === null) continue;
+        this.set({ route: route.route, term: 'fixed' }, fit.fixedMs / 1000);
+        this.set({ route: route.route, term: 'per_input' }, fit.perInputMs / 1000);
+        this.set({ route: route.route, term: 'per_byte' }, fit.perByteMs / 1000);
+        this.set({ route: route.route, term: 'per_pad_byte' }, fit.padPerByteMs / 1000);
+      }
+    },
+  });
 }

@@ -12,8 +12,8 @@ export interface ProxySettings {
   maxBatchSize: number | undefined;
   /** Most bytes in one upstream call body. */
   maxBatchBytes: number;
-  /** Most upstream calls in flight at once, per upstream replica. */
-  maxInflight: number;
+  /** Most upstream calls in flight at once, per upstream replica; undefined: learned (docs/dispatch.md). */
+  maxInflight: number | undefined;
   /** Most inputs queued in the proxy; beyond it, 429. */
   maxQueue: number;
   /** Largest client body accepted. */
@@ -33,9 +33,10 @@ export interface ProxySettings {
   shutdownTimeoutMs: number;
   /**
    * Inputs share a call only with inputs whose length is within this factor (for upstreams that
-   * pad a batch to its longest input); undefined: any lengths share a call.
+   * pad a batch to its longest input); 'off': any lengths share a call; undefined: learned (on,
+   * with the cheapest factor, only when the upstream is measured to pad).
    */
-  bucketByLength: number | undefined;
+  bucketByLength: number | 'off' | undefined;
   /**
    * Resolve each upstream's host name to all its addresses, one replica each, again this often
    * (DNS discovery, e.g. a Kubernetes headless Service); undefined: the URLs as given.
@@ -62,7 +63,13 @@ export const DEFAULTS = {
   fallbackMaxBatchSize: 32,
   // TEI refuses bodies over 2,000,000 bytes (--payload-limit); stay clear of it.
   maxBatchBytes: 1_900_000,
+  /**
+   * Calls in flight per replica where the adaptive policy starts, and its floor (one running call,
+   * one staged full batch): the value before it was learned, when this was a static default.
+   */
   maxInflight: 2,
+  /** Ceiling of the learned in-flight limit, per replica. */
+  maxLearnedInflight: 16,
   maxQueue: 10_000,
   maxBodyBytes: 2_000_000,
   // Keeps RSS under 768 MB whatever clients send: issue 12's flood (1,500 clients of 1.5 MB) peaked
@@ -85,8 +92,9 @@ export interface SettingsInput extends Partial<Omit<ProxySettings, 'upstream'>> 
 /**
  * Every setting, each given value kept and every other one its default, in one step: the CLI
  * (whose flags already carry these defaults) and the library both reach the proxy through here,
- * so a default cannot differ between them. `maxBatchSize` and `bucketByLength` stay undefined
- * when not given: their absence means "read the upstream's limit" and "no length buckets".
+ * so a default cannot differ between them. `maxBatchSize`, `maxInflight` and `bucketByLength` stay
+ * undefined when not given: their absence means "read the upstream's limit" and "learned by the
+ * dispatch policy" (src/core/policy/).
  */
 export function withDefaults(given: SettingsInput): ProxySettings {
   return {
@@ -96,7 +104,7 @@ export function withDefaults(given: SettingsInput): ProxySettings {
     maxWaitMs: given.maxWaitMs ?? DEFAULTS.maxWaitMs,
     maxBatchSize: given.maxBatchSize,
     maxBatchBytes: given.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxInflight: given.maxInflight ?? DEFAULTS.maxInflight,
+    maxInflight: given.maxInflight,
     maxQueue: given.maxQueue ?? DEFAULTS.maxQueue,
     maxBodyBytes: given.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     maxMemoryBytes: given.maxMemoryBytes ?? DEFAULTS.maxMemoryBytes,

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { Batcher } from './core/batcher.js';
 import { ByteBudget } from './core/byte-budget.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { createDispatchPolicy } from './core/policy/create-policy.js';
+import type { PolicySnapshot } from './core/policy/dispatch-policy.js';
 import type { ProxyBatcher } from './http/batch-handler.js';
 import { HeapPressure } from './http/heap-pressure.js';
 import { createPassthrough } from './http/passthrough.js';
@@ -47,6 +49,8 @@ export interface RunningProxy {
   /** Inputs queued and calls in flight right now. */
   readonly queuedItems: number;
   readonly inflight: number;
+  /** What the dispatch policy has learned and decided (as GET /autobatch/policy shows it). */
+  policy(): PolicySnapshot;
   /** Stops accepting, sends what is queued, waits for calls in flight, and closes. */
   close(): Promise<void>;
 }
@@ -83,7 +87,11 @@ async function readUpstreamInfo(client: UpstreamClient, log: Logger): Promise<Up
 
 export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   const settings = withDefaults(options);
-  if (settings.bucketByLength !== undefined && !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))) {
+  if (
+    settings.bucketByLength !== undefined &&
+    settings.bucketByLength !== 'off' &&
+    !(settings.bucketByLength > 1 && Number.isFinite(settings.bucketByLength))
+  ) {
     throw new SettingsError(`bucketByLength: expected a factor above 1, got ${settings.bucketByLength}`);
   }
   const log = options.logger ?? createLogger('info', 'json');
@@ -121,7 +129,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   let onReplicaJoined: (replica: Replica) => void = () => undefined;
   const replicas = new ReplicaSet({
     urls: upstreamUrls,
-    connections: settings.maxInflight + 2,
+    connections: (settings.maxInflight ?? DEFAULTS.maxLearnedInflight) + 2,
     timeoutMs: settings.upstreamTimeoutMs,
     ca,
     healthIntervalMs: 2000,
@@ -162,6 +170,25 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
   // Off unless the OTEL_* environment asks for traces; then the SDK is loaded here, lazily.
   const tracing = await startTracing(log);
 
+  const clock = options.clock ?? systemClock;
+  // Every value given pins it; all four given is a static setting (how a benchmark measures one).
+  const pins = {
+    maxInflight: settings.maxInflight,
+    maxBatchSize: settings.maxBatchSize,
+    bucketByLength: settings.bucketByLength,
+    maxWaitMs: options.maxWaitMs,
+  };
+  const policy = createDispatchPolicy({
+    replicas: replicaCount(),
+    maxBatchSize,
+    pins,
+    defaultHoldMs: DEFAULTS.maxWaitMs,
+    initialInflight: DEFAULTS.maxInflight,
+    maxLearnedInflight: DEFAULTS.maxLearnedInflight,
+    now: () => clock.now(),
+    onDecision: (change) => log.info({ policy: change }, `dispatch policy: ${change.decision} ${String(change.from)} -> ${String(change.to)}`),
+  });
+
   // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.
   // eslint-disable-next-line prefer-const
   let batcher: ProxyBatcher | undefined;
@@ -170,20 +197,22 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     inflight: () => batcher?.inflight ?? 0,
     memoryHeldBytes: () => memoryBudget.held,
     replicas: () => replicas.statuses(),
+    policy: () => policy.snapshot(),
   });
   batcher = new Batcher({
     limits: {
       maxBatchSize,
       maxBatchBytes: settings.maxBatchBytes,
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight * replicaCount(),
+      maxInflight: (settings.maxInflight ?? DEFAULTS.maxInflight) * replicaCount(),
       stagingSlots: replicaCount(),
       maxQueue: settings.maxQueue,
       queueTimeoutMs: settings.queueTimeoutMs,
     },
+    policy,
     executor: createExecutor(replicas, settings.upstreamTimeoutMs, undefined, undefined, memoryBudget, tracing),
     internalFailure: (message) => proxyFailure(502, 'Backend', message),
-    clock: options.clock ?? systemClock,
+    clock,
     observer: {
       callStarted: (items) => metrics.batchSize.observe(items),
       callFinished: (_items, durationMs, ok) =>
@@ -205,7 +234,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       }
     });
   onReplicasChanged = () => {
-    activeBatcher.setCapacity(settings.maxInflight * replicaCount(), replicaCount());
+    activeBatcher.setReplicas(replicaCount());
     replays.limit = REPLAYS_PER_UPSTREAM * replicaCount();
   };
 
@@ -227,12 +256,12 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBodyBytes: settings.maxBodyBytes,
       maxBatchBytes: settings.maxBatchBytes,
       queueTimeoutMs: settings.queueTimeoutMs,
-      bucketByLength: settings.bucketByLength,
+      bucketFactor: (route) => policy.bucketFactor(route),
       replays,
       memory: { budget: memoryBudget, heap: new HeapPressure(log), writeTimeoutMs: settings.clientTimeoutMs },
       tracing,
     },
-    own: { replicas, metrics },
+    own: { replicas, metrics, policy: () => ({ upstreams: upstreamUrls.map((url) => url.href), ...policy.snapshot() }) },
     passthrough,
     log,
     clientTimeoutMs: settings.clientTimeoutMs,
@@ -267,8 +296,8 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
       maxBatchSize,
       maxBatchSizeSource: settings.maxBatchSize !== undefined ? 'flag' : upstreamLimit !== undefined ? 'upstream /info' : 'fallback',
       maxWaitMs: settings.maxWaitMs,
-      maxInflight: settings.maxInflight,
-      bucketByLength: settings.bucketByLength,
+      maxInflight: settings.maxInflight ?? 'adaptive',
+      bucketByLength: settings.bucketByLength ?? 'adaptive',
       queueTimeoutMs: settings.queueTimeoutMs,
       maxMemoryBytes: settings.maxMemoryBytes,
       routes: [...rules.keys()],
@@ -296,6 +325,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     get inflight() {
       return activeBatcher.inflight;
     },
+    policy: () => policy.snapshot(),
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));

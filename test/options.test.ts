@@ -15,7 +15,8 @@ describe('withDefaults', () => {
       maxWaitMs: DEFAULTS.maxWaitMs,
       maxBatchSize: undefined,
       maxBatchBytes: DEFAULTS.maxBatchBytes,
-      maxInflight: DEFAULTS.maxInflight,
+      // Unset: learned by the dispatch policy (src/core/policy/).
+      maxInflight: undefined,
       maxQueue: DEFAULTS.maxQueue,
       maxBodyBytes: DEFAULTS.maxBodyBytes,
       upstreamTimeoutMs: DEFAULTS.upstreamTimeoutMs,

@@ -4,7 +4,7 @@
  * side by side in this run (or, for P1, against the limit computed from the simulator's flags);
  * nothing here is a test, and no figure is asserted anywhere.
  *
- *   npm run bench:perf -- [--duration 5] [--warmup 1] [--only split,p1,p2,p3,p4,p5,profile]
+ *   npm run bench:perf -- [--duration 5] [--warmup 1] [--only split,p1,p2,p3,p4,p5,profile,p6,p6-model]
  *     [--quiet-below 0.7] [--quiet-wait-minutes 15] [--out /tmp/autobatch-perf] [--no-build]
  *
  * Markdown on stdout; the same Markdown and a JSON of the rows under --out.
@@ -20,6 +20,7 @@ import { runBenchScript } from '../script-main.js';
 import type { ServiceGroup } from '../service-process.js';
 import { REPO_ROOT } from '../service-specs.js';
 import { measureConnections } from './connections.js';
+import { measureDispatch, measureDispatchModel } from './dispatch.js';
 import { measureProfiles } from './cpu-profile.js';
 import { measureLowLoad } from './low-load.js';
 import { fixed, loadAverage, renderTargetsTable, say, waitForQuiet, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
@@ -59,6 +60,8 @@ const MEASUREMENTS: ReadonlyArray<{ key: string; title: string; run: Measure }> 
   { key: 'p4', title: 'P4 real model', run: measureRealModel },
   { key: 'p5', title: 'P5 connections', run: measureConnections },
   { key: 'profile', title: 'CPU profiles', run: (services, timing) => measureProfiles(services, timing) },
+  { key: 'p6', title: 'P6 adaptive dispatch', run: measureDispatch },
+  { key: 'p6-model', title: 'P6 adaptive dispatch, USE model', run: measureDispatchModel },
 ];
 
 const USAGE = `Usage: npm run bench:perf -- [options]

@@ -1,142 +1,244 @@
 /**
- * A deterministic, discrete-event model of the proxy's dispatch policy: the real batching core
- * on fake time, in front of a modelled upstream (fixed cost per call + cost per item, N slots)
- * and closed-loop clients with a fixed network round trip. No sockets and no machine noise, so
- * a policy change can be judged in seconds, before it is measured for real with `autobatch bench`.
+ * The dispatch policy on simulated time (issue 10): the real batching core, fed as the HTTP
+ * handler feeds it, in front of modelled upstreams (upstream-models.ts) with closed-loop clients
+ * (scenarios.ts). No sockets and no machine noise: a run of seconds of simulated load takes a
+ * fraction of a second and gives the same figures every time, so a policy can be judged on the
+ * whole load matrix before it is measured for real (bench:perf P6), and CI can assert the figures
+ * (test/bench/policy-targets.test.ts).
  *
- *   npx tsx bench/policy/simulate.ts [--clients 1,8,16,64] [--call-ms 10] [--item-ms 0.1]
+ *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [options]
+ *     --upstreams gpu,tei,cpu-pad,two-slot   models (also tei-cpu: TEI's CPU image, merge + pad)
+ *     --clients 1,8,32,128                   closed-loop clients per level
+ *     --setting defaults|I/B/F               the proxy: no tuning flags, or --max-inflight I
+ *                                            --max-batch-size B --bucket-by-length F (F: off, 1.5, 2)
+ *     --warmup-ms 2000 --measure-ms 2000     per level, simulated time
+ *     --rtt-ms 0.3                           round trip of each network leg
+ *     --json <file>                          also write the grid's ranking as JSON
+ *
+ * matrix: the setting vs direct at each level. grid: the 36 static settings at each level, best
+ * first, and the setting against the best. steps: 1 -> 128 -> 8 clients, throughput per 100 ms.
+ * summary: every target in one table (the best static from the top three of static-grid.json).
+ * Markdown on stdout.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Batcher } from '../../src/core/batcher.js';
-import type { Clock, TimerHandle } from '../../src/core/clock.js';
+import { pathToFileURL } from 'node:url';
+import { STATIC_GRID, STEP_PHASES, compareWithDirect, rankSettings, runSteps, type Scored } from './evaluate.js';
+import { DEFAULT_TIMING, type SimTiming } from './scenarios.js';
+import { DEFAULT_SETTING, settingFlags, settingLabel, staticSetting, summarizeDecisions, type DispatchSetting } from './sim-proxy.js';
+import { TARGET_UPSTREAMS, UPSTREAM_MODELS, type UpstreamKey } from './upstream-models.js';
 
-class ManualClock implements Clock {
-  private time = 0;
-  private sequence = 0;
-  private readonly timers = new Map<number, { at: number; callback: () => void }>();
-  now(): number {
-    return this.time;
-  }
-  setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const id = ++this.sequence;
-    this.timers.set(id, { at: this.time + Math.max(0, delayMs), callback });
-    return { id };
-  }
-  clearTimer(handle: TimerHandle): void {
-    this.timers.delete((handle as { id: number }).id);
-  }
-  defer(callback: () => void): void {
-    this.setTimer(callback, 0);
-  }
-  /** Runs the next due event; false when none is left before `until`. */
-  step(until: number): boolean {
-    let nextId = -1;
-    let next: { at: number; callback: () => void } | undefined;
-    for (const [id, timer] of this.timers) {
-      if (next === undefined || timer.at < next.at || (timer.at === next.at && id < nextId)) {
-        next = timer;
-        nextId = id;
-      }
-    }
-    if (next === undefined || next.at > until) return false;
-    this.timers.delete(nextId);
-    this.time = next.at;
-    next.callback();
-    return true;
-  }
+export { STATIC_GRID, compareWithDirect, rankSettings, runSteps } from './evaluate.js';
+export { runLoad, runSteady, DEFAULT_TIMING } from './scenarios.js';
+export { DEFAULT_SETTING, staticSetting, settingFlags, settingLabel } from './sim-proxy.js';
+export { UPSTREAM_MODELS, TARGET_UPSTREAMS } from './upstream-models.js';
+
+const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '–');
+
+export function parseSetting(text: string): DispatchSetting {
+  if (text === 'defaults') return DEFAULT_SETTING;
+  const match = /^(\d+)\/(\d+)\/(off|\d+(?:\.\d+)?)$/.exec(text);
+  if (match === null) throw new Error(`--setting: "defaults" or inflight/batch/buckets (e.g. 2/16/2), got ${text}`);
+  return staticSetting(Number(match[1]), Number(match[2]), match[3] === 'off' ? undefined : Number(match[3]));
 }
 
-interface Scenario {
+
+export async function matrixTable(upstream: UpstreamKey, setting: DispatchSetting, clients: readonly number[], timing: SimTiming): Promise<string> {
+  const model = UPSTREAM_MODELS[upstream];
+  const lines = [
+    `#### ${model.title}: ${settingFlags(setting)}`,
+    '',
+    '| clients | direct inputs/s | proxied inputs/s | ÷ direct | inputs per call | inputs per backend batch | p50 / p99 ms direct | p50 / p99 ms proxied |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const notes: string[] = [];
+  for (const n of clients) {
+    const r = await compareWithDirect(model, setting, n, timing);
+    const d = r.direct.phases[0]!;
+    const p = r.proxied.phases[0]!;
+    lines.push(
+      `| ${n} | ${f0(d.inputsPerSecond)} | ${f0(p.inputsPerSecond)} | ${f2(r.ratio)}× | ${f1(r.proxied.meanCall)} | ${f1(r.proxied.meanBatch)} | ${f1(d.p50Ms)} / ${f1(d.p99Ms)} | ${f1(p.p50Ms)} / ${f1(p.p99Ms)} |`,
+    );
+    if (r.proxied.decisions !== undefined) notes.push(`- ${n} clients: ${summarizeDecisions(r.proxied.decisions)}`);
+  }
+  return [...lines, ...(notes.length > 0 ? ['', 'Policy decisions at the end of each level:', ...notes] : [])].join('\n');
+}
+
+export interface GridCell {
+  upstream: UpstreamKey;
   clients: number;
-  callMs: number;
-  itemMs: number;
-  slots: number;
-  rttMs: number;
-  maxBatchSize: number;
-  maxWaitMs: number;
-  maxInflight: number;
-  durationMs: number;
+  ranking: Scored[];
+  setting: number;
 }
 
-export async function simulate(s: Scenario): Promise<{ inputsPerSecond: number; meanBatch: number; p50: number; p99: number }> {
-  const clock = new ManualClock();
-  const slotFreeAt = new Array<number>(s.slots).fill(0);
-  const batchSizes: number[] = [];
-  const latencies: number[] = [];
-  const batcher = new Batcher<string, number, number, string>({
-    limits: { maxBatchSize: s.maxBatchSize, maxBatchBytes: 1e9, maxWaitMs: s.maxWaitMs, maxInflight: s.maxInflight, maxQueue: 1e9, queueTimeoutMs: Infinity },
-    clock,
-    internalFailure: (m) => m,
-    executor: ({ items }) =>
-      new Promise((resolve) => {
-        batchSizes.push(items.length);
-        // Half the round trip to reach the upstream, then FIFO on the first free slot.
-        const arrive = clock.now() + s.rttMs / 2;
-        const slot = slotFreeAt.indexOf(Math.min(...slotFreeAt));
-        const start = Math.max(arrive, slotFreeAt[slot]!);
-        const done = start + s.callMs + s.itemMs * items.length;
-        slotFreeAt[slot] = done;
-        clock.setTimer(() => resolve({ ok: true, answers: items }), done + s.rttMs / 2 - clock.now());
-      }),
-  });
-  const client = (): void => {
-    const sentAt = clock.now();
-    clock.setTimer(() => {
-      void batcher.submit({ key: 'k', group: 'k', items: [1], itemBytes: [1], overheadBytes: 0 }).then(() => {
-        clock.setTimer(() => {
-          if (sentAt > s.durationMs * 0.2) latencies.push(clock.now() - sentAt);
-          if (clock.now() < s.durationMs) client();
-        }, s.rttMs / 2);
-      });
-    }, s.rttMs / 2);
-  };
-  for (let i = 0; i < s.clients; i++) clock.setTimer(client, (i * s.rttMs) / s.clients);
-  // Each event runs to completion, promise callbacks included, before the next one.
-  while (clock.step(s.durationMs * 2)) await new Promise((resolve) => setImmediate(resolve));
-  latencies.sort((a, b) => a - b);
-  const measured = latencies.length / (s.durationMs * 0.8 / 1000);
-  return {
-    inputsPerSecond: measured,
-    meanBatch: batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-  };
+export async function gridTable(upstream: UpstreamKey, setting: DispatchSetting, clients: readonly number[], timing: SimTiming, cells: GridCell[]): Promise<string> {
+  const model = UPSTREAM_MODELS[upstream];
+  const lines = [
+    `#### ${model.title}: the 36 static settings vs ${settingLabel(setting)}`,
+    '',
+    'Settings as max-inflight/max-batch-size/bucket-by-length, max-wait-ms 5.',
+    '',
+    '| clients | best static | inputs/s | 2nd | 3rd | worst | ' + `${settingLabel(setting)} inputs/s | ÷ best |`,
+    '| ---: | --- | ---: | --- | --- | --- | ---: | ---: |',
+  ];
+  for (const n of clients) {
+    const ranking = await rankSettings(model, n, STATIC_GRID, timing);
+    const own = (await compareWithDirect(model, setting, n, timing)).proxied.phases[0]!.inputsPerSecond;
+    const best = ranking[0]!;
+    const cell = (s: Scored): string => `${settingLabel(s.setting)} (${f0(s.inputsPerSecond)})`;
+    lines.push(
+      `| ${n} | ${settingLabel(best.setting)} | ${f0(best.inputsPerSecond)} | ${cell(ranking[1]!)} | ${cell(ranking[2]!)} | ${cell(ranking.at(-1)!)} | ${f0(own)} | ${f2(own / best.inputsPerSecond)} |`,
+    );
+    cells.push({ upstream, clients: n, ranking, setting: own });
+  }
+  return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      clients: { type: 'string', default: '1,4,8,16,32,64' },
-      'call-ms': { type: 'string', default: '10' },
-      'item-ms': { type: 'string', default: '0.1' },
-      slots: { type: 'string', default: '1' },
-      'rtt-ms': { type: 'string', default: '0.3' },
-      'max-batch-size': { type: 'string', default: '32' },
-      'max-wait-ms': { type: 'string', default: '5' },
-      'max-inflight': { type: 'string', default: '2' },
-    },
-  });
-  const base = {
-    callMs: Number(values['call-ms']),
-    itemMs: Number(values['item-ms']),
-    slots: Number(values.slots),
-    rttMs: Number(values['rtt-ms']),
-    maxBatchSize: Number(values['max-batch-size']),
-    maxWaitMs: Number(values['max-wait-ms']),
-    maxInflight: Number(values['max-inflight']),
-    durationMs: 5_000,
-  };
-  console.log('| clients | inputs/s | limit (full batches) | % of limit | unbatched | x unbatched | mean batch | p50 ms | p99 ms |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const clients of values.clients!.split(',').map(Number)) {
-    const r = await simulate({ ...base, clients });
-    const full = Math.min(clients, base.maxBatchSize);
-    const limit = (1000 * full * base.slots) / (base.callMs + base.itemMs * full);
-    const unbatched = Math.min((1000 * base.slots) / (base.callMs + base.itemMs), (1000 * clients) / (base.callMs + base.itemMs + base.rttMs));
-    console.log(
-      `| ${clients} | ${r.inputsPerSecond.toFixed(0)} | ${limit.toFixed(0)} | ${((100 * r.inputsPerSecond) / limit).toFixed(0)}% | ${unbatched.toFixed(0)} | ${(r.inputsPerSecond / unbatched).toFixed(1)} | ${r.meanBatch.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
+export async function stepsTable(upstream: UpstreamKey, setting: DispatchSetting, timing: SimTiming): Promise<string> {
+  const model = UPSTREAM_MODELS[upstream];
+  const { run, steps } = await runSteps(model, setting, timing);
+  const curve = run.curve.map((v) => f0(v));
+  const perSecond = Math.round(1000 / run.binMs);
+  const rows: string[] = [];
+  for (let i = 0; i < curve.length; i += perSecond) rows.push(`| ${f1((i * run.binMs) / 1000)} s | ${curve.slice(i, i + perSecond).join(' ')} |`);
+  return [
+    `#### ${model.title}: ${settingLabel(setting)}, ${STEP_PHASES.map((p) => `${p.clients} clients for ${p.durationMs / 1000} s`).join(', then ')}`,
+    '',
+    '| step | at | steady inputs/s of the new level | window | settled (90% of steady) within |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...steps.map((s) => `| ${s.from} -> ${s.to} | ${f1(s.atMs / 1000)} s | ${f0(s.steady)} | ${f0(s.windowMs)} ms | ${Number.isFinite(s.settleMs) ? `${f0(s.settleMs)} ms` : '**not within the phase**'} |`),
+    '',
+    ...run.phases.flatMap((p, i) => (p.decisions === undefined ? [] : [`- end of phase ${i + 1} (${p.clients} clients): ${summarizeDecisions(p.decisions)}`])),
+    '',
+    `Inputs/s per ${run.binMs} ms (${perSecond} bins per row):`,
+    '',
+    '| from | inputs/s |',
+    '| ---: | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+interface GridFixture {
+  cells: Array<{ upstream: UpstreamKey; clients: number; ranking: Array<[string, number]> }>;
+}
+
+/**
+ * One table of every target: per upstream and level, the setting against direct and against
+ * the best static setting (the top three of the recorded grid, re-simulated: what the CI test
+ * does), the settling times after the steps, and what the policy decided.
+ */
+export async function summaryTable(upstreams: readonly UpstreamKey[], setting: DispatchSetting, timing: SimTiming): Promise<string> {
+  const grid = JSON.parse(readFileSync(new URL('./static-grid.json', import.meta.url), 'utf8')) as GridFixture;
+  const lines = [
+    `#### Targets on simulated time: ${settingFlags(setting)}`,
+    '',
+    '| upstream | clients | direct inputs/s | proxied inputs/s | ÷ direct (target) | best static | ÷ best static (≥ 95%) | decisions at the end of the level |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  const steps: string[] = [];
+  for (const upstream of upstreams) {
+    const model = UPSTREAM_MODELS[upstream];
+    for (const clients of [1, 8, 32, 128]) {
+      const r = await compareWithDirect(model, setting, clients, timing);
+      const own = r.proxied.phases[0]!.inputsPerSecond;
+      const floor = clients === 1 ? 0.9 : 1.0;
+      const mark = (ok: boolean, text: string): string => (ok ? text : `**${text}**`);
+      let best = '–';
+      let vsBest = '–';
+      const cell = grid.cells.find((c) => c.upstream === upstream && c.clients === clients);
+      if (cell !== undefined) {
+        const top = cell.ranking.slice(0, 3).map(([label]) => parseSetting(label));
+        const ranked = await rankSettings(model, clients, top, timing);
+        best = `${settingLabel(ranked[0]!.setting)} (${f0(ranked[0]!.inputsPerSecond)})`;
+        const share = own / ranked[0]!.inputsPerSecond;
+        vsBest = mark(share >= 0.95, `${f0(share * 100)}%`);
+      }
+      const decisions = r.proxied.decisions === undefined ? '–' : summarizeDecisions(r.proxied.decisions);
+      lines.push(`| ${upstream} | ${clients} | ${f0(r.direct.phases[0]!.inputsPerSecond)} | ${f0(own)} | ${mark(r.ratio >= floor, `${f2(r.ratio)}×`)} (≥ ${floor.toFixed(1)}) | ${best} | ${vsBest} | ${decisions} |`);
+    }
+    const s = await runSteps(model, setting, timing);
+    steps.push(
+      `| ${upstream} | ${s.steps.map((x) => `${x.settleMs <= 2000 ? `${f0(x.settleMs)} ms` : `**${Number.isFinite(x.settleMs) ? `${f0(x.settleMs)} ms` : 'not within the phase'}**`} (steady ${f0(x.steady)}/s, ${f0(x.windowMs)} ms window)`).join(' | ')} |`,
     );
   }
+  return [
+    ...lines,
+    '',
+    'Settling after the load steps (90% of the new level\'s steady throughput over a window of at least 300 ms and one request cycle, and holding it on average to the end of the phase; target ≤ 2000 ms):',
+    '',
+    '| upstream | 1 -> 128 clients | 128 -> 8 clients |',
+    '| --- | ---: | ---: |',
+    ...steps,
+  ].join('\n');
 }
 
-await main();
+const USAGE = 'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      upstreams: { type: 'string', default: TARGET_UPSTREAMS.join(',') },
+      clients: { type: 'string' },
+      setting: { type: 'string', default: 'defaults' },
+      'warmup-ms': { type: 'string', default: String(DEFAULT_TIMING.warmupMs) },
+      'measure-ms': { type: 'string', default: String(DEFAULT_TIMING.measureMs) },
+      'rtt-ms': { type: 'string', default: '0.3' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'all';
+  if (!['matrix', 'grid', 'steps', 'all', 'summary'].includes(command)) throw new Error(`unknown command ${command}\n${USAGE}`);
+  const upstreams = values.upstreams.split(',').map((u) => u.trim()) as UpstreamKey[];
+  for (const u of upstreams) if (!(u in UPSTREAM_MODELS)) throw new Error(`--upstreams: unknown ${u} (${Object.keys(UPSTREAM_MODELS).join(', ')})`);
+  const setting = parseSetting(values.setting);
+  const timing: SimTiming = { warmupMs: Number(values['warmup-ms']), measureMs: Number(values['measure-ms']), rttMs: Number(values['rtt-ms']) };
+  const out: string[] = [];
+  const print = (text: string): void => {
+    out.push(text);
+    process.stdout.write(`${text}\n\n`);
+  };
+  const cells: GridCell[] = [];
+  if (command === 'summary') print(await summaryTable(upstreams, setting, timing));
+  for (const upstream of command === 'summary' ? [] : upstreams) {
+    if (command === 'matrix' || command === 'all') {
+      const clients = (values.clients ?? '1,8,32,128').split(',').map(Number);
+      print(await matrixTable(upstream, setting, clients, timing));
+    }
+    if (command === 'grid' || command === 'all') {
+      const clients = (values.clients ?? '8,32,128').split(',').map(Number);
+      print(await gridTable(upstream, setting, clients, timing, cells));
+    }
+    if (command === 'steps' || command === 'all') print(await stepsTable(upstream, setting, timing));
+  }
+  if (values.json !== undefined) {
+    // One cell a line, so a regenerated file diffs by level.
+    const lines = cells.map((c) =>
+      JSON.stringify({
+        upstream: c.upstream,
+        clients: c.clients,
+        [settingLabel(setting)]: Math.round(c.setting),
+        ranking: c.ranking.map((s) => [settingLabel(s.setting), Math.round(s.inputsPerSecond)]),
+      }),
+    );
+    writeFileSync(values.json, `{"timing":${JSON.stringify(timing)},"cells":[\n${lines.join(',\n')}\n]}\n`);
+  }
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  }
+}

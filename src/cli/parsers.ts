@@ -25,6 +25,27 @@ export function milliseconds(value: string): number {
   return number;
 }
 
+/** A whole number of 1 or more, or "adaptive" (the default: learned by the dispatch policy). */
+export function positiveIntegerOrAdaptive(value: string): number | 'adaptive' {
+  if (value.trim().toLowerCase() === 'adaptive') return 'adaptive';
+  try {
+    return positiveInteger(value);
+  } catch {
+    throw new InvalidArgumentError('expected a whole number of 1 or more, or "adaptive".');
+  }
+}
+
+/** A factor above 1, "off" (never bucket) or "adaptive" (the default: bucket only an upstream measured to pad). */
+export function bucketFactor(value: string): number | 'off' | 'adaptive' {
+  const word = value.trim().toLowerCase();
+  if (word === 'off' || word === 'adaptive') return word;
+  try {
+    return ratioAboveOne(value);
+  } catch {
+    throw new InvalidArgumentError('expected a factor above 1 (such as 2), "off" or "adaptive".');
+  }
+}
+
 export function ratioAboveOne(value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number) || number <= 1) {

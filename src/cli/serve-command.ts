@@ -8,17 +8,28 @@ import { createLogger, defaultLogFormat, type LogFormat } from '../logger.js';
 import { DEFAULTS, SettingsError, type ProxySettings } from '../options.js';
 import { startProxy, type RunningProxy } from '../proxy.js';
 import type { CustomRouteSpec } from '../routes/custom.js';
-import { collectHeaderNames, collectRoutes, collectUpstreams, dnsServer, milliseconds, port, positiveInteger, ratioAboveOne } from './parsers.js';
+import {
+  bucketFactor,
+  collectHeaderNames,
+  collectRoutes,
+  collectUpstreams,
+  dnsServer,
+  milliseconds,
+  port,
+  positiveInteger,
+  positiveIntegerOrAdaptive,
+} from './parsers.js';
 
 /** What commander hands the action: the proxy's settings under their option names. */
-type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength' | 'forwardHeader' | 'upstreamCa'> & {
+type ServeFlags = Omit<ProxySettings, 'maxBatchSize' | 'routes' | 'upstream' | 'bucketByLength' | 'forwardHeader' | 'upstreamCa' | 'maxInflight'> & {
   forwardHeader?: string[];
   upstreamCa?: string;
   /** Deprecated alias of queueTimeoutMs. */
   timeoutMs?: number;
   upstream?: string[];
   maxBatchSize?: number;
-  bucketByLength?: number;
+  maxInflight: number | 'adaptive';
+  bucketByLength: number | 'off' | 'adaptive';
   route?: CustomRouteSpec[];
   logLevel: LevelWithSilent;
   logFormat?: LogFormat;
@@ -67,18 +78,22 @@ export function addServeOptions(command: Command): Command {
         .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--max-inflight <n>', 'most upstream calls in flight at once per upstream (the last one only for a full batch staged behind the others)')
+      new Option(
+        '--max-inflight <n>',
+        'most upstream calls in flight at once per upstream (the last one only for a full batch staged behind the others); adaptive: learned from throughput, from 2 up to 16 (docs/dispatch.md)',
+      )
         .env(env('MAX_INFLIGHT'))
-        .default(DEFAULTS.maxInflight)
-        .argParser(positiveInteger),
+        .default('adaptive')
+        .argParser(positiveIntegerOrAdaptive),
     )
     .addOption(
       new Option(
         '--bucket-by-length <factor>',
-        'batch together only requests whose longest inputs are within this factor in length (e.g. 2), for upstreams that pad every input of a batch to the longest (CPU ONNX/TF/PyTorch servers); default off',
+        'batch together only requests whose longest inputs are within this factor in length (e.g. 2), for upstreams that pad every input of a batch to the longest (CPU ONNX/TF/PyTorch servers); off: never; adaptive: only when the upstream is measured to pad, with the cheapest factor (docs/dispatch.md)',
       )
         .env(env('BUCKET_BY_LENGTH'))
-        .argParser(ratioAboveOne),
+        .default('adaptive')
+        .argParser(bucketFactor),
     )
     .addOption(
       new Option('--max-queue <inputs>', 'most inputs waiting in the proxy; beyond it requests get 429')
@@ -175,13 +190,17 @@ export async function runServe(flags: ServeFlags, command: Command): Promise<voi
   process.once('SIGTERM', stop);
 
   try {
-    const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, timeoutMs, ...settings } = flags;
+    const { route, upstream, logLevel: _logLevel, logFormat: _logFormat, timeoutMs, maxInflight, bucketByLength, maxWaitMs, ...settings } = flags;
     if (timeoutMs !== undefined) {
       logger.warn('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated: use --queue-timeout-ms (AUTOBATCH_QUEUE_TIMEOUT_MS)');
       if (command.getOptionValueSource('queueTimeoutMs') === 'default') settings.queueTimeoutMs = timeoutMs;
     }
     running = await startProxy({
       ...settings,
+      // "adaptive" (the default) leaves the value to the dispatch policy; a value given pins it.
+      maxInflight: maxInflight === 'adaptive' ? undefined : maxInflight,
+      bucketByLength: bucketByLength === 'adaptive' ? undefined : bucketByLength,
+      maxWaitMs: command.getOptionValueSource('maxWaitMs') === 'default' ? undefined : maxWaitMs,
       upstream: upstream ?? [],
       routes: route ?? [],
       forwardHeader: settings.forwardHeader ?? [],

@@ -6,7 +6,9 @@
  * jobs may share an upstream call; an injected executor turns a list of items into one call and
  * returns one answer per item. Time comes from an injected Clock so tests run on fake timers.
  *
- * Dispatch policy (see README "Dispatch policy" for the measurements behind it):
+ * How many calls may be in flight, how large a batch may be and how long a partial batch may be
+ * held are the dispatch policy's to say (src/core/policy/: static, or learned from the calls);
+ * the rules below are how the core uses those numbers (docs/dispatch.md has the measurements):
  * - Work-conserving: when the upstream would otherwise idle (a work slot is free: all in-flight
  *   slots but the staging ones), what is queued goes at once, so a lone request at low load is
  *   never held back...
@@ -23,7 +25,13 @@
  */
 import type { CancelSignal } from './cancel-signal.js';
 import type { Clock, TimerHandle } from './clock.js';
+import type { DispatchPolicy } from './policy/dispatch-policy.js';
+import { StaticPolicy } from './policy/static-policy.js';
 
+/**
+ * The core's fixed limits. maxBatchSize, maxWaitMs, maxInflight and stagingSlots make the static
+ * policy used when no `policy` is given; with a policy, the policy decides them.
+ */
 export interface BatcherLimits {
   /** Most items in one upstream call. */
   maxBatchSize: number;
@@ -68,6 +76,8 @@ export interface JobRequest<Group, Item> {
    * client request's trace span, and each call's span links to the spans of the requests it carries).
    */
   tag?: unknown;
+  /** The route the policy learns under (cost and padding differ per route); default ''. */
+  route?: string | undefined;
 }
 
 export interface CallRequest<Group, Item> {
@@ -119,6 +129,8 @@ export interface BatcherOptions<Group, Item, Answer, Failure> {
   internalFailure: (message: string) => Failure;
   clock: Clock;
   observer?: BatcherObserver;
+  /** Decides in-flight limit, batch size and hold; default: the static policy of `limits`. */
+  policy?: DispatchPolicy;
 }
 
 interface Job<Group, Item, Answer, Failure> {
@@ -196,6 +208,7 @@ class KeyQueue<Group, Item, Answer, Failure> {
 
   constructor(
     readonly key: string,
+    readonly route: string,
     readonly group: Group,
     /** Bytes of items one call may carry. */
     readonly capacity: number,
@@ -238,8 +251,7 @@ export class Batcher<Group, Item, Answer, Failure> {
   private readonly internalFailure: (message: string) => Failure;
   private readonly clock: Clock;
   private readonly observer: BatcherObserver;
-  /** Calls that may run before the staging slot is touched. */
-  private workSlots: number;
+  private readonly policy: DispatchPolicy;
   private readonly queues = new Map<string, KeyQueue<Group, Item, Answer, Failure>>();
   private readonly traffic = new Map<string, KeyTraffic>();
   private queuedItemCount = 0;
@@ -259,18 +271,29 @@ export class Batcher<Group, Item, Answer, Failure> {
     this.internalFailure = options.internalFailure;
     this.clock = options.clock;
     this.observer = options.observer ?? {};
-    this.workSlots = Math.max(1, this.limits.maxInflight - (this.limits.stagingSlots ?? 1));
+    this.policy =
+      options.policy ??
+      new StaticPolicy({
+        maxInflight: this.limits.maxInflight,
+        stagingSlots: this.limits.stagingSlots ?? 1,
+        maxBatchSize: this.limits.maxBatchSize,
+        maxWaitMs: this.limits.maxWaitMs,
+      });
+  }
+
+  /** Calls that may run before the staging slots are touched (the policy may move it). */
+  private get workSlots(): number {
+    return Math.max(1, this.policy.inflightLimit() - this.policy.stagingSlots());
   }
 
   /**
-   * Changes the in-flight limit and the staging slots, as upstream replicas join or leave (DNS
-   * discovery). Calls already running over a lowered limit finish; a raised one is used at once.
+   * Upstream replicas joined or left (DNS discovery): the policy's in-flight limit and staging
+   * slots are per replica. Calls already running over a lowered limit finish; a raised one is
+   * used at once.
    */
-  setCapacity(maxInflight: number, stagingSlots: number): void {
-    validateLimits({ ...this.limits, maxInflight, stagingSlots });
-    this.limits.maxInflight = maxInflight;
-    this.limits.stagingSlots = stagingSlots;
-    this.workSlots = Math.max(1, maxInflight - stagingSlots);
+  setReplicas(count: number): void {
+    if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`replicas must be a whole number of at least 1, got ${count}`);
+    this.policy.setReplicas(count);
     this.schedulePump();
   }
 
@@ -300,17 +323,21 @@ export class Batcher<Group, Item, Answer, Failure> {
     }
     const capacity = this.limits.maxBatchBytes - request.overheadBytes;
     let bytes = 0;
+    let longest = 0;
     for (const size of request.itemBytes) {
       if (size > capacity) return Promise.resolve({ status: 'rejected', reason: 'item-too-large' });
       bytes += size;
+      if (size > longest) longest = size;
     }
     if (this.queuedItemCount + count > this.limits.maxQueue) {
       return Promise.resolve({ status: 'rejected', reason: 'queue-full' });
     }
 
+    const route = request.route ?? '';
+    this.policy.requestArrived(route, longest);
     let queue = this.queues.get(request.key);
     if (queue === undefined) {
-      queue = new KeyQueue(request.key, request.group, capacity, this.trafficOf(request.key));
+      queue = new KeyQueue(request.key, route, request.group, capacity, this.trafficOf(request.key));
       this.queues.set(request.key, queue);
     }
     return new Promise((resolve) => {
@@ -384,7 +411,7 @@ export class Batcher<Group, Item, Answer, Failure> {
 
   private pump(): void {
     if (this.limits.queueTimeoutMs !== Infinity) this.expireOverdue(this.clock.now());
-    while (this.inflightCount < this.limits.maxInflight) {
+    while (this.inflightCount < this.policy.inflightLimit()) {
       const queue = this.pickReadyQueue(this.clock.now());
       if (queue === undefined) break;
       this.dispatch(queue);
@@ -454,11 +481,11 @@ export class Batcher<Group, Item, Answer, Failure> {
    * later arrivals never move it.
    */
   private holdDeadline(head: Job<Group, Item, Answer, Failure>): number {
-    return Math.max(head.arrivedAt, this.workSlotFreeSince) + this.limits.maxWaitMs;
+    return Math.max(head.arrivedAt, this.workSlotFreeSince) + this.policy.holdMs(head.queue.route);
   }
 
   private isFull(queue: KeyQueue<Group, Item, Answer, Failure>): boolean {
-    return queue.items >= this.limits.maxBatchSize || queue.bytes > queue.capacity;
+    return queue.items >= this.policy.batchSize(queue.route) || queue.bytes > queue.capacity;
   }
 
   /**
@@ -493,6 +520,7 @@ export class Batcher<Group, Item, Answer, Failure> {
   /** Cuts the next batch from a queue and starts its call. */
   private dispatch(queue: KeyQueue<Group, Item, Answer, Failure>): void {
     const now = this.clock.now();
+    const maxBatchSize = this.policy.batchSize(queue.route);
     const slices: Slice<Group, Item, Answer, Failure>[] = [];
     let count = 0;
     let bytes = 0;
@@ -500,7 +528,7 @@ export class Batcher<Group, Item, Answer, Failure> {
       const sizes = job.request.itemBytes;
       const from = job.next;
       let to = from;
-      while (to < sizes.length && count < this.limits.maxBatchSize) {
+      while (to < sizes.length && count < maxBatchSize) {
         const size = sizes[to]!;
         // The first item always fits: submit() refused any item larger than a call.
         if (count > 0 && bytes + size > queue.capacity) break;
@@ -528,12 +556,12 @@ export class Batcher<Group, Item, Answer, Failure> {
     };
     for (const slice of slices) slice.job.liveCalls.add(call);
     this.inflightCount++;
-    void this.runCall(queue.group, call);
+    void this.runCall(queue.route, queue.group, call);
   }
 
-  private async runCall(group: Group, call: Call<Group, Item, Answer, Failure>): Promise<void> {
+  private async runCall(route: string, group: Group, call: Call<Group, Item, Answer, Failure>): Promise<void> {
     try {
-      await this.execute(group, call.slices, call);
+      await this.execute(route, group, call.slices, call);
     } finally {
       for (const slice of call.slices) slice.job.liveCalls.delete(call);
       if (this.inflightCount === this.workSlots) this.workSlotFreeSince = this.clock.now();
@@ -549,6 +577,7 @@ export class Batcher<Group, Item, Answer, Failure> {
    * exceeds maxInflight.
    */
   private async execute(
+    route: string,
     group: Group,
     slices: Slice<Group, Item, Answer, Failure>[],
     call: Call<Group, Item, Answer, Failure>,
@@ -564,12 +593,22 @@ export class Batcher<Group, Item, Answer, Failure> {
     // A call holds at most one slice of each job, so each tag comes once. Without tags (tracing
     // off) nothing is allocated.
     let tags: unknown[] | undefined;
+    let longestBytes = 0;
+    let totalBytes = 0;
     for (const slice of live) {
       const source = slice.job.request.items;
-      for (let i = slice.from; i < slice.to; i++) items.push(source[i]!);
+      const sizes = slice.job.request.itemBytes;
+      for (let i = slice.from; i < slice.to; i++) {
+        items.push(source[i]!);
+        const size = sizes[i]!;
+        totalBytes += size;
+        if (size > longestBytes) longestBytes = size;
+      }
       const tag = slice.job.request.tag;
       if (tag !== undefined) (tags ??= []).push(tag);
     }
+    const inflightAtStart = this.inflightCount;
+    const queuedAtStart = this.queuedItemCount;
 
     this.observer.callStarted?.(items.length);
     const started = this.clock.now();
@@ -585,7 +624,19 @@ export class Batcher<Group, Item, Answer, Failure> {
       const message = `upstream answered ${outcome.answers.length} elements for ${items.length} inputs`;
       outcome = { ok: false, failure: this.internalFailure(message), blame: 'call' };
     }
-    this.observer.callFinished?.(items.length, this.clock.now() - started, outcome.ok);
+    const durationMs = this.clock.now() - started;
+    this.observer.callFinished?.(items.length, durationMs, outcome.ok);
+    this.policy.callFinished({
+      route,
+      items: items.length,
+      longestBytes,
+      totalBytes,
+      startedAt: started,
+      durationMs,
+      inflightAtStart,
+      queuedAtStart,
+      ok: outcome.ok,
+    });
 
     if (outcome.ok) {
       let offset = 0;
@@ -599,8 +650,8 @@ export class Batcher<Group, Item, Answer, Failure> {
     }
     if (outcome.blame === 'inputs' && live.length > 1) {
       const middle = live.length >> 1;
-      await this.execute(group, live.slice(0, middle), call);
-      await this.execute(group, live.slice(middle), call);
+      await this.execute(route, group, live.slice(0, middle), call);
+      await this.execute(route, group, live.slice(middle), call);
       return;
     }
     for (const slice of live) {

@@ -41,8 +41,8 @@ export interface BatchHandlerContext {
   maxBodyBytes: number;
   maxBatchBytes: number;
   queueTimeoutMs: number;
-  /** `--bucket-by-length`: inputs share a call only with lengths within this factor; undefined: off. */
-  bucketByLength: number | undefined;
+  /** The length-bucket factor in force for a route (`--bucket-by-length`, or the policy's); undefined: off. */
+  bucketFactor: (route: string) => number | undefined;
   /** Bodies sent alone right now (see replayAlone), and how many may be. */
   replays: { active: number; readonly limit: number };
   /** The memory budget (--max-memory-bytes) and the heap backstop. */
@@ -143,7 +143,7 @@ export async function handleBatched(
   const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
   let longestItemBytes = 0;
   for (const size of itemBytes) if (size > longestItemBytes) longestItemBytes = size;
-  const key = batchKey({ path, params: parsed.params, headers, longestItemBytes, bandFactor: context.bucketByLength, solo: parsed.solo });
+  const key = batchKey({ path, params: parsed.params, headers, longestItemBytes, bandFactor: context.bucketFactor(route), solo: parsed.solo });
 
   const disconnected = new ClientGone();
   const onClose = (): void => {
@@ -159,6 +159,7 @@ export async function handleBatched(
     overheadBytes,
     signal: disconnected,
     tag: span?.tag,
+    route,
   });
   response.off('close', onClose);
   span?.recordOutcome(parsed.items.length, outcome);

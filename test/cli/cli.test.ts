@@ -74,6 +74,8 @@ describe('autobatch CLI', () => {
     [['--upstream', 'http://127.0.0.1:1', '--max-wait-ms', '-1'], {}, '--max-wait-ms'],
     [['--upstream', 'http://127.0.0.1:1', '--bucket-by-length', '1'], {}, '--bucket-by-length'],
     [['--upstream', 'http://127.0.0.1:1'], { AUTOBATCH_MAX_INFLIGHT: '0' }, '--max-inflight'],
+    [['--upstream', 'http://127.0.0.1:1', '--max-inflight', 'lots'], {}, '--max-inflight'],
+    [['--upstream', 'http://127.0.0.1:1', '--bucket-by-length', 'sometimes'], {}, '--bucket-by-length'],
     [['--upstream', 'http://127.0.0.1:1', '--route', 'no-slash'], {}, '--route'],
     [['--upstream', 'not a url'], {}, '--upstream'],
     [[], {}, '--upstream'],
@@ -111,6 +113,37 @@ describe('autobatch CLI', () => {
     expect(warned).toBe(true);
     expect(listening.queueTimeoutMs).toBe(expected);
   });
+
+  it.each([
+    [[], {}, 'adaptive', 'adaptive', 'default'],
+    [['--max-inflight', '3', '--bucket-by-length', 'off'], {}, 3, 'off', 'pinned'],
+    [[], { AUTOBATCH_MAX_INFLIGHT: '4', AUTOBATCH_BUCKET_BY_LENGTH: '2' }, 4, 2, 'pinned'],
+    [['--max-inflight', 'adaptive', '--bucket-by-length', 'adaptive'], {}, 'adaptive', 'adaptive', 'default'],
+  ] as [string[], Record<string, string>, unknown, unknown, string][])(
+    'dispatch flags %j %j: adaptive unless given, a value given pins it',
+    async (args, env, maxInflight, bucketByLength, inflightSource) => {
+      const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const lines = createInterface({ input: child.stdout });
+      const listening = await new Promise<{ url: string; maxInflight?: unknown; bucketByLength?: unknown }>((resolve, reject) => {
+        lines.on('line', (line) => {
+          const record = JSON.parse(line) as { msg?: string; url: string };
+          if (record.msg === 'autobatch listening') resolve(record);
+        });
+        child.on('exit', () => reject(new Error('exited before listening')));
+      });
+      const policy = (await send(listening.url, '/autobatch/policy')).json() as { inflightLimit: { value: number; source: string } };
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(listening.maxInflight).toBe(maxInflight);
+      expect(listening.bucketByLength).toBe(bucketByLength);
+      expect(policy.inflightLimit.source).toBe(inflightSource);
+      if (typeof maxInflight === 'number') expect(policy.inflightLimit.value).toBe(maxInflight);
+    },
+  );
 
   it('refuses a --max-batch-size above what the upstream accepts', async () => {
     const { code, stderr } = await run(['--upstream', upstream.url, '--port', '0', '--max-batch-size', '5']);

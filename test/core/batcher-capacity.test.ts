@@ -1,4 +1,4 @@
-/** The core's in-flight limit follows the number of upstream replicas as they join and leave (DNS discovery). */
+/** The core's in-flight limit (per replica, the policy's) follows the number of upstream replicas as they join and leave (DNS discovery). */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Batcher, type CallOutcome } from '../../src/core/batcher.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -26,15 +26,15 @@ function setup() {
 
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
-describe('Batcher.setCapacity', () => {
+describe('Batcher.setReplicas', () => {
   it('uses a raised limit at once and lets calls over a lowered one finish before sending more', async () => {
     const { batcher, answers, outcomes } = setup();
     await settle();
     expect(batcher.inflight).toBe(2);
-    batcher.setCapacity(4, 2);
+    batcher.setReplicas(2);
     await settle();
     expect(batcher.inflight).toBe(4);
-    batcher.setCapacity(2, 1);
+    batcher.setReplicas(1);
     answers[0]!();
     await settle();
     // Three still running: over the new limit, so nothing new is sent.
@@ -54,6 +54,7 @@ describe('Batcher.setCapacity', () => {
 
   it('refuses a limit the core cannot work with', () => {
     const { batcher } = setup();
-    expect(() => batcher.setCapacity(0, 0)).toThrow(RangeError);
+    expect(() => batcher.setReplicas(0)).toThrow(RangeError);
+    expect(() => batcher.setReplicas(1.5)).toThrow(RangeError);
   });
 });

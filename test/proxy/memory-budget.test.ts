@@ -296,7 +296,7 @@ describe('heap pressure', () => {
       maxBodyBytes: 1e6,
       maxBatchBytes: 1e6,
       queueTimeoutMs: 1000,
-      bucketByLength: undefined,
+      bucketFactor: () => undefined,
       forwardHeaders: ['authorization'],
       replays: { active: 0, limit: 1 },
       memory: { budget: new ByteBudget(1e8), heap: new HeapPressure(log, () => ({ usedBytes: used, limitBytes: 100 })), writeTimeoutMs: 1000 },

@@ -46,7 +46,7 @@ describe('replays of unbatchable bodies', () => {
       maxBodyBytes: 1e6,
       maxBatchBytes: 1e6,
       queueTimeoutMs: 1000,
-      bucketByLength: undefined,
+      bucketFactor: () => undefined,
       replays: { active: 0, limit },
       memory: { budget: new ByteBudget(1e8), heap: new HeapPressure(createLogger('silent', 'json')), writeTimeoutMs: 1000 },
     };

@@ -1,0 +1,311 @@
+/**
+ * P6, adaptive dispatch (issue 10): on real processes, autobatch with no tuning flags against
+ * direct and against the best static settings, at 1, 8, 32 and 128 closed-loop clients, in front
+ * of the TEI simulator run with the cost models of bench/policy (GPU-like, TEI-like merging,
+ * padded CPU) and, with `--only p6-model`, the Universal Sentence Encoder upstream.
+ *
+ * The grid has 36 static settings; measuring them all for real would take an hour per upstream.
+ * The simulator ranks them in seconds (bench/policy/static-grid.json), so only its best setting
+ * at each level is measured here (at most three per upstream, each at every level), and "best
+ * static" at a level is the best of those measured. Each proxy is one process kept across the
+ * levels (as a deployment sees load change); every level gets at least 2 s of warm-up, which is
+ * what the issue allows the adaptive policy to settle. After each level the proxy's
+ * GET /autobatch/policy is read (shown when the proxy has it), so the figures sit next to what
+ * the policy chose.
+ *
+ *   node --import tsx bench/perf/dispatch.ts [--upstreams gpu,tei,cpu-pad] [--model]
+ *   npm run bench:perf -- --only p6,p6-model --duration 3 --warmup 2
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { runBench } from '../../src/loadgen/index.js';
+import { parseSetting } from '../policy/simulate.js';
+import { settingFlags, settingLabel, type DispatchSetting } from '../policy/sim-proxy.js';
+import type { UpstreamKey } from '../policy/upstream-models.js';
+import type { ServiceGroup, ServiceSpec } from '../service-process.js';
+import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from '../service-specs.js';
+import { TEXT_SETS } from '../text-sets.js';
+import { fixed, isMain, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
+
+const LEVELS = [1, 8, 32, 128] as const;
+const GRID_LEVELS = [8, 32, 128] as const;
+const MIN_WARMUP_SECONDS = 2;
+/**
+ * The simulator charges per token of its BERT-like tokenizer, which cuts the built-in corpus into
+ * about 2.3 tokens per word: 0.022 ms per token is the model's 0.05 ms per word.
+ */
+const PER_TOKEN_MS = 0.022;
+
+interface P6Upstream {
+  key: UpstreamKey | 'use';
+  title: string;
+  spec: () => ServiceSpec;
+  flags: string;
+  /** Where the candidates come from: the simulator's grid for this model. */
+  gridKey: UpstreamKey;
+}
+
+function simulatorSpec(cost: SimulatorCost, extra: readonly string[]): ServiceSpec {
+  const spec = teiSimulator(cost);
+  return { ...spec, name: `${spec.name} ${extra.join(' ')}`.trim(), args: [...spec.args, ...extra] };
+}
+
+const PADDED_EXTRA = ['--per-token-ms', String(PER_TOKEN_MS), '--pad'];
+const GPU: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
+const TEI: SimulatorCost = { ...GPU, merge: true };
+const PADDED: SimulatorCost = { perCallMs: 2, perItemMs: 0, slots: 1, merge: false };
+
+export const SIM_UPSTREAMS: readonly P6Upstream[] = [
+  { key: 'gpu', gridKey: 'gpu', title: 'GPU-like', spec: () => teiSimulator(GPU), flags: simulatorFlags(GPU) },
+  { key: 'tei', gridKey: 'tei', title: 'TEI-like (merges)', spec: () => teiSimulator(TEI), flags: simulatorFlags(TEI) },
+  {
+    key: 'cpu-pad',
+    gridKey: 'cpu-pad',
+    title: 'CPU, padded',
+    spec: () => simulatorSpec(PADDED, PADDED_EXTRA),
+    flags: `${simulatorFlags(PADDED)} ${PADDED_EXTRA.join(' ')}`,
+  },
+];
+
+export const MODEL_UPSTREAM: P6Upstream = {
+  key: 'use',
+  gridKey: 'cpu-pad',
+  title: 'USE model (CPU, pads)',
+  spec: useModelUpstream,
+  flags: 'npx tsx bench/upstreams/use-tei-main.ts',
+};
+
+interface GridFile {
+  cells: Array<{ upstream: UpstreamKey; clients: number; ranking: Array<[string, number]> }>;
+}
+
+/** The simulator's best static setting at each level of the grid (at most three distinct). */
+export function candidates(gridKey: UpstreamKey): DispatchSetting[] {
+  const grid = JSON.parse(readFileSync(new URL('../policy/static-grid.json', import.meta.url), 'utf8')) as GridFile;
+  const labels = new Set<string>();
+  for (const clients of GRID_LEVELS) {
+    const cell = grid.cells.find((c) => c.upstream === gridKey && c.clients === clients);
+    if (cell !== undefined) labels.add(cell.ranking[0]![0]);
+  }
+  return [...labels].map(parseSetting);
+}
+
+let offSupported: boolean | undefined;
+/** Whether this build's --bucket-by-length takes "off" (needed once unset means adaptive). */
+function bucketOffSupported(): boolean {
+  if (offSupported === undefined) {
+    try {
+      const help = execFileSync(process.execPath, ['bin/autobatch.js', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
+      // The option's description (wrapped over several lines) names "off" once the flag takes it.
+      offSupported = /--bucket-by-length[\s\S]{0,400}?\boff\b/.test(help);
+    } catch {
+      offSupported = false;
+    }
+  }
+  return offSupported;
+}
+
+/** A static setting as proxy flags: every dispatch flag given, as the issue defines one. */
+export function staticArgs(setting: DispatchSetting): string[] {
+  if (setting.kind !== 'static') return [];
+  const args = ['--max-inflight', String(setting.maxInflight), '--max-batch-size', String(setting.maxBatchSize), '--max-wait-ms', String(setting.maxWaitMs)];
+  if (setting.bucketByLength !== undefined) args.push('--bucket-by-length', String(setting.bucketByLength));
+  else if (bucketOffSupported()) args.push('--bucket-by-length', 'off');
+  return args;
+}
+
+/** GET /autobatch/policy, shortened; null when the proxy has no such endpoint. */
+async function readPolicy(proxyUrl: string): Promise<string | null> {
+  try {
+    const response = await fetch(`${proxyUrl}/autobatch/policy`);
+    if (response.status !== 200) return null;
+    const body = (await response.json()) as Record<string, unknown>;
+    return summarizePolicyJson(body);
+  } catch {
+    return null;
+  }
+}
+
+/** One line from the endpoint's JSON: whatever of the decisions it reports, tolerant of shape. */
+export function summarizePolicyJson(body: Record<string, unknown>): string {
+  // null means "off" for buckets and "not known yet" for padding.
+  const value = (d: unknown, ifNull = '?'): string => {
+    if (d !== null && typeof d === 'object' && 'value' in d) {
+      const v = (d as { value: unknown }).value;
+      return v === null ? ifNull : String(v);
+    }
+    return d === undefined ? '?' : JSON.stringify(d);
+  };
+  const parts: string[] = [];
+  // One snapshot for all replicas ({ upstreams: [urls], inflightLimit, routes }), or one per upstream.
+  const perUpstream = Array.isArray(body.upstreams) && body.upstreams.every((u) => u !== null && typeof u === 'object');
+  const upstreams = perUpstream ? (body.upstreams as Array<Record<string, unknown>>) : [body];
+  for (const u of upstreams) {
+    parts.push(`in flight ${value(u.inflightLimit)}`);
+    const routes = Array.isArray(u.routes) ? (u.routes as Array<Record<string, unknown>>) : [];
+    for (const r of routes) {
+      parts.push(`${String(r.route)}: batch ${value(r.batchSize)}, buckets ${value(r.bucketFactor, 'off')}, hold ${value(r.holdMs)} ms, pads ${value(r.pads)}`);
+    }
+  }
+  return parts.join('; ');
+}
+
+/** Waits (up to 2 minutes) until the upstream answers one request within 5 s. */
+async function waitUntilAnswering(upstreamUrl: string): Promise<void> {
+  const until = Date.now() + 120_000;
+  while (Date.now() < until) {
+    try {
+      const response = await fetch(`${upstreamUrl}/embed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: 'is the upstream idle' }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Still busy: try again.
+    }
+  }
+}
+
+interface Side {
+  label: string;
+  inputsPerSecond: number[];
+  errors: number;
+  policy: Array<string | null>;
+}
+
+async function measureSide(
+  services: ServiceGroup,
+  upstreamUrl: string,
+  label: string,
+  args: readonly string[],
+  timing: PerfTiming,
+  texts: readonly string[] | undefined,
+  withDirect: boolean,
+): Promise<{ side: Side; direct: number[] }> {
+  const proxy = await services.start(autobatchProxy(upstreamUrl, args));
+  const side: Side = { label, inputsPerSecond: [], errors: 0, policy: [] };
+  const direct: number[] = [];
+  try {
+    for (const clients of LEVELS) {
+      say(`P6: ${label}, ${clients} clients${withDirect ? ' (and direct)' : ''}`);
+      // A slow upstream (the model) may still be working off the previous level's calls.
+      await waitUntilAnswering(upstreamUrl);
+      try {
+        const report = await runBench({
+          url: proxy.url,
+          ...(withDirect ? { baseline: upstreamUrl } : {}),
+          concurrency: [clients],
+          inputsPerRequest: 1,
+          ...(texts === undefined ? {} : { texts }),
+          ...timing,
+        });
+        const level = report.levels[0]!;
+        side.inputsPerSecond.push(level.target.inputsPerSecond);
+        side.errors += level.target.errorCount + (level.baseline?.errorCount ?? 0);
+        direct.push(level.baseline?.inputsPerSecond ?? NaN);
+      } catch (error) {
+        // One level that cannot be measured is reported as such; the rest of the run goes on.
+        say(`P6: ${label}, ${clients} clients: not measured (${error instanceof Error ? error.message : String(error)})`);
+        side.inputsPerSecond.push(NaN);
+        side.errors += 1;
+        direct.push(NaN);
+      }
+      side.policy.push(await readPolicy(proxy.url));
+    }
+  } finally {
+    await proxy.stop();
+  }
+  return { side, direct };
+}
+
+async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, timing: PerfTiming, rows: TargetRow[]): Promise<string> {
+  const server = await services.start(upstream.spec());
+  const texts = upstream.key === 'use' ? TEXT_SETS.mixed.texts : undefined;
+  try {
+    const { side: defaults, direct } = await measureSide(services, server.url, 'defaults', [], timing, texts, true);
+    const statics: Side[] = [];
+    for (const setting of candidates(upstream.gridKey)) {
+      statics.push((await measureSide(services, server.url, settingLabel(setting), staticArgs(setting), timing, texts, false)).side);
+    }
+    const lines = [
+      `#### ${upstream.title}: \`${upstream.flags}\``,
+      '',
+      `| clients | direct | defaults | ${statics.map((s) => s.label).join(' | ')} | defaults ÷ direct | defaults ÷ best static | policy after the level |`,
+      `| ---: | ---: | ---: | ${statics.map(() => '---:').join(' | ')} | ---: | ---: | --- |`,
+    ];
+    LEVELS.forEach((clients, i) => {
+      const own = defaults.inputsPerSecond[i]!;
+      const best = Math.max(...statics.map((s) => s.inputsPerSecond[i]!).filter(Number.isFinite));
+      const vsDirect = own / direct[i]!;
+      const vsBest = own / best;
+      const policy = defaults.policy[i] ?? 'no GET /autobatch/policy on this build';
+      lines.push(
+        `| ${clients} | ${fixed(direct[i]!, 0)} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
+      );
+      const floor = clients === 1 ? 0.9 : 1.0;
+      rows.push({
+        id: 'P6',
+        what: `${upstream.title}, ${clients} clients: defaults ÷ direct, inputs/s`,
+        target: `≥ ${floor.toFixed(1)}×`,
+        measured: `${times(Number.isFinite(vsDirect) ? vsDirect : null)} (${fixed(own, 0)} vs ${fixed(direct[i]!, 0)} inputs/s)`,
+        met: defaults.errors === 0 && vsDirect >= floor,
+      });
+      if (clients !== 1) {
+        rows.push({
+          id: 'P6',
+          what: `${upstream.title}, ${clients} clients: defaults ÷ best of ${statics.length} static settings (the simulator's picks)`,
+          target: '≥ 95%',
+          measured: `${fixed(vsBest * 100, 0)}% (best ${statics[statics.map((s) => s.inputsPerSecond[i]!).indexOf(best)]!.label}, ${fixed(best, 0)} inputs/s)`,
+          met: defaults.errors === 0 && vsBest >= 0.95,
+        });
+      }
+    });
+    const errors = [defaults, ...statics].reduce((n, s) => n + s.errors, 0);
+    lines.push('', `Static settings as max-inflight/max-batch-size/bucket-by-length (\`${statics.map((s) => settingFlags(parseSetting(s.label))).join('`, `')}\`); errors: ${errors}.`);
+    return lines.join('\n');
+  } finally {
+    await server.stop();
+  }
+}
+
+function p6Timing(requested: PerfTiming): PerfTiming {
+  return { durationSeconds: requested.durationSeconds, warmupSeconds: Math.max(requested.warmupSeconds, MIN_WARMUP_SECONDS) };
+}
+
+function details(title: string, timing: PerfTiming, sections: string[]): string {
+  return [
+    title,
+    '',
+    `Closed-loop clients, one input per request, the load generator's built-in corpus (one text in four a paragraph); ${timing.durationSeconds} s measured per side and level ` +
+      `after ${timing.warmupSeconds} s of warm-up; one proxy process per setting kept across the levels; direct and defaults measured side by side at each level, the static settings after. ` +
+      'Static candidates: the simulator\'s best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. ' +
+      'On this 2-core machine the load generator, the proxy and the upstream share the cores: read the ratios, not the absolute numbers.',
+    '',
+    ...sections.flatMap((s) => [s, '']),
+  ].join('\n');
+}
+
+export async function measureDispatch(services: ServiceGroup, requested: PerfTiming, only: readonly string[] = []): Promise<PerfResult> {
+  const timing = p6Timing(requested);
+  const rows: TargetRow[] = [];
+  const sections: string[] = [];
+  for (const upstream of SIM_UPSTREAMS.filter((u) => only.length === 0 || only.includes(u.key))) sections.push(await measureUpstream(services, upstream, timing, rows));
+  return { rows, details: details('### P6 adaptive dispatch (simulator cost models)', timing, sections) };
+}
+
+export async function measureDispatchModel(services: ServiceGroup, requested: PerfTiming): Promise<PerfResult> {
+  const timing = p6Timing(requested);
+  const rows: TargetRow[] = [];
+  const section = await measureUpstream(services, MODEL_UPSTREAM, timing, rows);
+  return { rows, details: details('### P6 adaptive dispatch (USE model, mixed texts)', timing, [section]) };
+}
+
+if (isMain(import.meta.url)) {
+  // --model: the USE model instead; --upstreams gpu,tei,cpu-pad: a subset of the simulator's.
+  const at = process.argv.indexOf('--upstreams');
+  const only = at > 0 ? (process.argv[at + 1] ?? '').split(',') : [];
+  await runStandalone(process.argv.includes('--model') ? measureDispatchModel : (services, timing) => measureDispatch(services, timing, only));
+}

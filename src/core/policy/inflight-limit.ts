@@ -1,0 +1,304 @@
+/**
+ * The adaptive in-flight limit: how many calls to keep at the upstream at once, learned by
+ * probing, the way BBR probes bandwidth and Netflix's concurrency limiters probe a server.
+ *
+ * Why probing on throughput, and not a latency gradient alone (Vegas, Gradient2): the upstreams
+ * in front of which autobatch runs answer more calls in flight in opposite ways at the same
+ * latency signal. A one-slot GPU-like server only queues the extra calls (latency grows,
+ * throughput flat), while TEI's own queue merges them into a larger model batch (latency grows
+ * too, but throughput grows more). What separates them is delivered inputs per second, so the
+ * limit moves one step, the inputs delivered at the new limit are compared with those at the
+ * old one, and the step is kept only if it paid: up needs a clear gain, down is kept unless it
+ * loses (at equal throughput fewer calls in flight means less latency and less to cancel).
+ *
+ * Robustness: a window counts only calls that started after the limit last changed (calls in
+ * transit describe the old limit), spans at least ten calls and four mean call durations, so one
+ * slow call is a small part of it, and opens and closes on whole bursts of completions (an
+ * upstream that merges calls answers them together); a comparison whose load (inputs in the
+ * system) moved by more than a third is thrown away rather than believed; failed probes back off
+ * exponentially (to about 2 s), and that backoff resets when the load changes, so a new level of
+ * load is explored within a second or two. Steps are one call per replica, never more.
+ *
+ * The floor is one running call plus one staged full batch per replica (the staging rule of
+ * batcher.ts, which is what reaches 100% of a one-slot upstream).
+ */
+
+export interface InflightLimitSettings {
+  /** Upstream replicas; the limit is per replica, steps move all of them. */
+  replicas: number;
+  /** Lowest per-replica limit (2: one running call and one staged full batch). */
+  min: number;
+  /** Highest per-replica limit. */
+  max: number;
+  /** Per-replica limit to start from. */
+  initial: number;
+}
+
+/** What one finished call tells the limiter. */
+export interface LimitSample {
+  startedAt: number;
+  finishedAt: number;
+  items: number;
+  /** Inputs in the proxy and the upstream when it started (queued + in flight), a load measure. */
+  load: number;
+  /** True when inputs were left queued in the proxy when it was cut: demand beyond the calls in flight. */
+  busy: boolean;
+}
+
+export interface LimitChange {
+  from: number;
+  to: number;
+  why: string;
+}
+
+type Phase =
+  | { kind: 'baseline' }
+  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement };
+
+interface Measurement {
+  limit: number;
+  throughput: number;
+  load: number;
+  busyShare: number;
+}
+
+/** Calls counted in one window (after the first counted completion). */
+const WINDOW_CALLS = 16;
+/** Shortest window, so a fast upstream is not judged on a few milliseconds. */
+const WINDOW_MIN_MS = 40;
+/** A window spans at least this many mean call durations, so one slow call is a small part of it. */
+const WINDOW_DURATIONS = 4;
+/** Completions this close together were one burst (answered together). */
+const BURST_MS = 0.5;
+/** Gain an upward step must show to be kept. */
+const UP_GAIN = 1.15;
+/** Share of throughput a downward step may lose and still be kept. */
+const DOWN_KEEP = 0.98;
+/** Load change that makes a comparison meaningless. */
+const LOAD_SHIFT = 1 / 3;
+/** Load change that makes a new level of load (probing starts afresh: backoffs reset). */
+const NEW_LEVEL = 1 / 2;
+/** Share of a window's calls that left inputs queued for probing upward to be worth it. */
+const BUSY_SHARE = 0.25;
+/** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
+const MAX_BACKOFF_WINDOWS = 32;
+
+export class InflightLimit {
+  private readonly settings: InflightLimitSettings;
+  private perReplica: number;
+  private phase: Phase = { kind: 'baseline' };
+  private why = 'start: one running call and one staged full batch per replica';
+  /** Calls that started before this did not see the current limit. */
+  private changedAt = -Infinity;
+  // The current window.
+  private firstFinish: number | undefined;
+  private lastFinish = 0;
+  private windowItems = 0;
+  private windowCalls = 0;
+  private windowLoad = 0;
+  private windowBusy = 0;
+  private windowDuration = 0;
+  // Probe scheduling: windows to wait before probing up / down again, and the current backoffs.
+  private upWait = 0;
+  private downWait = 0;
+  private upBackoff = 1;
+  private downBackoff = 1;
+  private lastLoad: number | undefined;
+  private lastThroughput = 0;
+  /** Probes concluded (kept or not). */
+  private decisions = 0;
+
+  constructor(settings: InflightLimitSettings) {
+    this.settings = { ...settings };
+    this.perReplica = clamp(settings.initial, settings.min, settings.max);
+  }
+
+  /** Calls in flight allowed now, over all replicas. */
+  get limit(): number {
+    return this.perReplica * this.settings.replicas;
+  }
+
+  /** Replicas joined or left: the per-replica limit learned so far holds for the new count. */
+  setReplicas(count: number): void {
+    this.settings.replicas = count;
+  }
+
+  get reason(): string {
+    const phase = this.phase;
+    if (phase.kind === 'probe') return `${this.why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
+    return this.why;
+  }
+
+  /** True until the first decision (the limit is still the starting one). */
+  get initial(): boolean {
+    return this.decisions === 0;
+  }
+
+  /** Inputs per second delivered over the last complete window. */
+  get throughput(): number {
+    return this.lastThroughput;
+  }
+
+  /** Records a finished call; returns the change when it moved the limit. */
+  record(sample: LimitSample): LimitChange | undefined {
+    if (sample.startedAt < this.changedAt) return undefined;
+    const first = this.firstFinish;
+    if (first === undefined) {
+      // The first counted completion opens the window: throughput is measured between completions.
+      this.firstFinish = sample.finishedAt;
+      this.lastFinish = sample.finishedAt;
+      return undefined;
+    }
+    // Calls answered together (an upstream that merged them) are one burst: the window opens
+    // after a whole burst and closes after a whole burst, or bursts would bias it.
+    if (sample.finishedAt - first <= BURST_MS) return undefined;
+    if (sample.finishedAt > this.lastFinish + BURST_MS && this.windowComplete()) {
+      const change = this.closeWindow();
+      return change;
+    }
+    this.lastFinish = Math.max(this.lastFinish, sample.finishedAt);
+    this.windowItems += sample.items;
+    this.windowCalls++;
+    this.windowDuration += sample.finishedAt - sample.startedAt;
+    this.windowLoad += sample.load;
+    if (sample.busy) this.windowBusy++;
+    return undefined;
+  }
+
+  /** Enough calls, over several call durations, for a throughput worth comparing. */
+  private windowComplete(): boolean {
+    if (this.windowCalls < WINDOW_CALLS) return false;
+    const span = this.lastFinish - this.firstFinish!;
+    return span >= Math.max(WINDOW_MIN_MS, (WINDOW_DURATIONS * this.windowDuration) / this.windowCalls);
+  }
+
+  private closeWindow(): LimitChange | undefined {
+    const measured: Measurement = {
+      limit: this.perReplica,
+      throughput: (1000 * this.windowItems) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
+      load: this.windowLoad / this.windowCalls,
+      busyShare: this.windowBusy / this.windowCalls,
+    };
+    this.lastThroughput = measured.throughput;
+    this.resetWindow();
+    if (this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
+      // A new level of load: what was learned about probing at the old one no longer holds.
+      this.upBackoff = 1;
+      this.downBackoff = 1;
+      this.upWait = 0;
+      this.downWait = 0;
+    }
+    this.lastLoad = measured.load;
+
+    const phase = this.phase;
+    if (phase.kind === 'probe') {
+      this.phase = { kind: 'baseline' };
+      this.decisions++;
+      const base = phase.baseline;
+      if (shifted(base.load, measured.load, LOAD_SHIFT)) {
+        // The load moved under the probe: neither reading can be trusted. Back off as if it had
+        // failed (a burst of traffic moves the load all the time, and probing costs), and start over.
+        this.backOff(phase.direction);
+        return this.move(base.limit, `probe to ${measured.limit} inconclusive: load moved from ${base.load.toFixed(0)} to ${measured.load.toFixed(0)} inputs`);
+      }
+      const ratio = measured.throughput / base.throughput;
+      const pct = `${(100 * (ratio - 1)).toFixed(0)}%`;
+      if (phase.direction === 1) {
+        if (ratio >= UP_GAIN) {
+          this.upBackoff = 1;
+          this.upWait = 0;
+          this.why = `raised to ${measured.limit} per replica: throughput ${sign(pct)} (${fmt(base.throughput)} -> ${fmt(measured.throughput)} inputs/s)`;
+          const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+          // A step that paid: the next one is tried at once, against this window (no new baseline).
+          if (this.perReplica < this.settings.max && measured.busyShare >= BUSY_SHARE) {
+            this.phase = { kind: 'probe', direction: 1, baseline: measured };
+            this.step(this.perReplica + 1);
+          }
+          return change;
+        }
+        this.backOff(1);
+        return this.move(base.limit, `kept ${base.limit} per replica: ${measured.limit} gave ${sign(pct)} throughput (calls only queued upstream)`);
+      }
+      if (ratio >= DOWN_KEEP) {
+        this.downBackoff = 1;
+        this.downWait = 0;
+        this.why = `lowered to ${measured.limit} per replica: throughput ${sign(pct)} with one call fewer in flight`;
+        const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
+        if (this.perReplica > this.settings.min) {
+          this.phase = { kind: 'probe', direction: -1, baseline: measured };
+          this.step(this.perReplica - 1);
+        }
+        return change;
+      }
+      this.backOff(-1);
+      return this.move(base.limit, `kept ${base.limit} per replica: ${measured.limit} lost ${pct} of throughput`);
+    }
+
+    // A baseline window: probe from it when due.
+    if (this.upWait > 0) this.upWait--;
+    if (this.downWait > 0) this.downWait--;
+    const canDown = this.perReplica > this.settings.min && this.downWait === 0;
+    // Raising only pays when the calls in flight were the bottleneck: inputs were left waiting in the proxy.
+    const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= BUSY_SHARE;
+    if (canDown) {
+      this.phase = { kind: 'probe', direction: -1, baseline: measured };
+      return this.step(this.perReplica - 1);
+    }
+    if (canUp) {
+      this.phase = { kind: 'probe', direction: 1, baseline: measured };
+      return this.step(this.perReplica + 1);
+    }
+    return undefined;
+  }
+
+  private backOff(direction: 1 | -1): void {
+    if (direction === 1) {
+      this.upWait = this.upBackoff;
+      this.upBackoff = Math.min(MAX_BACKOFF_WINDOWS, this.upBackoff * 2);
+    } else {
+      this.downWait = this.downBackoff;
+      this.downBackoff = Math.min(MAX_BACKOFF_WINDOWS, this.downBackoff * 2);
+    }
+  }
+
+  /** A probe: moves the limit without claiming it as a decision yet. */
+  private step(perReplica: number): undefined {
+    this.perReplica = perReplica;
+    this.changedAt = this.lastFinish;
+    return undefined;
+  }
+
+  /** Back to the decided limit after a probe that did not pay (not a change of decision). */
+  private move(perReplica: number, why: string): undefined {
+    this.perReplica = perReplica;
+    this.changedAt = this.lastFinish;
+    this.why = why;
+    return undefined;
+  }
+
+  private resetWindow(): void {
+    this.firstFinish = undefined;
+    this.windowItems = 0;
+    this.windowCalls = 0;
+    this.windowLoad = 0;
+    this.windowBusy = 0;
+    this.windowDuration = 0;
+  }
+}
+
+function shifted(before: number, after: number, share: number): boolean {
+  const high = Math.max(before, after);
+  return high > 0 && Math.abs(after - before) / high > share;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+function fmt(value: number): string {
+  return value.toFixed(0);
+}
+
+function sign(pct: string): string {
+  return pct.startsWith('-') ? pct : `+${pct}`;
+}

@@ -1,0 +1,31 @@
+/** bench:perf P6's pieces that need no servers: the static candidates, their flags, the policy line. */
+import { describe, expect, it } from 'vitest';
+import { candidates, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
+import { settingLabel, staticSetting } from '../../bench/policy/sim-proxy.js';
+
+describe('P6 static candidates', () => {
+  it('takes the simulator’s best static setting at 8, 32 and 128 clients, each once', () => {
+    for (const upstream of ['gpu', 'tei', 'cpu-pad'] as const) {
+      const picked = candidates(upstream).map(settingLabel);
+      expect(picked.length).toBeGreaterThanOrEqual(1);
+      expect(picked.length).toBeLessThanOrEqual(3);
+      expect(new Set(picked).size).toBe(picked.length);
+    }
+    // The padded model's best settings all use length buckets.
+    expect(candidates('cpu-pad').every((s) => s.kind === 'static' && s.bucketByLength !== undefined)).toBe(true);
+  });
+
+  it('pins every dispatch flag of a static setting', () => {
+    expect(staticArgs(staticSetting(4, 16, 1.5))).toEqual(['--max-inflight', '4', '--max-batch-size', '16', '--max-wait-ms', '5', '--bucket-by-length', '1.5']);
+  });
+});
+
+describe('P6 policy line', () => {
+  it('summarises GET /autobatch/policy, per upstream when it lists several', () => {
+    const decision = (value: unknown): unknown => ({ value, source: 'learned', why: '' });
+    const route = { route: '/embed', batchSize: decision(16), bucketFactor: decision(2), holdMs: decision(5), pads: decision(true) };
+    expect(summarizePolicyJson({ inflightLimit: decision(3), routes: [route] })).toBe('in flight 3; /embed: batch 16, buckets 2, hold 5 ms, pads true');
+    expect(summarizePolicyJson({ upstreams: ['http://127.0.0.1:8081/'], inflightLimit: decision(4), routes: [] })).toBe('in flight 4');
+    expect(summarizePolicyJson({ upstreams: [{ inflightLimit: decision(2), routes: [] }] })).toBe('in flight 2');
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The adaptive policy as the batcher sees it: defaults before anything is learned, what it
+ * learns from reported calls, and flags that pin values whatever is learned.
+ */
+import { describe, expect, it } from 'vitest';
+import { AdaptivePolicy, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
+
+const ROUTE = '/embed';
+
+/** Reports `calls` one-at-a-time calls of a padding upstream (2 ms + 0.01 ms per padded byte), mixed lengths. */
+function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: number): void {
+  let seed = 3;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let i = 0; i < calls; i++) {
+    const lengths = Array.from({ length: 16 }, () => (rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40)));
+    for (const length of lengths) policy.requestArrived(ROUTE, length);
+    const longest = Math.max(...lengths);
+    const ms = 2 + 0.01 * lengths.length * longest;
+    const startedAt = clock.now;
+    clock.now += ms;
+    policy.callFinished({
+      route: ROUTE,
+      items: lengths.length,
+      longestBytes: longest,
+      totalBytes: lengths.reduce((a, b) => a + b, 0),
+      startedAt,
+      durationMs: ms,
+      inflightAtStart: 1,
+      queuedAtStart: 0,
+      ok: true,
+    });
+    clock.now += 0.5 + 1;
+  }
+}
+
+function make(pins: PolicyPins = {}, replicas = 1) {
+  const clock = { now: 0 };
+  const changes: LoggedChange[] = [];
+  const policy = new AdaptivePolicy({
+    replicas,
+    maxBatchSize: 32,
+    defaultHoldMs: 5,
+    pins,
+    now: () => clock.now,
+    onDecision: (change) => changes.push(change),
+  });
+  return { policy, clock, changes };
+}
+
+describe('adaptive policy', () => {
+  it("starts from today's defaults: 2 calls per replica (one staged), no buckets, the upstream's batch size", () => {
+    const { policy } = make({}, 2);
+    expect(policy.inflightLimit()).toBe(4);
+    expect(policy.stagingSlots()).toBe(2);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(policy.batchSize(ROUTE)).toBe(32);
+    expect(policy.holdMs()).toBe(5);
+    expect(policy.snapshot().inflightLimit.source).toBe('default');
+  });
+
+  it('learns that the upstream pads and buckets lengths, and says so (once per decision)', () => {
+    const { policy, clock, changes } = make();
+    feedPadded(policy, clock, 80);
+    expect(policy.bucketFactor(ROUTE)).toBeDefined();
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.pads).toMatchObject({ value: true, source: 'learned' });
+    expect(route.bucketFactor.source).toBe('learned');
+    expect(route.bucketFactor.why).toMatch(/cost per input/);
+    expect(route.costFit!.padPerByteMs).toBeCloseTo(0.01, 3);
+    expect(changes.filter((c) => c.decision === 'pads')).toHaveLength(1);
+    expect(changes.some((c) => c.decision === 'bucketFactor' && c.route === ROUTE)).toBe(true);
+  });
+
+  it('ignores failed calls (their duration says nothing about cost)', () => {
+    const { policy } = make();
+    for (let i = 0; i < 50; i++) {
+      policy.callFinished({ route: ROUTE, items: 8, longestBytes: 900, totalBytes: 1000, startedAt: i * 10, durationMs: 1, inflightAtStart: 1, queuedAtStart: 0, ok: false });
+    }
+    expect(policy.snapshot().routes.find((r) => r.route === ROUTE)?.costFit ?? null).toBeNull();
+  });
+
+  it('keeps pinned values whatever it learns', () => {
+    const { policy, clock } = make({ maxInflight: 3, bucketByLength: 'off', maxBatchSize: 8, maxWaitMs: 0 }, 2);
+    feedPadded(policy, clock, 80);
+    expect(policy.inflightLimit()).toBe(6);
+    expect(policy.stagingSlots()).toBe(2);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(policy.batchSize(ROUTE)).toBe(8);
+    expect(policy.holdMs()).toBe(0);
+    const snapshot = policy.snapshot();
+    expect(snapshot.inflightLimit).toMatchObject({ value: 6, source: 'pinned' });
+    const route = snapshot.routes.find((r) => r.route === ROUTE)!;
+    expect(route.bucketFactor).toMatchObject({ value: null, source: 'pinned' });
+    expect(route.batchSize).toMatchObject({ value: 8, source: 'pinned' });
+    // The padding is still learned and shown (it is what an operator overriding it wants to see).
+    expect(route.pads.value).toBe(true);
+  });
+
+  it('a pinned factor is used as given', () => {
+    const { policy, clock } = make({ bucketByLength: 2 });
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    feedPadded(policy, clock, 80);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+  });
+});

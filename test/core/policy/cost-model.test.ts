@@ -1,0 +1,78 @@
+/** The cost fit and padding verdict on calls from known cost models. */
+import { describe, expect, it } from 'vitest';
+import { CostModel } from '../../../src/core/policy/cost-model.js';
+
+/** A deterministic pseudo-random sequence, so every run sees the same calls. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+/** One input in four a paragraph, as in the padded-upstream benchmark. */
+function mixedLengths(rand: () => number, count: number): number[] {
+  return Array.from({ length: count }, () => (rand() < 0.25 ? 600 + Math.floor(rand() * 360) : 30 + Math.floor(rand() * 60)));
+}
+
+function feed(model: CostModel, calls: number, cost: (lengths: number[]) => number, lengthsOf: (rand: () => number, count: number) => number[] = mixedLengths): void {
+  const rand = random(7);
+  let time = 0;
+  for (let i = 0; i < calls; i++) {
+    const lengths = lengthsOf(rand, 1 + Math.floor(rand() * 32));
+    const ms = cost(lengths);
+    // Calls one after the other, each with a small gap: the time fitted is the call's own.
+    model.observe({
+      startedAt: time,
+      finishedAt: time + ms,
+      items: lengths.length,
+      longestBytes: Math.max(...lengths),
+      totalBytes: lengths.reduce((a, b) => a + b, 0),
+    });
+    time += ms + 1;
+  }
+}
+
+describe('cost model', () => {
+  it('finds that an upstream pads when calls cost count × longest, and fits its costs', () => {
+    const model = new CostModel();
+    // 2 ms + 0.01 ms per byte of every input padded to the longest.
+    feed(model, 60, (lengths) => 2 + 0.01 * lengths.length * Math.max(...lengths));
+    expect(model.pads).toBe(true);
+    const fit = model.costFit!;
+    expect(fit.fixedMs).toBeCloseTo(2, 1);
+    expect(fit.perByteMs).toBeCloseTo(0.01, 3);
+    expect(fit.padPerByteMs).toBeCloseTo(0.01, 3);
+  });
+
+  it('finds that an upstream does not pad when calls cost the total length', () => {
+    const model = new CostModel();
+    feed(model, 60, (lengths) => 2 + 0.01 * lengths.reduce((a, b) => a + b, 0));
+    expect(model.pads).toBe(false);
+    expect(model.costFit!.padPerByteMs).toBeCloseTo(0, 4);
+  });
+
+  it('gives no verdict when every input has the same length (nothing tells the two apart)', () => {
+    const model = new CostModel();
+    feed(model, 60, (lengths) => 10 + 0.1 * lengths.length, (_rand, count) => new Array<number>(count).fill(40));
+    expect(model.pads).toBe(null);
+    // Count and total length move together here, so only their sum is determined: the prediction.
+    const fit = model.costFit!;
+    expect(fit.fixedMs).toBeCloseTo(10, 1);
+    expect(fit.fixedMs + 16 * fit.perInputMs + 16 * 40 * fit.perByteMs).toBeCloseTo(11.6, 1);
+  });
+
+  it('takes calls answered together (merged inside the upstream) as one batch', () => {
+    const model = new CostModel();
+    let time = 0;
+    // Pairs of calls of 4 inputs answered at the same moment: one batch of 8 costing 10 + 1 per input.
+    for (let i = 0; i < 40; i++) {
+      for (let k = 0; k < 2; k++) model.observe({ startedAt: time, finishedAt: time + 18, items: 4, longestBytes: 40, totalBytes: 160 });
+      time += 20;
+    }
+    const fit = model.costFit!;
+    // Counted as 4-input calls the per-input cost would come out at 2 ms, not 1.
+    expect(fit.fixedMs + 8 * fit.perInputMs).toBeCloseTo(18, 1);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The adaptive in-flight limit on synthetic completions: the limiter sees only finished calls,
+ * so a modelled upstream (inputs per second as a function of the limit) drives it on made-up
+ * time, and each test says how the upstream answers more calls in flight.
+ */
+import { describe, expect, it } from 'vitest';
+import { InflightLimit } from '../../../src/core/policy/inflight-limit.js';
+
+const CALL_ITEMS = 32;
+const CALL_MS = 20;
+
+/**
+ * Feeds `calls` completions at the rate `throughput(limit)` (inputs per second) for the limit in
+ * force at each moment; returns the clock at the end and the per-replica limits seen.
+ */
+function drive(
+  limiter: InflightLimit,
+  throughput: (perReplicaLimit: number) => number,
+  calls: number,
+  options: { start?: number; load?: number; busy?: boolean; replicas?: number; slowEvery?: number } = {},
+): { time: number; limits: number[] } {
+  let time = options.start ?? 0;
+  const limits: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const perReplica = limiter.limit / (options.replicas ?? 1);
+    const gap = (1000 * CALL_ITEMS) / throughput(perReplica);
+    const slow = options.slowEvery !== undefined && i % options.slowEvery === options.slowEvery - 1;
+    time += slow ? gap * 20 : gap;
+    limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: options.load ?? 128, busy: options.busy ?? true });
+    limits.push(limiter.limit / (options.replicas ?? 1));
+  }
+  return { time, limits };
+}
+
+const settings = { replicas: 1, min: 2, max: 16, initial: 2 };
+
+describe('adaptive in-flight limit', () => {
+  it('climbs while more calls in flight deliver more (an upstream that merges them), and stops where they stop paying', () => {
+    const limiter = new InflightLimit(settings);
+    // Throughput grows with the limit up to 5, flat beyond.
+    const merging = (limit: number): number => 1000 * Math.min(limit, 5);
+    const { limits } = drive(limiter, merging, 2000);
+    expect(limiter.limit).toBeGreaterThanOrEqual(4);
+    expect(limiter.limit).toBeLessThanOrEqual(6);
+    // Bounded steps: the limit never jumps by more than one at a time.
+    for (let i = 1; i < limits.length; i++) expect(Math.abs(limits[i]! - limits[i - 1]!)).toBeLessThanOrEqual(1);
+    expect(limiter.reason).toMatch(/per replica/);
+  });
+
+  it('stays at one running call and one staged batch when more calls only queue (a one-slot upstream)', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, () => 2400, 3000);
+    expect(limiter.limit).toBe(2);
+    // Probes are rare once they have failed (exponential backoff): most of the time at 2.
+    const atTwo = limits.filter((limit) => limit === 2).length;
+    expect(atTwo / limits.length).toBeGreaterThan(0.85);
+  });
+
+  it('never probes upward while nothing waits in the proxy (the limit is not what holds traffic back)', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, (limit) => 1000 * limit, 1000, { busy: false });
+    expect(Math.max(...limits)).toBe(2);
+  });
+
+  it('comes back down when load falls and fewer calls deliver as much', () => {
+    const limiter = new InflightLimit(settings);
+    const { time } = drive(limiter, (limit) => 1000 * Math.min(limit, 6), 2000);
+    expect(limiter.limit).toBeGreaterThanOrEqual(5);
+    // Load falls to a level any limit serves equally (and the calls come less often).
+    drive(limiter, () => 500, 600, { start: time, load: 8 });
+    expect(limiter.limit).toBe(2);
+  });
+
+  it('is not moved by one slow call in a window', () => {
+    const limiter = new InflightLimit(settings);
+    // A one-slot upstream with an occasional call twenty times slower than the rest.
+    drive(limiter, () => 2400, 3000, { slowEvery: 37 });
+    expect(limiter.limit).toBe(2);
+  });
+
+  it('moves all replicas together, one call per replica per step', () => {
+    const limiter = new InflightLimit({ ...settings, replicas: 3 });
+    expect(limiter.limit).toBe(6);
+    drive(limiter, (limit) => 1000 * Math.min(limit, 4), 2000, { replicas: 3 });
+    expect(limiter.limit % 3).toBe(0);
+    expect(limiter.limit).toBeGreaterThanOrEqual(9);
+  });
+
+  it('keeps within its bounds', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 3, initial: 2 });
+    drive(limiter, (limit) => 1000 * limit, 2000);
+    expect(limiter.limit).toBeLessThanOrEqual(3);
+    expect(limiter.limit).toBeGreaterThanOrEqual(2);
+  });
+});
