@@ -210,9 +210,9 @@ class KeyQueue<Group, Item, Answer, Failure> {
       this.head = 0;
     }
   }
-  // Stryker restore all
 }
 
+// Stryker restore all
 function isDead<G, I, A, F>(job: Job<G, I, A, F>): boolean {
   return job.cancelled || job.expired || job.failure !== undefined;
 }

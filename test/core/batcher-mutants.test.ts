@@ -434,7 +434,8 @@ describe('observer', () => {
   });
 });
 
-describe('per-key traffic memory', () => {
+// A thousand keys take a second or more under Stryker's instrumentation on a busy machine.
+describe('per-key traffic memory', { timeout: 30_000 }, () => {
   // A key whose clients were just answered holds its next request for them; that knowledge is
   // kept for the 1024 most recently used keys only (memory bounded by design).
   async function probe(otherKeysBefore: number, options: { refreshAfter?: number } = {}): Promise<'held' | 'sent'> {
