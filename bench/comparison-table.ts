@@ -116,7 +116,10 @@ export function renderComparisonTable(comparison: Comparison): string {
     return cells.join(' / ');
   });
 
-  const header = [batches === undefined ? 'clients (one input per request)' : 'inputs in flight', ...columns.map((column) => String(column.inFlight))];
+  const header = [
+    batches === undefined ? 'clients (one input per request)' : 'inputs in flight',
+    ...columns.map((column) => String(column.inFlight)),
+  ];
   const lines = [`| ${header.join(' | ')} |`, `| ${['---', ...columns.map(() => '---:')].join(' | ')} |`];
   for (const cells of rows) lines.push(`| ${cells.join(' | ')} |`);
   return lines.join('\n');
@@ -144,8 +147,6 @@ export function comparisonSummary(comparison: Comparison): Array<Record<string, 
     clientBatchP99Ms: column.clientBatch?.target.latencyMs?.p99 ?? null,
     meanUpstreamBatch: column.individual?.target.batchSize?.mean ?? null,
     errors:
-      (column.individual?.baseline?.errorCount ?? 0) +
-      (column.individual?.target.errorCount ?? 0) +
-      (column.clientBatch?.target.errorCount ?? 0),
+      (column.individual?.baseline?.errorCount ?? 0) + (column.individual?.target.errorCount ?? 0) + (column.clientBatch?.target.errorCount ?? 0),
   }));
 }

@@ -113,7 +113,10 @@ function renderDemo(results: readonly UpstreamResult[], options: DemoOptions): s
   );
   results.forEach((result, index) => lines.push(...renderResult(result, index)));
   if (machine !== undefined && machine.cores <= 2) {
-    lines.push(`On ${machine.cores} cores the model, the proxy and the load generator share the CPU; the ratios matter more than the absolute numbers.`, '');
+    lines.push(
+      `On ${machine.cores} cores the model, the proxy and the load generator share the CPU; the ratios matter more than the absolute numbers.`,
+      '',
+    );
   }
   return lines.join('\n');
 }

@@ -31,7 +31,9 @@ export function buildState(root: string): BuildState {
   if (!entries.every((entry) => existsSync(entry))) return 'missing';
   // tsc rewrites every output, so the oldest entry point dates the last build.
   const builtAt = Math.min(...entries.map((entry) => statSync(entry).mtimeMs));
-  const newestSource = Math.max(...SOURCE_DIRECTORIES.map((directory) => (existsSync(join(root, directory)) ? newestMtimeMs(join(root, directory)) : 0)));
+  const newestSource = Math.max(
+    ...SOURCE_DIRECTORIES.map((directory) => (existsSync(join(root, directory)) ? newestMtimeMs(join(root, directory)) : 0)),
+  );
   return newestSource > builtAt ? 'stale' : 'fresh';
 }
 

@@ -63,7 +63,13 @@ export function resultsChartSpec(panels: readonly ChartPanel[]): TopLevelSpec {
       height: 200,
       mark: { type: 'line', point: { filled: true, size: 50 }, strokeWidth: 2 },
       encoding: {
-        x: { field: 'inFlight', type: 'quantitative', title: 'inputs in flight', scale: { type: 'log', base: 2, domain, nice: false }, axis: { values: inFlight } },
+        x: {
+          field: 'inFlight',
+          type: 'quantitative',
+          title: 'inputs in flight',
+          scale: { type: 'log', base: 2, domain, nice: false },
+          axis: { values: inFlight },
+        },
         y: { field: 'inputsPerSecond', type: 'quantitative', title: 'inputs/s', scale: { zero: true } },
         color: {
           field: 'series',
@@ -72,7 +78,18 @@ export function resultsChartSpec(panels: readonly ChartPanel[]): TopLevelSpec {
           scale: { domain: series, range: ['#1b6ca8', '#d95f02', '#7f7f7f'] },
           legend: { orient: 'top', direction: 'horizontal', labelLimit: 0, symbolStrokeWidth: 2 },
         },
-        strokeDash: { field: 'series', type: 'nominal', scale: { domain: series, range: [[1, 0], [1, 0], [4, 3]] } },
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          scale: {
+            domain: series,
+            range: [
+              [1, 0],
+              [1, 0],
+              [4, 3],
+            ],
+          },
+        },
       },
     },
   };

@@ -40,7 +40,9 @@ const options = {
   seed: Math.floor(positive('seed', values.seed)),
   requestTimeoutMs: 30_000,
 };
-console.log(`soak: ${options.clients} clients for ${options.durationMs / 1000} s, faults ${options.faultRate * 100}% each (5xx, reset, slow ${options.slowMs} ms), seed ${options.seed}`);
+console.log(
+  `soak: ${options.clients} clients for ${options.durationMs / 1000} s, faults ${options.faultRate * 100}% each (5xx, reset, slow ${options.slowMs} ms), seed ${options.seed}`,
+);
 
 let lastPrinted = 0;
 const report = await runSoak({

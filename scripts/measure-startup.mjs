@@ -60,7 +60,10 @@ async function startOnce() {
     // Polls every 2 ms for at most 30 s.
     for (let attempt = 0; attempt < 15_000; attempt++) {
       if (exited) throw new Error(`${command} exited before answering`);
-      const ok = await fetch(`http://127.0.0.1:${port}/autobatch/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/autobatch/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return { wall: performance.now() - started, cpu: cpuMs(child.pid) };
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

@@ -121,4 +121,3 @@ export function optionsFromArgs(args: readonly string[]): TeiSimOptions | 'help'
   }
   return options;
 }
-

@@ -41,14 +41,7 @@ import {
 import { rustDebugString } from './serde-json.js';
 import type { SimConfig } from './sim-config.js';
 import { SimMetrics } from './sim-metrics.js';
-import {
-  TeiError,
-  backendError,
-  batchSizeError,
-  emptyError,
-  overloadedError,
-  validationError,
-} from './tei-error.js';
+import { TeiError, backendError, batchSizeError, emptyError, overloadedError, validationError } from './tei-error.js';
 import { decode, encode } from './tokenizer.js';
 
 /**
@@ -594,7 +587,9 @@ export class TeiEngine {
       if (kind === 'sparse' && !this.isSplade) return { error: backendError('Model is not an embedding model with SPLADE pooling'), permit: true };
       if (kind === 'all' && this.isSplade) return { error: backendError('`embed_all` is not available for SPLADE models'), permit: true };
       if (this.isClassifier) return { error: backendError('Model is not an embedding model'), permit: true };
-      const key = [kind, truncate ? 1 : 0, direction, promptName === null ? '-' : `${promptName.length}:${promptName}`, inputKey(input)].join('\u0000');
+      const key = [kind, truncate ? 1 : 0, direction, promptName === null ? '-' : `${promptName.length}:${promptName}`, inputKey(input)].join(
+        '\u0000',
+      );
       return this.prepareCached(
         this.jsonCache,
         key,
@@ -606,7 +601,11 @@ export class TeiEngine {
           tokens: ids.length,
           json:
             kind === 'sparse'
-              ? ['[', ...spladeActivations(ids).map(([index, value], i) => `${i === 0 ? '' : ','}{"index":${index},"value":${formatF32(value)}}`), ']'].join('')
+              ? [
+                  '[',
+                  ...spladeActivations(ids).map(([index, value], i) => `${i === 0 ? '' : ','}{"index":${index},"value":${formatF32(value)}}`),
+                  ']',
+                ].join('')
               : ['[', tokenEmbeddings(ids, this.config.dimensions).map(formatF32Array).join(','), ']'].join(''),
         }),
         (entry) => entry.json.length * 2,
@@ -629,7 +628,13 @@ export class TeiEngine {
 
   // ---------------------------------------------------------------- /predict, /rerank
 
-  private prepareScores(input: ModelInput, truncate: boolean, direction: TruncationDirection, rawScores: boolean, permit: boolean): Prepared<ScoreEntry> {
+  private prepareScores(
+    input: ModelInput,
+    truncate: boolean,
+    direction: TruncationDirection,
+    rawScores: boolean,
+    permit: boolean,
+  ): Prepared<ScoreEntry> {
     if (!permit) return { error: overloadedError(), permit: false };
     if (!this.isClassifier) return { error: backendError('Model is not a classifier model'), permit: true };
     const key = ['scores', truncate ? 1 : 0, direction, rawScores ? 1 : 0, inputKey(input)].join('\u0000');
@@ -804,7 +809,13 @@ export class TeiEngine {
     const responses = await Promise.all(calls.map((call) => call()));
     const failed = responses.find((r) => r.status !== 200);
     if (failed !== undefined) return { status: failed.status, body: failed.body };
-    return jsonResponse(listChunks(responses.map((r) => bodyText(r.body)), '{"predictions":[', ']}'));
+    return jsonResponse(
+      listChunks(
+        responses.map((r) => bodyText(r.body)),
+        '{"predictions":[',
+        ']}',
+      ),
+    );
   }
 }
 

@@ -179,7 +179,11 @@ export function createTeiServer(config: SimConfig, engine: TeiEngine, stats: Tei
   const info = infoJson(config);
   const openApi = JSON.stringify({
     openapi: '3.0.3',
-    info: { title: 'Text Embeddings Inference', version: TEI_VERSION, license: { name: 'Apache 2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' } },
+    info: {
+      title: 'Text Embeddings Inference',
+      version: TEI_VERSION,
+      license: { name: 'Apache 2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+    },
     paths: {},
   });
 

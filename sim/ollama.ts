@@ -75,7 +75,8 @@ export async function startOllamaSim(options: OllamaSimOptions = {}): Promise<Ol
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(raw.toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('json: cannot unmarshal into Go value of type api.EmbedRequest');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('json: cannot unmarshal into Go value of type api.EmbedRequest');
       body = parsed as Record<string, unknown>;
     } catch (error) {
       calls.push({ model: undefined, inputs: 0, texts: [], headers: { ...request.headers } });

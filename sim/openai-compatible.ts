@@ -87,7 +87,11 @@ export async function startOpenAiCompatibleSim(options: OpenAiCompatibleSimOptio
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      send(response, 200, JSON.stringify({ object: 'list', data: Object.keys(models).map((id) => ({ id, object: 'model', created: 0, owned_by: 'sim' })) }));
+      send(
+        response,
+        200,
+        JSON.stringify({ object: 'list', data: Object.keys(models).map((id) => ({ id, object: 'model', created: 0, owned_by: 'sim' })) }),
+      );
       return;
     }
     if (request.method !== 'POST' || (path !== '/v1/embeddings' && path !== '/embeddings')) {
@@ -115,9 +119,14 @@ export async function startOpenAiCompatibleSim(options: OpenAiCompatibleSimOptio
     const dimensions = models[model];
     if (dimensions === undefined) return send(response, 404, errorBody(`The model \`${model}\` does not exist.`, 'model_not_found', 'model'));
     if (inputs === undefined || inputs.some((text) => text === '')) {
-      return send(response, 400, errorBody("'input' must be a non-empty string or a non-empty list of non-empty strings or token lists", null, 'input'));
+      return send(
+        response,
+        400,
+        errorBody("'input' must be a non-empty string or a non-empty list of non-empty strings or token lists", null, 'input'),
+      );
     }
-    if (inputs.length > maxInputs) return send(response, 400, errorBody(`'input' holds ${inputs.length} items, more than ${maxInputs}`, null, 'input'));
+    if (inputs.length > maxInputs)
+      return send(response, 400, errorBody(`'input' holds ${inputs.length} items, more than ${maxInputs}`, null, 'input'));
     const encoding = body.encoding_format ?? 'float';
     if (encoding !== 'float' && encoding !== 'base64') {
       return send(response, 400, errorBody("'encoding_format' must be 'float' or 'base64'", null, 'encoding_format'));
@@ -125,7 +134,10 @@ export async function startOpenAiCompatibleSim(options: OpenAiCompatibleSimOptio
     const wanted = body.dimensions;
     const size = typeof wanted === 'number' && Number.isInteger(wanted) && wanted > 0 && wanted < dimensions ? wanted : dimensions;
 
-    const id = `embd-${createHash('sha256').update(JSON.stringify([model, encoding, size, inputs])).digest('hex').slice(0, 24)}`;
+    const id = `embd-${createHash('sha256')
+      .update(JSON.stringify([model, encoding, size, inputs]))
+      .digest('hex')
+      .slice(0, 24)}`;
     ids.add(id);
     let tokens = 0;
     const data = inputs.map((text, index) => {
@@ -140,7 +152,8 @@ export async function startOpenAiCompatibleSim(options: OpenAiCompatibleSimOptio
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     handle(request, response).catch(() => response.destroy());
   };
-  const server = options.tls === undefined ? http.createServer(listener) : https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener);
+  const server =
+    options.tls === undefined ? http.createServer(listener) : https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -398,7 +398,10 @@ export function parseRequest<K extends RequestKind>(kind: K, body: Uint8Array): 
  * serde_json::from_value for one /vertex instance: the same type rules, but errors carry no
  * position or path. The instance is re-encoded and parsed; only the message is kept.
  */
-export function parseInstance<K extends RequestKind>(kind: K, instance: Content): { ok: true; value: RequestTypes[K] } | { ok: false; message: string } {
+export function parseInstance<K extends RequestKind>(
+  kind: K,
+  instance: Content,
+): { ok: true; value: RequestTypes[K] } | { ok: false; message: string } {
   const body = Buffer.from(contentToJson(instance), 'utf8');
   const de = new SerdeJson(body);
   try {

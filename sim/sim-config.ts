@@ -123,12 +123,10 @@ export function resolveConfig(options: TeiSimOptions = {}): SimConfig {
       `The maximum input length is \`${baseInputLength}\` which exceeds \`--max-batch-tokens=${maxBatchTokens}\`. Either increase \`--max-batch-tokens\` to at least \`${baseInputLength}\`, or set \`--auto-truncate true\` so that regardless the maximum input length, those are truncated to \`${maxBatchTokens}\` tokens.`,
     );
   }
-  const labels =
-    options.labels ?? (kind === 'reranker' ? ['LABEL_0'] : ['NEGATIVE', 'POSITIVE']);
+  const labels = options.labels ?? (kind === 'reranker' ? ['LABEL_0'] : ['NEGATIVE', 'POSITIVE']);
   if (kind === 'reranker' && labels.length !== 1) throw new TypeError('a reranker has exactly one label');
   if (kind === 'classifier' && labels.length < 2) throw new TypeError('a classifier has at least two labels');
-  const prompts =
-    options.prompts === null ? undefined : new Map(Object.entries(options.prompts ?? { query: 'query: ', passage: 'passage: ' }));
+  const prompts = options.prompts === null ? undefined : new Map(Object.entries(options.prompts ?? { query: 'query: ', passage: 'passage: ' }));
   const cost = options.cost;
   if (cost !== undefined && (cost.perCallMs < 0 || cost.perItemMs < 0 || (cost.perTokenMs ?? 0) < 0 || cost.slots < 1)) {
     throw new TypeError('cost needs perCallMs >= 0, perItemMs >= 0, perTokenMs >= 0 and slots >= 1');

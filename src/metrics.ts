@@ -101,7 +101,8 @@ export class ProxyMetrics {
       registers,
       collect() {
         this.reset();
-        for (const replica of sources.replicas?.() ?? []) this.set({ upstream: replica.url, address: replica.address ?? '' }, replica.healthy ? 1 : 0);
+        for (const replica of sources.replicas?.() ?? [])
+          this.set({ upstream: replica.url, address: replica.address ?? '' }, replica.healthy ? 1 : 0);
       },
     });
     new Gauge({

@@ -215,8 +215,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     clock,
     observer: {
       callStarted: (items) => metrics.batchSize.observe(items),
-      callFinished: (_items, durationMs, ok) =>
-        metrics.upstreamDuration.observe({ outcome: ok ? 'ok' : 'error' }, durationMs / 1000),
+      callFinished: (_items, durationMs, ok) => metrics.upstreamDuration.observe({ outcome: ok ? 'ok' : 'error' }, durationMs / 1000),
     },
   });
   const activeBatcher = batcher;
@@ -238,8 +237,11 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     replays.limit = REPLAYS_PER_UPSTREAM * replicaCount();
   };
 
-  const passthrough = createPassthrough(() => replicas.pickForPassthrough(), settings.upstreamTimeoutMs, log, (status) =>
-    metrics.requests.inc({ route: 'passthrough', status: String(status) }),
+  const passthrough = createPassthrough(
+    () => replicas.pickForPassthrough(),
+    settings.upstreamTimeoutMs,
+    log,
+    (status) => metrics.requests.inc({ route: 'passthrough', status: String(status) }),
   );
   const server = createProxyHttpServer({
     rules,

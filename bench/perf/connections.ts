@@ -130,7 +130,10 @@ export async function measureConnections(services: ServiceGroup, _timing: PerfTi
     peakRss = Math.max(peakRss, procMemoryBytes(proxy.pid, 'VmRSS') ?? 0);
     const hwm = procMemoryBytes(proxy.pid, 'VmHWM');
     const answered = all === 'deadline' ? 0 : all.filter((outcome) => outcome.ok).length;
-    const failures = all === 'deadline' ? [`no complete set of answers within ${DEADLINE_MS / 1000} s`] : [...new Set(all.filter((o) => !o.ok).map((o) => o.detail))].slice(0, 5);
+    const failures =
+      all === 'deadline'
+        ? [`no complete set of answers within ${DEADLINE_MS / 1000} s`]
+        : [...new Set(all.filter((o) => !o.ok).map((o) => o.detail))].slice(0, 5);
     const memory = hwm ?? peakRss;
     const details = [
       '### P5 connections',

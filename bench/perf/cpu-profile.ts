@@ -130,9 +130,16 @@ export function renderProfileSummary(title: string, summary: ProfileSummary, set
     '',
     `| # | function | where | self ms | share of busy |`,
     '| ---: | --- | --- | ---: | ---: |',
-    ...summary.functions.slice(0, TOP).map((f, i) => `| ${i + 1} | \`${f.name}\` | ${f.where === '' ? '–' : `\`${f.where}\``} | ${fixed(f.selfMs, 0)} | ${share(f.selfMs)} |`),
+    ...summary.functions
+      .slice(0, TOP)
+      .map((f, i) => `| ${i + 1} | \`${f.name}\` | ${f.where === '' ? '–' : `\`${f.where}\``} | ${fixed(f.selfMs, 0)} | ${share(f.selfMs)} |`),
     '',
-    'By origin: ' + summary.origins.slice(0, 8).map((o) => `${o.origin} ${share(o.selfMs)}`).join(', ') + '.',
+    'By origin: ' +
+      summary.origins
+        .slice(0, 8)
+        .map((o) => `${o.origin} ${share(o.selfMs)}`)
+        .join(', ') +
+      '.',
   ];
   return lines.join('\n');
 }
@@ -151,7 +158,8 @@ const CASES: readonly ProfileCase[] = [
     upstream: teiSimulator(GPU_LIKE),
     proxyArgs: SATURATION_PROXY_ARGS,
     clients: 64,
-    setting: '`node --cpu-prof bin/autobatch.js --max-batch-size 32`, upstream `tei-sim --per-call-ms 10 --per-item-ms 0.1 --slots 1`, 64 closed-loop clients, one input each.',
+    setting:
+      '`node --cpu-prof bin/autobatch.js --max-batch-size 32`, upstream `tei-sim --per-call-ms 10 --per-item-ms 0.1 --slots 1`, 64 closed-loop clients, one input each.',
   },
   {
     title: `At P3 proxy cost (zero-cost simulator, ${PROXY_COST_DIMENSIONS} dimensions, 256 clients)`,
@@ -194,7 +202,11 @@ export async function measureProfiles(services: ServiceGroup, timing: PerfTiming
     try {
       const summary = await profileOne(services, profileCase, timing, dir);
       sections.push(
-        renderProfileSummary(profileCase.title, summary, `${profileCase.setting} Summed over the ${timing.durationSeconds} s after start-up and ${timing.warmupSeconds} s of warm-up, to the proxy's exit.`),
+        renderProfileSummary(
+          profileCase.title,
+          summary,
+          `${profileCase.setting} Summed over the ${timing.durationSeconds} s after start-up and ${timing.warmupSeconds} s of warm-up, to the proxy's exit.`,
+        ),
       );
     } finally {
       if (keepDir === undefined) await rm(dir, { recursive: true, force: true });

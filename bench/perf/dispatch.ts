@@ -108,7 +108,14 @@ function bucketOffSupported(): boolean {
 /** A static setting as proxy flags: every dispatch flag given, as the issue defines one. */
 export function staticArgs(setting: DispatchSetting): string[] {
   if (setting.kind !== 'static') return [];
-  const args = ['--max-inflight', String(setting.maxInflight), '--max-batch-size', String(setting.maxBatchSize), '--max-wait-ms', String(setting.maxWaitMs)];
+  const args = [
+    '--max-inflight',
+    String(setting.maxInflight),
+    '--max-batch-size',
+    String(setting.maxBatchSize),
+    '--max-wait-ms',
+    String(setting.maxWaitMs),
+  ];
   if (setting.bucketByLength !== undefined) args.push('--bucket-by-length', String(setting.bucketByLength));
   else if (bucketOffSupported()) args.push('--bucket-by-length', 'off');
   return args;
@@ -144,7 +151,9 @@ export function summarizePolicyJson(body: Record<string, unknown>): string {
     parts.push(`in flight ${value(u.inflightLimit)}`);
     const routes = Array.isArray(u.routes) ? (u.routes as Array<Record<string, unknown>>) : [];
     for (const r of routes) {
-      parts.push(`${String(r.route)}: batch ${value(r.batchSize)}, buckets ${value(r.bucketFactor, 'off')}, hold ${value(r.holdMs)} ms, pads ${value(r.pads)}`);
+      parts.push(
+        `${String(r.route)}: batch ${value(r.batchSize)}, buckets ${value(r.bucketFactor, 'off')}, hold ${value(r.holdMs)} ms, pads ${value(r.pads)}`,
+      );
     }
   }
   return parts.join('; ');
@@ -264,7 +273,10 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
       }
     });
     const errors = [defaults, ...statics].reduce((n, s) => n + s.errors, 0);
-    lines.push('', `Static settings as max-inflight/max-batch-size/bucket-by-length (\`${statics.map((s) => settingFlags(parseSetting(s.label))).join('`, `')}\`); errors: ${errors}.`);
+    lines.push(
+      '',
+      `Static settings as max-inflight/max-batch-size/bucket-by-length (\`${statics.map((s) => settingFlags(parseSetting(s.label))).join('`, `')}\`); errors: ${errors}.`,
+    );
     return lines.join('\n');
   } finally {
     await server.stop();
@@ -281,7 +293,7 @@ function details(title: string, timing: PerfTiming, sections: string[]): string 
     '',
     `Closed-loop clients, one input per request, the load generator's built-in corpus (one text in four a paragraph); ${timing.durationSeconds} s measured per side and level ` +
       `after ${timing.warmupSeconds} s of warm-up; one proxy process per setting kept across the levels; direct and defaults measured side by side at each level, the static settings after. ` +
-      'Static candidates: the simulator\'s best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. ' +
+      "Static candidates: the simulator's best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. " +
       'On this 2-core machine the load generator, the proxy and the upstream share the cores: read the ratios, not the absolute numbers.',
     '',
     ...sections.flatMap((s) => [s, '']),
@@ -292,7 +304,8 @@ export async function measureDispatch(services: ServiceGroup, requested: PerfTim
   const timing = p6Timing(requested);
   const rows: TargetRow[] = [];
   const sections: string[] = [];
-  for (const upstream of SIM_UPSTREAMS.filter((u) => only.length === 0 || only.includes(u.key))) sections.push(await measureUpstream(services, upstream, timing, rows));
+  for (const upstream of SIM_UPSTREAMS.filter((u) => only.length === 0 || only.includes(u.key)))
+    sections.push(await measureUpstream(services, upstream, timing, rows));
   return { rows, details: details('### P6 adaptive dispatch (simulator cost models)', timing, sections) };
 }
 

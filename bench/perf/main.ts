@@ -166,7 +166,10 @@ process.exitCode = await runBenchScript({
     process.stdout.write(markdown);
     await mkdir(options.out, { recursive: true });
     await writeFile(join(options.out, 'perf.md'), markdown);
-    await writeFile(join(options.out, 'perf.json'), `${JSON.stringify({ startedAt, machine: machineLine(), code: sourceState(), timing, rows }, null, 2)}\n`);
+    await writeFile(
+      join(options.out, 'perf.json'),
+      `${JSON.stringify({ startedAt, machine: machineLine(), code: sourceState(), timing, rows }, null, 2)}\n`,
+    );
     say(`wrote perf.md and perf.json under ${options.out}`);
   },
 });

@@ -123,7 +123,8 @@ export function cpuMeter(pid: number, role: 'target' | 'baseline' = 'target'): {
         last = sample;
       },
     },
-    share: () => (first === undefined || last === undefined || last.at - first.at < 500 ? null : ((last.cpu - first.cpu) * 1000) / (last.at - first.at)),
+    share: () =>
+      first === undefined || last === undefined || last.at - first.at < 500 ? null : ((last.cpu - first.cpu) * 1000) / (last.at - first.at),
   };
 }
 
@@ -168,9 +169,7 @@ export function renderTargetsTable(rows: readonly TargetRow[]): string {
  * Runs one measurement script on its own (`node --import tsx bench/perf/<name>.ts`): builds dist/
  * if needed, starts what it needs, prints its rows and detail, stops every server on every exit.
  */
-export async function runStandalone(
-  measure: (services: ServiceGroup, timing: PerfTiming) => Promise<PerfResult>,
-): Promise<void> {
+export async function runStandalone(measure: (services: ServiceGroup, timing: PerfTiming) => Promise<PerfResult>): Promise<void> {
   const { ServiceGroup } = await import('../service-process.js');
   const services = new ServiceGroup({ onInterrupt: (signal) => say(`\n${signal}: stopping the servers…`) });
   try {

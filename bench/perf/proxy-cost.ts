@@ -11,7 +11,21 @@
 import { runBench, type BenchProgress, type LevelReport } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy } from '../service-specs.js';
-import { fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, plainProxy, zeroCostSimulator, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
+import {
+  fixed,
+  isMain,
+  percent,
+  cpuMeter,
+  proxyCommand,
+  runStandalone,
+  say,
+  times,
+  plainProxy,
+  zeroCostSimulator,
+  type PerfResult,
+  type PerfTiming,
+  type TargetRow,
+} from './perf-services.js';
 
 export const PROXY_COST_LEVELS = [64, 256];
 export const PROXY_COST_DIMENSIONS = 768;
@@ -42,7 +56,11 @@ export async function measureProxyCost(services: ServiceGroup, timing: PerfTimin
     }
     cpuShares.push(...cpu);
     const report = { levels };
-    eventLoop.push(...report.levels.map((level) => `${percent(level.baseline?.clientEventLoopUtilization ?? null)} / ${percent(level.target.clientEventLoopUtilization)}`));
+    eventLoop.push(
+      ...report.levels.map(
+        (level) => `${percent(level.baseline?.clientEventLoopUtilization ?? null)} / ${percent(level.target.clientEventLoopUtilization)}`,
+      ),
+    );
     for (const level of report.levels) {
       const clients = level.level.mode === 'closed' ? level.level.concurrency : 0;
       const ratio = level.ratios?.requestsPerSecond ?? null;

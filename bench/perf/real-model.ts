@@ -118,7 +118,7 @@ export async function measureRealModel(services: ServiceGroup, requested: PerfTi
       'proxy and the load generator.',
     '',
     'First the model alone, in the benchmark process with no HTTP: every text of a set embedded by single calls, by batches of 32 in ' +
-      'the set\'s order, and by batches of 32 and of 8 after sorting the whole set by length (the best grouping a batcher could make). ' +
+      "the set's order, and by batches of 32 and of 8 after sorting the whole set by length (the best grouping a batcher could make). " +
       'This bounds what any proxy can gain in front of this model on this machine.',
     '',
     ...ceilingTable,

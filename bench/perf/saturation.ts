@@ -9,7 +9,19 @@
 import { runBench } from '../../src/loadgen/index.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy, simulatorFlags, teiSimulator } from '../service-specs.js';
-import { GPU_LIKE, fixed, isMain, percent, cpuMeter, proxyCommand, runStandalone, say, times, type PerfResult, type PerfTiming } from './perf-services.js';
+import {
+  GPU_LIKE,
+  fixed,
+  isMain,
+  percent,
+  cpuMeter,
+  proxyCommand,
+  runStandalone,
+  say,
+  times,
+  type PerfResult,
+  type PerfTiming,
+} from './perf-services.js';
 
 const CLIENTS = 64;
 const SLACK_CLIENTS = 96;

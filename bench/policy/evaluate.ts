@@ -18,13 +18,21 @@ export interface Scored {
 }
 
 /** Every setting at one level, best first (ties keep grid order, so the result is deterministic). */
-export async function rankSettings(model: UpstreamModel, clients: number, settings: readonly DispatchSetting[], timing: SimTiming): Promise<Scored[]> {
+export async function rankSettings(
+  model: UpstreamModel,
+  clients: number,
+  settings: readonly DispatchSetting[],
+  timing: SimTiming,
+): Promise<Scored[]> {
   const scored: Scored[] = [];
   for (const setting of settings) {
     const r = await runSteady(model, setting, clients, timing);
     scored.push({ setting, inputsPerSecond: r.phases[0]!.inputsPerSecond });
   }
-  return scored.map((s, i) => ({ s, i })).sort((a, b) => b.s.inputsPerSecond - a.s.inputsPerSecond || a.i - b.i).map(({ s }) => s);
+  return scored
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s.inputsPerSecond - a.s.inputsPerSecond || a.i - b.i)
+    .map(({ s }) => s);
 }
 
 export interface LevelFigures {

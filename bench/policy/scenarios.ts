@@ -139,7 +139,13 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
   const phases = run.phases.map((phase, i) => {
     const sorted = latencies[i]!.sort((a, b) => a - b);
     const measuredMs = phase.durationMs - warmupMs;
-    return { clients: phase.clients, inputsPerSecond: (1000 * answeredInWindow[i]!) / measuredMs, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), decisions: phaseDecisions[i] };
+    return {
+      clients: phase.clients,
+      inputsPerSecond: (1000 * answeredInWindow[i]!) / measuredMs,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      decisions: phaseDecisions[i],
+    };
   });
   const stats = upstream.stats;
   return {
@@ -154,7 +160,13 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
 
 /** One steady level: `clients` for warm-up + measured time. */
 export async function runSteady(model: UpstreamModel, target: Target, clients: number, timing: SimTiming): Promise<LoadResult> {
-  return runLoad({ model, target, phases: [{ clients, durationMs: timing.warmupMs + timing.measureMs }], warmupMs: timing.warmupMs, rttMs: timing.rttMs });
+  return runLoad({
+    model,
+    target,
+    phases: [{ clients, durationMs: timing.warmupMs + timing.measureMs }],
+    warmupMs: timing.warmupMs,
+    rttMs: timing.rttMs,
+  });
 }
 
 export interface SimTiming {

@@ -27,7 +27,12 @@ export type DispatchSetting = { readonly kind: 'defaults' } | ({ readonly kind: 
 
 export const DEFAULT_SETTING: DispatchSetting = { kind: 'defaults' };
 
-export function staticSetting(maxInflight: number, maxBatchSize: number, bucketByLength: number | undefined, maxWaitMs: number = DEFAULTS.maxWaitMs): DispatchSetting {
+export function staticSetting(
+  maxInflight: number,
+  maxBatchSize: number,
+  bucketByLength: number | undefined,
+  maxWaitMs: number = DEFAULTS.maxWaitMs,
+): DispatchSetting {
   return { kind: 'static', maxInflight, maxBatchSize, bucketByLength, maxWaitMs };
 }
 

@@ -44,7 +44,6 @@ export function parseSetting(text: string): DispatchSetting {
   return staticSetting(Number(match[1]), Number(match[2]), match[3] === 'off' ? undefined : Number(match[3]));
 }
 
-
 export async function matrixTable(upstream: UpstreamKey, setting: DispatchSetting, clients: readonly number[], timing: SimTiming): Promise<string> {
   const model = UPSTREAM_MODELS[upstream];
   const lines = [
@@ -73,7 +72,13 @@ export interface GridCell {
   setting: number;
 }
 
-export async function gridTable(upstream: UpstreamKey, setting: DispatchSetting, clients: readonly number[], timing: SimTiming, cells: GridCell[]): Promise<string> {
+export async function gridTable(
+  upstream: UpstreamKey,
+  setting: DispatchSetting,
+  clients: readonly number[],
+  timing: SimTiming,
+  cells: GridCell[],
+): Promise<string> {
   const model = UPSTREAM_MODELS[upstream];
   const lines = [
     `#### ${model.title}: the 36 static settings vs ${settingLabel(setting)}`,
@@ -108,9 +113,14 @@ export async function stepsTable(upstream: UpstreamKey, setting: DispatchSetting
     '',
     '| step | at | steady inputs/s of the new level | window | settled (90% of steady) within |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...steps.map((s) => `| ${s.from} -> ${s.to} | ${f1(s.atMs / 1000)} s | ${f0(s.steady)} | ${f0(s.windowMs)} ms | ${Number.isFinite(s.settleMs) ? `${f0(s.settleMs)} ms` : '**not within the phase**'} |`),
+    ...steps.map(
+      (s) =>
+        `| ${s.from} -> ${s.to} | ${f1(s.atMs / 1000)} s | ${f0(s.steady)} | ${f0(s.windowMs)} ms | ${Number.isFinite(s.settleMs) ? `${f0(s.settleMs)} ms` : '**not within the phase**'} |`,
+    ),
     '',
-    ...run.phases.flatMap((p, i) => (p.decisions === undefined ? [] : [`- end of phase ${i + 1} (${p.clients} clients): ${summarizeDecisions(p.decisions)}`])),
+    ...run.phases.flatMap((p, i) =>
+      p.decisions === undefined ? [] : [`- end of phase ${i + 1} (${p.clients} clients): ${summarizeDecisions(p.decisions)}`],
+    ),
     '',
     `Inputs/s per ${run.binMs} ms (${perSecond} bins per row):`,
     '',
@@ -156,7 +166,9 @@ export async function summaryTable(upstreams: readonly UpstreamKey[], setting: D
         vsBest = mark(share >= 0.95, `${f0(share * 100)}%`);
       }
       const decisions = r.proxied.decisions === undefined ? '–' : summarizeDecisions(r.proxied.decisions);
-      lines.push(`| ${upstream} | ${clients} | ${f0(r.direct.phases[0]!.inputsPerSecond)} | ${f0(own)} | ${mark(r.ratio >= floor, `${f2(r.ratio)}×`)} (≥ ${floor.toFixed(1)}) | ${best} | ${vsBest} | ${decisions} |`);
+      lines.push(
+        `| ${upstream} | ${clients} | ${f0(r.direct.phases[0]!.inputsPerSecond)} | ${f0(own)} | ${mark(r.ratio >= floor, `${f2(r.ratio)}×`)} (≥ ${floor.toFixed(1)}) | ${best} | ${vsBest} | ${decisions} |`,
+      );
     }
     const s = await runSteps(model, setting, timing);
     steps.push(
@@ -166,7 +178,7 @@ export async function summaryTable(upstreams: readonly UpstreamKey[], setting: D
   return [
     ...lines,
     '',
-    'Settling after the load steps (90% of the new level\'s steady throughput over a window of at least 300 ms and one request cycle, and holding it on average to the end of the phase; target ≤ 2000 ms):',
+    "Settling after the load steps (90% of the new level's steady throughput over a window of at least 300 ms and one request cycle, and holding it on average to the end of the phase; target ≤ 2000 ms):",
     '',
     '| upstream | 1 -> 128 clients | 128 -> 8 clients |',
     '| --- | ---: | ---: |',
@@ -174,7 +186,8 @@ export async function summaryTable(upstreams: readonly UpstreamKey[], setting: D
   ].join('\n');
 }
 
-const USAGE = 'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
+const USAGE =
+  'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -42,7 +42,14 @@ export interface UpstreamModel {
 const TEI_MAX_BATCH_TOKENS = 16_384;
 const TEI_MAX_CLIENT_BATCH_SIZE = 32;
 
-const base = { perWordMs: 0, pad: false, slots: 1, merge: false, maxBatchTokens: TEI_MAX_BATCH_TOKENS, maxClientBatchSize: TEI_MAX_CLIENT_BATCH_SIZE };
+const base = {
+  perWordMs: 0,
+  pad: false,
+  slots: 1,
+  merge: false,
+  maxBatchTokens: TEI_MAX_BATCH_TOKENS,
+  maxClientBatchSize: TEI_MAX_CLIENT_BATCH_SIZE,
+};
 
 export const UPSTREAM_MODELS: Readonly<Record<UpstreamKey, UpstreamModel>> = {
   gpu: { ...base, key: 'gpu', title: 'GPU-like (10 ms + 0.1 ms/input, one call at a time)', perCallMs: 10, perItemMs: 0.1 },
@@ -107,10 +114,6 @@ export interface UpstreamStats {
 interface Pending {
   readonly words: number;
   readonly done: () => void;
-}
-
-interface QueuedCall {
-  readonly items: Pending[];
 }
 
 /**

@@ -131,7 +131,7 @@ class HeapClock implements Clock {
     const last = heap.pop();
     if (top === undefined || last === undefined || heap.length === 0) return top;
     heap[0] = last;
-    for (let i = 0; ; ) {
+    for (let i = 0; ;) {
       const left = 2 * i + 1;
       let least = i;
       if (left < heap.length && this.before(heap[left]!, heap[least]!)) least = left;
@@ -183,9 +183,7 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     // the first): rotated per proxy, as DNS answers usually are, so idle proxies do not all pile
     // onto one replica.
     const known =
-      s.topology === 'sidecar'
-        ? [p]
-        : Array.from({ length: s.replicas }, (_, i) => (i + Math.floor((p * s.replicas) / s.proxies)) % s.replicas);
+      s.topology === 'sidecar' ? [p] : Array.from({ length: s.replicas }, (_, i) => (i + Math.floor((p * s.replicas) / s.proxies)) % s.replicas);
     const outstanding = new Map(known.map((replica) => [replica, 0]));
     return new Batcher<string, number, number, string>({
       limits: {
@@ -210,10 +208,13 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
           const serviceMs = s.callMs + s.itemMs * items.length;
           replica.freeAt = start + serviceMs;
           replica.busyMs += serviceMs;
-          clock.setTimer(() => {
-            outstanding.set(chosen, outstanding.get(chosen)! - items.length);
-            resolve({ ok: true, answers: items });
-          }, replica.freeAt + s.rttMs / 2 - clock.now());
+          clock.setTimer(
+            () => {
+              outstanding.set(chosen, outstanding.get(chosen)! - items.length);
+              resolve({ ok: true, answers: items });
+            },
+            replica.freeAt + s.rttMs / 2 - clock.now(),
+          );
         }),
     });
   });
@@ -288,7 +289,9 @@ async function main(): Promise<void> {
   const row = (r: TopologyResult, head: string): string =>
     `| ${head} | ${r.offered.toFixed(0)} | ${r.throughput.toFixed(0)} | ${r.meanBatch.toFixed(1)} | ${(100 * r.utilisation).toFixed(0)}% | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.rejected} |`;
   const header = '| offered inputs/s | answered inputs/s | mean batch | replicas busy | p50 ms | p99 ms | refused |';
-  console.log(`call ${base.callMs} ms + ${base.itemMs} ms/input, max batch ${base.maxBatchSize}, max wait ${base.maxWaitMs} ms, ${base.maxInflight} in flight per replica per proxy, ${base.requests} requests per row\n`);
+  console.log(
+    `call ${base.callMs} ms + ${base.itemMs} ms/input, max batch ${base.maxBatchSize}, max wait ${base.maxWaitMs} ms, ${base.maxInflight} in flight per replica per proxy, ${base.requests} requests per row\n`,
+  );
   if (values.topology === 'tier' || values.topology === 'both') {
     console.log(`| replicas | proxies | load ${header}`);
     console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');

@@ -116,10 +116,7 @@ export async function startUseTei(opts: UseTeiOptions = {}): Promise<UseTeiServe
     if (!work.single) {
       if (work.items.length === 0) throw new TeiError('Empty', '`inputs` cannot be empty');
       if (work.items.length > maxClientBatchSize) {
-        throw new TeiError(
-          'Validation',
-          `batch size ${work.items.length} > maximum allowed batch size ${maxClientBatchSize}`,
-        );
+        throw new TeiError('Validation', `batch size ${work.items.length} > maximum allowed batch size ${maxClientBatchSize}`);
       }
     }
     if (itemsInFlight + work.items.length > maxConcurrentRequests) {
@@ -285,9 +282,7 @@ function prepareItem(model: UseModel, item: TeiInputItem, work: EmbedWork): Prep
   if (work.dimensions === 0) throw invalid('`dimensions` should be positive');
   if (item.length === 0) throw new TeiError('Empty', 'Input validation error: `inputs` cannot be empty');
   if (work.promptName !== null) {
-    throw invalid(
-      `\`default-prompt-name\` is set to \`${work.promptName}\` but no prompts were found in the Sentence Transformers configuration`,
-    );
+    throw invalid(`\`default-prompt-name\` is set to \`${work.promptName}\` but no prompts were found in the Sentence Transformers configuration`);
   }
   let ids: number[];
   let chars: number;
@@ -377,13 +372,7 @@ function sendError(res: ServerResponse, error: unknown, flavour: 'tei' | 'openai
   }
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  contentType: string | undefined,
-  headers: Record<string, string> = {},
-): void {
+function send(res: ServerResponse, status: number, body: string, contentType: string | undefined, headers: Record<string, string> = {}): void {
   if (res.destroyed) return;
   const head: Record<string, string | number> = { ...headers, 'content-length': Buffer.byteLength(body) };
   if (contentType !== undefined) head['content-type'] = contentType;

@@ -82,7 +82,7 @@ export class UseTokenizer {
     }
 
     const reversed: number[] = [];
-    for (let at = n; at > 0; ) {
+    for (let at = n; at > 0;) {
       const id = bestId[at]!;
       reversed.push(id);
       at -= this.vocabulary[id]![0].length;

@@ -14,9 +14,7 @@ const client = new OpenAI({
 const texts = Array.from({ length: 32 }, (_, i) => `search_document: note number ${i}`);
 
 // withResponse() exposes the HTTP headers, where autobatch says how the call travelled.
-const results = await Promise.all(
-  texts.map((input) => client.embeddings.create({ model: 'nomic-ai/nomic-embed-text-v1.5', input }).withResponse()),
-);
+const results = await Promise.all(texts.map((input) => client.embeddings.create({ model: 'nomic-ai/nomic-embed-text-v1.5', input }).withResponse()));
 
 const batchSizes = results.map(({ response }) => Number(response.headers.get('x-autobatch-batch-size') ?? 1));
 const { data: first } = results[0];

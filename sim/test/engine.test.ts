@@ -100,7 +100,10 @@ describe('embedding routes', () => {
       const batch = await call(server, path, body(texts));
       expect(batch.text).toBe(`[${alone.map((a) => stripList(a.text)).join(',')}]`);
     }
-    const pairs = [['q', 'a'], ['q', 'b']];
+    const pairs = [
+      ['q', 'a'],
+      ['q', 'b'],
+    ];
     const alone = await Promise.all(pairs.map((p) => call(classifier, '/predict', { inputs: p })));
     const batch = await call(classifier, '/predict', { inputs: pairs });
     expect(batch.text).toBe(`[${alone.map((a) => a.text).join(',')}]`);
@@ -150,7 +153,9 @@ describe('embedding routes', () => {
     const floats = await call(embedding, '/v1/embeddings', { input: ['hello', 'world'], model: 'anything' });
     expect(floats.status).toBe(200);
     const embedAnswer = await call(embedding, '/embed', { inputs: ['hello', 'world'] });
-    const [a, b] = stripList(embedAnswer.text).split('],[').map((s, i) => (i === 0 ? `${s}]` : `[${s}`));
+    const [a, b] = stripList(embedAnswer.text)
+      .split('],[')
+      .map((s, i) => (i === 0 ? `${s}]` : `[${s}`));
     expect(floats.text).toBe(
       `{"object":"list","data":[{"object":"embedding","embedding":${a},"index":0},{"object":"embedding","embedding":${b},"index":1}],"model":"BAAI/bge-small-en-v1.5","usage":{"prompt_tokens":8,"total_tokens":8}}`,
     );
@@ -256,7 +261,14 @@ describe('validation in TEI order with TEI messages', () => {
       400,
       teiError('`inputs.sentences` cannot be empty', 'Empty'),
     ],
-    ['batch size', () => embedding, '/embed', { inputs: Array(33).fill('a') }, 422, teiError('batch size 33 > maximum allowed batch size 32', 'Validation')],
+    [
+      'batch size',
+      () => embedding,
+      '/embed',
+      { inputs: Array(33).fill('a') },
+      422,
+      teiError('batch size 33 > maximum allowed batch size 32', 'Validation'),
+    ],
     [
       'similarity batch size counts the source',
       () => embedding,
@@ -281,7 +293,14 @@ describe('validation in TEI order with TEI messages', () => {
       422,
       teiError('Input validation error: `inputs` must have less than 512 tokens. Given: 1202', 'Validation'),
     ],
-    ['dimensions 0', () => embedding, '/embed', { inputs: 'a', dimensions: 0 }, 422, teiError('Input validation error: `dimensions` should be positive', 'Validation')],
+    [
+      'dimensions 0',
+      () => embedding,
+      '/embed',
+      { inputs: 'a', dimensions: 0 },
+      422,
+      teiError('Input validation error: `dimensions` should be positive', 'Validation'),
+    ],
     [
       'dimensions above the model',
       () => embedding,
@@ -312,7 +331,14 @@ describe('validation in TEI order with TEI messages', () => {
         'Validation',
       ),
     ],
-    ['predict on an embedding model', () => embedding, '/predict', { inputs: 'a' }, 424, teiError('Backend error: Model is not a classifier model', 'Backend')],
+    [
+      'predict on an embedding model',
+      () => embedding,
+      '/predict',
+      { inputs: 'a' },
+      424,
+      teiError('Backend error: Model is not a classifier model', 'Backend'),
+    ],
     [
       'embed_sparse on a dense model',
       () => embedding,
@@ -321,12 +347,47 @@ describe('validation in TEI order with TEI messages', () => {
       424,
       teiError('Backend error: Model is not an embedding model with SPLADE pooling', 'Backend'),
     ],
-    ['embed_all on SPLADE', () => splade, '/embed_all', { inputs: 'a' }, 424, teiError('Backend error: `embed_all` is not available for SPLADE models', 'Backend')],
-    ['normalize on SPLADE', () => splade, '/embed', { inputs: 'a' }, 424, teiError('Backend error: `normalize` is not available for SPLADE models', 'Backend')],
-    ['embed on a classifier', () => classifier, '/embed', { inputs: 'a' }, 424, teiError('Backend error: Model is not an embedding model', 'Backend')],
-    ['rerank on an embedding model', () => embedding, '/rerank', { query: 'q', texts: ['a'] }, 424, teiError('Backend error: model is not a re-ranker model', 'Backend')],
+    [
+      'embed_all on SPLADE',
+      () => splade,
+      '/embed_all',
+      { inputs: 'a' },
+      424,
+      teiError('Backend error: `embed_all` is not available for SPLADE models', 'Backend'),
+    ],
+    [
+      'normalize on SPLADE',
+      () => splade,
+      '/embed',
+      { inputs: 'a' },
+      424,
+      teiError('Backend error: `normalize` is not available for SPLADE models', 'Backend'),
+    ],
+    [
+      'embed on a classifier',
+      () => classifier,
+      '/embed',
+      { inputs: 'a' },
+      424,
+      teiError('Backend error: Model is not an embedding model', 'Backend'),
+    ],
+    [
+      'rerank on an embedding model',
+      () => embedding,
+      '/rerank',
+      { query: 'q', texts: ['a'] },
+      424,
+      teiError('Backend error: model is not a re-ranker model', 'Backend'),
+    ],
     ['permits are per item', () => strict, '/embed', { inputs: ['a', 'b', 'c', 'd', 'e'] }, 429, teiError('Model is overloaded', 'Overloaded')],
-    ['predict permits are per item', () => classifier, '/predict', { inputs: [['a'], ['b'], ['c']] }, 429, teiError('Model is overloaded', 'Overloaded')],
+    [
+      'predict permits are per item',
+      () => classifier,
+      '/predict',
+      { inputs: [['a'], ['b'], ['c']] },
+      429,
+      teiError('Model is overloaded', 'Overloaded'),
+    ],
     [
       'the first failing item in input order decides',
       () => embedding,
@@ -362,9 +423,15 @@ describe('the HTTP layer as axum answers it', () => {
     const noType = await call(embedding, '/embed', '{"inputs":"a"}', { headers: {} });
     expect([noType.status, noType.text]).toEqual([415, 'Expected request with `Content-Type: application/json`']);
     const syntax = await call(embedding, '/embed', '{"inputs":');
-    expect([syntax.status, syntax.text]).toEqual([400, 'Failed to parse the request body as JSON: inputs: EOF while parsing a value at line 1 column 10']);
+    expect([syntax.status, syntax.text]).toEqual([
+      400,
+      'Failed to parse the request body as JSON: inputs: EOF while parsing a value at line 1 column 10',
+    ]);
     const data = await call(embedding, '/embed', '{"input":"a"}');
-    expect([data.status, data.text]).toEqual([422, 'Failed to deserialize the JSON body into the target type: missing field `inputs` at line 1 column 13']);
+    expect([data.status, data.text]).toEqual([
+      422,
+      'Failed to deserialize the JSON body into the target type: missing field `inputs` at line 1 column 13',
+    ]);
     const large = await call(strict, '/embed', { inputs: 'x'.repeat(300) });
     expect([large.status, large.text]).toEqual([413, 'Failed to buffer the request body: length limit exceeded']);
     expect(large.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -422,7 +489,13 @@ describe('the HTTP layer as axum answers it', () => {
     expect(info.model_type).toEqual({
       classifier: { id2label: { '0': 'negative', '1': 'neutral', '2': 'positive' }, label2id: { negative: 0, neutral: 1, positive: 2 } },
     });
-    expect(info).toMatchObject({ max_concurrent_requests: 2, max_input_length: 512, max_batch_tokens: 16384, max_client_batch_size: 32, auto_truncate: true });
+    expect(info).toMatchObject({
+      max_concurrent_requests: 2,
+      max_input_length: 512,
+      max_batch_tokens: 16384,
+      max_client_batch_size: 32,
+      auto_truncate: true,
+    });
     const strictInfo = JSON.parse((await call(strict, '/info')).text) as Record<string, unknown>;
     expect(strictInfo).toMatchObject({ model_type: { embedding: { pooling: 'cls' } }, max_input_length: 16, auto_truncate: false });
   });
@@ -447,13 +520,18 @@ describe('the HTTP layer as axum answers it', () => {
 
 describe('cost model', () => {
   it('runs calls one at a time in FIFO order with one slot', async () => {
-    const scheduler = new BackendScheduler({ perCallMs: 2, perItemMs: 1, slots: 1, merge: false }, { maxBatchTokens: 100, maxBatchRequests: undefined });
+    const scheduler = new BackendScheduler(
+      { perCallMs: 2, perItemMs: 1, slots: 1, merge: false },
+      { maxBatchTokens: 100, maxBatchRequests: undefined },
+    );
     const order: number[] = [];
     const runs = [3, 1, 2, 1].map((n, i) =>
-      scheduler.run([{ tokens: 3 * n, weight: n }], () => false).then((timings) => {
-        order.push(i);
-        return timings;
-      }),
+      scheduler
+        .run([{ tokens: 3 * n, weight: n }], () => false)
+        .then((timings) => {
+          order.push(i);
+          return timings;
+        }),
     );
     const timings = await Promise.all(runs);
     expect(order).toEqual([0, 1, 2, 3]);
@@ -464,7 +542,10 @@ describe('cost model', () => {
   });
 
   it('merges queued items across calls up to max_batch_tokens when merging', async () => {
-    const scheduler = new BackendScheduler({ perCallMs: 5, perItemMs: 0, slots: 1, merge: true }, { maxBatchTokens: 10, maxBatchRequests: undefined });
+    const scheduler = new BackendScheduler(
+      { perCallMs: 5, perItemMs: 0, slots: 1, merge: true },
+      { maxBatchTokens: 10, maxBatchRequests: undefined },
+    );
     const first = scheduler.run([{ tokens: 4, weight: 1 }], () => false);
     const rest = [1, 2, 3, 4].map(() => scheduler.run([{ tokens: 4, weight: 1 }], () => false));
     const cancelled = scheduler.run([{ tokens: 4, weight: 1 }], () => true);

@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const call = (target: TeiSim, body: unknown) =>
-  typeof body === 'string' ? send(target.url, '/embed', { raw: body, headers: { 'content-type': 'application/json' } }) : post(target.url, '/embed', body);
+  typeof body === 'string'
+    ? send(target.url, '/embed', { raw: body, headers: { 'content-type': 'application/json' } })
+    : post(target.url, '/embed', body);
 
 const draw = (injector: FaultInjector, n: number): Fault[] => Array.from({ length: n }, () => injector.next());
 
@@ -72,9 +74,7 @@ describe('faults over HTTP', () => {
       seen.add(native.status);
       expect(native.headers['content-type']).toBe('application/json');
       expect(native.json()).toEqual(
-        native.status === 503
-          ? { error: 'unhealthy', error_type: 'Unhealthy' }
-          : { error: expect.any(String), error_type: 'Backend' },
+        native.status === 503 ? { error: 'unhealthy', error_type: 'Unhealthy' } : { error: expect.any(String), error_type: 'Backend' },
       );
       const openai = await post(failing.url, '/v1/embeddings', { input: `text ${i}` });
       expect(openai.json()).toEqual({ message: expect.any(String), code: openai.status, type: openai.status === 503 ? 'Unhealthy' : 'Backend' });

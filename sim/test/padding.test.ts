@@ -52,7 +52,11 @@ describe('per-token cost', () => {
       sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 0, perItemMs: 0, slots: 1, merge: false, perTokenMs: 0.5, pad: true } });
       const long = 'padding makes every short query cost as much as the longest paragraph in its batch';
       const inputs = ['hi', long];
-      const response = await fetch(`${sim.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });
+      const response = await fetch(`${sim.url}/embed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs }),
+      });
       expect(response.status).toBe(200);
       const longest = encode(long, true).ids.length;
       // x-inference-time is the call's per-item average, whole milliseconds.

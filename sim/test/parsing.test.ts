@@ -52,15 +52,18 @@ describe('request parsing as axum Json + serde_json + serde_path_to_error', () =
       batch: true,
       items: [{ first: 'a' }, { first: 'a', second: 'b' }],
     });
-    const expecting =
-      'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
+    const expecting = 'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
     expect(reject('predict', '{"inputs":["a","b","c"]}')).toEqual({
       status: 422,
       body: `${DATA}inputs: invalid length 3, expected ${expecting} at line 1 column 23`,
     });
     expect(reject('predict', '{"inputs":[]}').body).toBe(`${DATA}inputs: invalid length 0, expected ${expecting} at line 1 column 12`);
-    expect(reject('predict', '{"inputs":[["a"],"b"]}').body).toBe(`${DATA}inputs[1]: invalid type: string "b", expected a sequence at line 1 column 20`);
-    expect(reject('predict', '{"inputs":[5]}').body).toBe(`${DATA}inputs[0]: data did not match any variant of untagged enum Internal at line 1 column 13`);
+    expect(reject('predict', '{"inputs":[["a"],"b"]}').body).toBe(
+      `${DATA}inputs[1]: invalid type: string "b", expected a sequence at line 1 column 20`,
+    );
+    expect(reject('predict', '{"inputs":[5]}').body).toBe(
+      `${DATA}inputs[0]: data did not match any variant of untagged enum Internal at line 1 column 13`,
+    );
   });
 
   it('words data errors like serde, with path and byte position', () => {
@@ -86,7 +89,9 @@ describe('request parsing as axum Json + serde_json + serde_path_to_error', () =
     expect(reject('openai', '{"input":"a","encoding_format":"Float"}').body).toBe(
       `${DATA}encoding_format: unknown variant \`Float\`, expected \`float\` or \`base64\` at line 1 column 38`,
     );
-    expect(reject('embed', '{\n  "inputs": 5\n}').body).toBe(`${DATA}inputs: data did not match any variant of untagged enum Input at line 3 column 1`);
+    expect(reject('embed', '{\n  "inputs": 5\n}').body).toBe(
+      `${DATA}inputs: data did not match any variant of untagged enum Input at line 3 column 1`,
+    );
   });
 
   it('words syntax errors like serde_json, answered 400', () => {

@@ -93,13 +93,9 @@ export interface CallRequest<Group, Item> {
  * `blame: 'inputs'` says the call failed because of what some of its inputs contain (TEI fails
  * a whole call for one bad input): the core then retries the jobs apart so only the culprits fail.
  */
-export type CallOutcome<Answer, Failure> =
-  | { ok: true; answers: readonly Answer[] }
-  | { ok: false; failure: Failure; blame: 'inputs' | 'call' };
+export type CallOutcome<Answer, Failure> = { ok: true; answers: readonly Answer[] } | { ok: false; failure: Failure; blame: 'inputs' | 'call' };
 
-export type Executor<Group, Item, Answer, Failure> = (
-  call: CallRequest<Group, Item>,
-) => Promise<CallOutcome<Answer, Failure>>;
+export type Executor<Group, Item, Answer, Failure> = (call: CallRequest<Group, Item>) => Promise<CallOutcome<Answer, Failure>>;
 
 export interface JobStats {
   /** From arrival until the job's first item was handed to a call. */

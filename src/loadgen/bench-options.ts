@@ -30,9 +30,7 @@ export interface BenchOptions {
   extraBody?: Readonly<Record<string, unknown>> | undefined;
 }
 
-export type BenchLevel =
-  | { readonly mode: 'closed'; readonly concurrency: number }
-  | { readonly mode: 'open'; readonly ratePerSecond: number };
+export type BenchLevel = { readonly mode: 'closed'; readonly concurrency: number } | { readonly mode: 'open'; readonly ratePerSecond: number };
 
 export interface ResolvedBenchOptions {
   url: string;
@@ -94,12 +92,12 @@ function checkUrl(option: string, value: string): string {
   return value;
 }
 
-function checkNumber(option: string, value: number, { min, max, integer, exclusiveMin }: { min: number; max: number; integer: boolean; exclusiveMin?: boolean }): number {
-  const ok =
-    Number.isFinite(value) &&
-    (!integer || Number.isInteger(value)) &&
-    (exclusiveMin === true ? value > min : value >= min) &&
-    value <= max;
+function checkNumber(
+  option: string,
+  value: number,
+  { min, max, integer, exclusiveMin }: { min: number; max: number; integer: boolean; exclusiveMin?: boolean },
+): number {
+  const ok = Number.isFinite(value) && (!integer || Number.isInteger(value)) && (exclusiveMin === true ? value > min : value >= min) && value <= max;
   if (!ok) {
     const kind = integer ? 'an integer' : 'a number';
     const low = exclusiveMin === true ? `above ${min}` : `from ${min}`;
@@ -154,9 +152,10 @@ export function resolveBenchOptions(options: BenchOptions): ResolvedBenchOptions
   let mode: 'closed' | 'open';
   if (options.rates !== undefined) {
     mode = 'open';
-    levels = checkList('--rate', options.rates, { min: 0, max: MAX_RATE, integer: false, exclusiveMin: true }).map(
-      (ratePerSecond) => ({ mode: 'open', ratePerSecond }),
-    );
+    levels = checkList('--rate', options.rates, { min: 0, max: MAX_RATE, integer: false, exclusiveMin: true }).map((ratePerSecond) => ({
+      mode: 'open',
+      ratePerSecond,
+    }));
   } else {
     mode = 'closed';
     levels = checkList('--concurrency', options.concurrency ?? BENCH_DEFAULTS.concurrency, {

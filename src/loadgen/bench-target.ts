@@ -1,12 +1,7 @@
 // One side of the comparison (the target or the baseline): a keep-alive connection pool, and
 // the send-and-check of a single request.
 import { Pool } from 'undici';
-import {
-  ERROR_NETWORK,
-  ERROR_TIMEOUT,
-  ERROR_WRONG_ANSWER,
-  type RequestOutcome,
-} from './request-outcome.js';
+import { ERROR_NETWORK, ERROR_TIMEOUT, ERROR_WRONG_ANSWER, type RequestOutcome } from './request-outcome.js';
 import type { AnswerCheckState, RouteShape } from './route-shapes.js';
 
 export type TargetRole = 'target' | 'baseline';

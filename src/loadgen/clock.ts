@@ -11,8 +11,5 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) =>
-    ms <= 0
-      ? new Promise<void>((resolve) => setImmediate(resolve))
-      : new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => (ms <= 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : new Promise<void>((resolve) => setTimeout(resolve, ms))),
 };

@@ -152,9 +152,10 @@ export function createBenchCommand(io: BenchCommandIo = processIo): Command {
     .addOption(new Option('--url <url>', 'target base URL (usually the proxy)').makeOptionMandatory())
     .addOption(new Option('--baseline <url>', 'baseline base URL (usually the upstream directly); default: none, target only'))
     .addOption(
-      new Option('--route <path>', 'route to POST to: /embed, /embed_sparse, /embed_all, /tokenize, /predict, /v1/embeddings, /embeddings or any list route').default(
-        BENCH_DEFAULTS.route,
-      ),
+      new Option(
+        '--route <path>',
+        'route to POST to: /embed, /embed_sparse, /embed_all, /tokenize, /predict, /v1/embeddings, /embeddings or any list route',
+      ).default(BENCH_DEFAULTS.route),
     )
     .addOption(
       new Option('--inputs-per-request <n>', 'texts sent in each request (as a list)')
@@ -189,8 +190,16 @@ export function createBenchCommand(io: BenchCommandIo = processIo): Command {
         .default(BENCH_DEFAULTS.maxOutstanding),
     )
     .addOption(new Option('--timeout-ms <ms>', 'per-request timeout').argParser(parseNumber).default(BENCH_DEFAULTS.timeoutMs))
-    .addOption(new Option('--header <name:value>', 'extra request header, repeatable (e.g. "authorization: Bearer KEY")').argParser(collectHeader).default([], 'none'))
-    .addOption(new Option('--extra-body <json>', 'extra top-level fields for every request body, e.g. \'{"normalize":false}\' (default: none)').argParser(parseJsonObject))
+    .addOption(
+      new Option('--header <name:value>', 'extra request header, repeatable (e.g. "authorization: Bearer KEY")')
+        .argParser(collectHeader)
+        .default([], 'none'),
+    )
+    .addOption(
+      new Option('--extra-body <json>', 'extra top-level fields for every request body, e.g. \'{"normalize":false}\' (default: none)').argParser(
+        parseJsonObject,
+      ),
+    )
     .addOption(new Option('--json <file>', 'write the full report as JSON (default: none)'))
     .addOption(new Option('--svg <file>', 'write a chart of throughput against p99 latency as SVG (default: none)'))
     .addOption(new Option('--no-progress', 'no progress bar, even on a terminal (it is never shown when stderr is not one)'))
@@ -210,8 +219,11 @@ export function createBenchCommand(io: BenchCommandIo = processIo): Command {
         if (error instanceof BenchOptionError) self.error(`error: ${error.message}`, { exitCode: EXIT_BAD_OPTIONS });
         throw error;
       }
-      const [{ runBench, BenchUnreachableError }, { renderMarkdownReport, formatSignificant }, { renderJsonReport }] =
-        await Promise.all([import('./run-bench.js'), import('./report-markdown.js'), import('./report-json.js')]);
+      const [{ runBench, BenchUnreachableError }, { renderMarkdownReport, formatSignificant }, { renderJsonReport }] = await Promise.all([
+        import('./run-bench.js'),
+        import('./report-markdown.js'),
+        import('./report-json.js'),
+      ]);
       const progress = values.progress && io.stderr.isTTY === true ? new ProgressBar(io.stderr) : undefined;
       const hooks: BenchHooks = {};
       if (progress !== undefined) {

@@ -272,6 +272,4 @@ function interleave(queries: readonly string[], sentences: readonly string[], pa
 }
 
 /** The built-in corpus: a few hundred texts of mixed length, always in the same order. */
-export const BUILT_IN_CORPUS: readonly string[] = Object.freeze(
-  interleave(QUERIES, SENTENCES, buildParagraphs(70)),
-);
+export const BUILT_IN_CORPUS: readonly string[] = Object.freeze(interleave(QUERIES, SENTENCES, buildParagraphs(70)));

@@ -8,14 +8,7 @@ export {
   type BenchOptions,
   type ResolvedBenchOptions,
 } from './bench-options.js';
-export type {
-  BenchReport,
-  LevelRatios,
-  LevelReport,
-  MachineInfo,
-  ReportedOptions,
-  TargetRun,
-} from './bench-report.js';
+export type { BenchReport, LevelRatios, LevelReport, MachineInfo, ReportedOptions, TargetRun } from './bench-report.js';
 export { BATCH_SIZE_HEADER, type TargetRole } from './bench-target.js';
 export { systemClock, type Clock } from './clock.js';
 export { createBenchCommand, type BenchCommandIo } from './command.js';

@@ -19,14 +19,7 @@ export interface RouteShape {
   checkAnswer(answer: unknown, inputCount: number, state: AnswerCheckState): string | undefined;
 }
 
-export type RouteKind =
-  | 'embed'
-  | 'embed_sparse'
-  | 'embed_all'
-  | 'tokenize'
-  | 'predict'
-  | 'openai_embeddings'
-  | 'generic_list';
+export type RouteKind = 'embed' | 'embed_sparse' | 'embed_all' | 'tokenize' | 'predict' | 'openai_embeddings' | 'generic_list';
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
@@ -46,11 +39,7 @@ function checkVector(value: unknown, state: AnswerCheckState, what: string): str
 }
 
 /** A top-level JSON list with exactly one element per input, each passing `checkElement`. */
-function checkList(
-  answer: unknown,
-  inputCount: number,
-  checkElement: (element: unknown, index: number) => string | undefined,
-): string | undefined {
+function checkList(answer: unknown, inputCount: number, checkElement: (element: unknown, index: number) => string | undefined): string | undefined {
   if (!Array.isArray(answer)) return 'answer is not a JSON list';
   if (answer.length !== inputCount) return `answer has ${answer.length} elements for ${inputCount} inputs`;
   for (let i = 0; i < answer.length; i += 1) {
@@ -67,8 +56,7 @@ function teiInputsBody(texts: readonly string[], extraFields: Readonly<Record<st
 const embedShape: RouteShape = {
   kind: 'embed',
   buildBody: teiInputsBody,
-  checkAnswer: (answer, inputCount, state) =>
-    checkList(answer, inputCount, (element, i) => checkVector(element, state, `element ${i}`)),
+  checkAnswer: (answer, inputCount, state) => checkList(answer, inputCount, (element, i) => checkVector(element, state, `element ${i}`)),
 };
 
 const embedSparseShape: RouteShape = {
@@ -131,12 +119,9 @@ function checkPredictions(value: unknown, what: string): string | undefined {
 // (answered with a flat list of predictions).
 const predictShape: RouteShape = {
   kind: 'predict',
-  buildBody: (texts, extraFields) =>
-    JSON.stringify({ ...extraFields, inputs: texts.length === 1 ? texts[0] : texts.map((text) => [text]) }),
+  buildBody: (texts, extraFields) => JSON.stringify({ ...extraFields, inputs: texts.length === 1 ? texts[0] : texts.map((text) => [text]) }),
   checkAnswer: (answer, inputCount) =>
-    inputCount === 1
-      ? checkPredictions(answer, 'answer')
-      : checkList(answer, inputCount, (element, i) => checkPredictions(element, `element ${i}`)),
+    inputCount === 1 ? checkPredictions(answer, 'answer') : checkList(answer, inputCount, (element, i) => checkPredictions(element, `element ${i}`)),
 };
 
 const openAiEmbeddingsShape: RouteShape = {

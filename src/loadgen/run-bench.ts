@@ -3,20 +3,8 @@
 // throttles or gets busier over the run shifts both sides alike. Side-by-side ratios are the
 // result that matters on noisy machines; absolute numbers are context.
 import { BenchTarget, type PreparedRequest, type TargetRole } from './bench-target.js';
-import {
-  levelLabel,
-  resolveBenchOptions,
-  type BenchLevel,
-  type BenchOptions,
-  type ResolvedBenchOptions,
-} from './bench-options.js';
-import {
-  computeRatios,
-  describeMachine,
-  type BenchReport,
-  type LevelReport,
-  type TargetRun,
-} from './bench-report.js';
+import { levelLabel, resolveBenchOptions, type BenchLevel, type BenchOptions, type ResolvedBenchOptions } from './bench-options.js';
+import { computeRatios, describeMachine, type BenchReport, type LevelReport, type TargetRun } from './bench-report.js';
 import { runClosedLoop } from './closed-loop.js';
 import { systemClock, type Clock } from './clock.js';
 import { LevelRecorder } from './level-recorder.js';
@@ -225,8 +213,7 @@ export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): P
     const runCount = resolved.levels.length * sidesPerLevel;
     let runIndex = 0;
     for (const [levelIndex, level] of resolved.levels.entries()) {
-      const order: BenchTarget[] =
-        baseline === null ? [target] : levelIndex % 2 === 0 ? [target, baseline] : [baseline, target];
+      const order: BenchTarget[] = baseline === null ? [target] : levelIndex % 2 === 0 ? [target, baseline] : [baseline, target];
       const runs = new Map<TargetRole, TargetRun>();
       for (const side of order) {
         const run = await measureOneSide(side, level, { options: resolved, requests, clock, hooks, runIndex, runCount });

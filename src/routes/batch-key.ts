@@ -54,10 +54,7 @@ export function forwardedHeaderNames(extra: readonly string[] = []): string[] {
  * The values of `names` on a client's request. A header sent twice is joined with ", " (what
  * Node does for most headers, and how HTTP defines a repeated field's value).
  */
-export function pickHeaders(
-  incoming: Readonly<Record<string, string | string[] | undefined>>,
-  names: readonly string[],
-): ForwardedHeaders {
+export function pickHeaders(incoming: Readonly<Record<string, string | string[] | undefined>>, names: readonly string[]): ForwardedHeaders {
   const picked: [string, string][] = [];
   for (const name of names) {
     const value = incoming[name];

@@ -30,7 +30,11 @@ export function parseRouteSpec(text: string): CustomRouteSpec {
   let path = text;
   let field = 'inputs';
   let answerField: string | undefined;
-  if (parts.length >= 3 && FIELD_NAME.test(parts[parts.length - 2]!) && (parts[parts.length - 1] === '' || FIELD_NAME.test(parts[parts.length - 1]!))) {
+  if (
+    parts.length >= 3 &&
+    FIELD_NAME.test(parts[parts.length - 2]!) &&
+    (parts[parts.length - 1] === '' || FIELD_NAME.test(parts[parts.length - 1]!))
+  ) {
     path = parts.slice(0, -2).join(':');
     field = parts[parts.length - 2]!;
     answerField = parts[parts.length - 1] === '' ? undefined : parts[parts.length - 1];

@@ -35,7 +35,10 @@ function readOllamaInput(value: unknown): ReadInputs | RuleError {
 }
 
 export function ollamaEmbedRule(): BatchRule {
-  const rule = customRule({ path: '/api/embed', field: 'input', answerField: 'embeddings' }, { readInputs: readOllamaInput, counts: [['prompt_eval_count']] });
+  const rule = customRule(
+    { path: '/api/embed', field: 'input', answerField: 'embeddings' },
+    { readInputs: readOllamaInput, counts: [['prompt_eval_count']] },
+  );
   return {
     ...rule,
     parse(body: unknown): ParsedRequest | RuleError {

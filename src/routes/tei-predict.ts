@@ -10,8 +10,7 @@ import { deserializeError, emptyInputError, type RuleError } from './errors.js';
 import { listRule } from './list-rule.js';
 import type { BatchRule, ItemAnswer, ReadInputs } from './rule.js';
 
-const EXPECTING =
-  'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
+const EXPECTING = 'a string, a pair of strings [string, string] or a batch of mixed strings and pairs [[string], [string, string], ...]';
 
 /** A client that sent one sequence gets its element itself, not a list of one. */
 function unwrapSingle(answers: readonly ItemAnswer[]): Buffer {

@@ -44,7 +44,12 @@ export class UpstreamClient {
       keepAliveTimeout: 30_000,
       ...(options.ca === undefined && options.lookup === undefined
         ? {}
-        : { connect: { ...(options.ca === undefined ? {} : { ca: [...options.ca] }), ...(options.lookup === undefined ? {} : { lookup: options.lookup }) } }),
+        : {
+            connect: {
+              ...(options.ca === undefined ? {} : { ca: [...options.ca] }),
+              ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+            },
+          }),
     });
     this.prefix = options.url.pathname.replace(/\/+$/, '');
   }

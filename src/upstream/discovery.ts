@@ -32,7 +32,10 @@ export function createResolve(server?: string): Resolve {
   if (server === undefined) {
     return async (hostname) => {
       const found = await dns.promises.lookup(hostname, { all: true });
-      return checked(hostname, found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 })));
+      return checked(
+        hostname,
+        found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 })),
+      );
     };
   }
   const resolver = new dns.promises.Resolver({ timeout: LOOKUP_TIMEOUT_MS, tries: 2 });

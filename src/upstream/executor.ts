@@ -114,7 +114,13 @@ export function createExecutor(
       replica.outstanding += items.length;
       span?.sentTo(replica.url);
       try {
-        const response = await replica.client.request('POST', group.path, { body, headers: group.headers, signal, reserve, traceHeaders: span?.headers });
+        const response = await replica.client.request('POST', group.path, {
+          body,
+          headers: group.headers,
+          signal,
+          reserve,
+          traceHeaders: span?.headers,
+        });
         replicas.recordAnswer(replica, response.status);
         // TEI's 503 (Unhealthy) is the replica's state, not the inputs': a healthy replica not
         // tried yet gets the call, as after a refused connection. Other 5xx may come from the
@@ -128,7 +134,8 @@ export function createExecutor(
         if (isTimeoutError(error)) return proxyFailure(504, 'Backend', `upstream did not answer within ${upstreamTimeoutMs} ms`);
         // The replica is fine; the proxy had no room for what it said. Not retried: the same
         // answer would come again.
-        if (error instanceof AnswerOverBudget) return proxyFailure(503, 'Overloaded', `autobatch is short of memory for the upstream's answer: ${error.message}`);
+        if (error instanceof AnswerOverBudget)
+          return proxyFailure(503, 'Overloaded', `autobatch is short of memory for the upstream's answer: ${error.message}`);
         lastError = describeError(error);
         failedOn.add(replica);
         if (!signal.aborted) replicas.markDown(replica, lastError);

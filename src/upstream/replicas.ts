@@ -133,11 +133,7 @@ export class ReplicaSet {
     let best: Replica | undefined;
     for (const replica of this.current) {
       if (exclude.has(replica)) continue;
-      if (
-        best === undefined ||
-        (replica.healthy && !best.healthy) ||
-        (replica.healthy === best.healthy && replica.outstanding < best.outstanding)
-      ) {
+      if (best === undefined || (replica.healthy && !best.healthy) || (replica.healthy === best.healthy && replica.outstanding < best.outstanding)) {
         best = replica;
       }
     }
@@ -216,7 +212,12 @@ export class ReplicaSet {
 
   /** The replicas as they are now, for the metrics (no probing). */
   statuses(): (ReplicaStatus & { outstanding: number })[] {
-    return this.current.map((replica) => ({ url: replica.url.href, ...addressOf(replica), healthy: replica.healthy, outstanding: replica.outstanding }));
+    return this.current.map((replica) => ({
+      url: replica.url.href,
+      ...addressOf(replica),
+      healthy: replica.healthy,
+      outstanding: replica.outstanding,
+    }));
   }
 
   async close(): Promise<void> {

@@ -91,7 +91,10 @@ describe('npm run demo', () => {
       expect(code, run.stderr()).toBe(0);
       // One section per upstream: the real model and the GPU-like simulator.
       expect(stdout.match(/^### /gm)).toHaveLength(2);
-      const tables = stdout.split(/^### /m).slice(1).map((section) => section.split('\n').filter((line) => line.startsWith('| ')));
+      const tables = stdout
+        .split(/^### /m)
+        .slice(1)
+        .map((section) => section.split('\n').filter((line) => line.startsWith('| ')));
       for (const rows of tables) {
         expect(rows[0]).toBe('| inputs in flight | 1 | 4 |');
         expect(rows).toContain('| clients × inputs, client batches | – | 1 × 4 |');

@@ -33,12 +33,20 @@ describe('upstream models', () => {
   });
 
   it('GPU-like: one call at a time, each call its own batch', async () => {
-    const times = await finishTimes(UPSTREAM_MODELS.gpu, [{ at: 0, words: [1] }, { at: 1, words: [1] }, { at: 2, words: [1] }]);
+    const times = await finishTimes(UPSTREAM_MODELS.gpu, [
+      { at: 0, words: [1] },
+      { at: 1, words: [1] },
+      { at: 2, words: [1] },
+    ]);
     expect(times.map((t) => Number(t.toFixed(3)))).toEqual([10.1, 20.2, 30.3]);
   });
 
   it('TEI-like: the inputs of calls queued while the backend is busy run as one batch', async () => {
-    const times = await finishTimes(UPSTREAM_MODELS.tei, [{ at: 0, words: [1] }, { at: 1, words: [1, 1] }, { at: 2, words: [1] }]);
+    const times = await finishTimes(UPSTREAM_MODELS.tei, [
+      { at: 0, words: [1] },
+      { at: 1, words: [1, 1] },
+      { at: 2, words: [1] },
+    ]);
     expect(times[0]).toBeCloseTo(10.1);
     // Both later calls merged: 10 + 0.1 × 3 after the first batch.
     expect(times[1]).toBeCloseTo(20.4);
@@ -46,7 +54,11 @@ describe('upstream models', () => {
   });
 
   it('two slots: two calls run at once, the third waits for the first free slot', async () => {
-    const times = await finishTimes(UPSTREAM_MODELS['two-slot'], [{ at: 0, words: [1] }, { at: 0, words: [1] }, { at: 0, words: [1] }]);
+    const times = await finishTimes(UPSTREAM_MODELS['two-slot'], [
+      { at: 0, words: [1] },
+      { at: 0, words: [1] },
+      { at: 0, words: [1] },
+    ]);
     expect(times.map((t) => Number(t.toFixed(3)))).toEqual([10.1, 10.1, 20.2]);
   });
 });

@@ -16,7 +16,16 @@ describe('P6 static candidates', () => {
   });
 
   it('pins every dispatch flag of a static setting', () => {
-    expect(staticArgs(staticSetting(4, 16, 1.5))).toEqual(['--max-inflight', '4', '--max-batch-size', '16', '--max-wait-ms', '5', '--bucket-by-length', '1.5']);
+    expect(staticArgs(staticSetting(4, 16, 1.5))).toEqual([
+      '--max-inflight',
+      '4',
+      '--max-batch-size',
+      '16',
+      '--max-wait-ms',
+      '5',
+      '--bucket-by-length',
+      '1.5',
+    ]);
   });
 });
 
@@ -24,7 +33,9 @@ describe('P6 policy line', () => {
   it('summarises GET /autobatch/policy, per upstream when it lists several', () => {
     const decision = (value: unknown): unknown => ({ value, source: 'learned', why: '' });
     const route = { route: '/embed', batchSize: decision(16), bucketFactor: decision(2), holdMs: decision(5), pads: decision(true) };
-    expect(summarizePolicyJson({ inflightLimit: decision(3), routes: [route] })).toBe('in flight 3; /embed: batch 16, buckets 2, hold 5 ms, pads true');
+    expect(summarizePolicyJson({ inflightLimit: decision(3), routes: [route] })).toBe(
+      'in flight 3; /embed: batch 16, buckets 2, hold 5 ms, pads true',
+    );
     expect(summarizePolicyJson({ upstreams: ['http://127.0.0.1:8081/'], inflightLimit: decision(4), routes: [] })).toBe('in flight 4');
     expect(summarizePolicyJson({ upstreams: [{ inflightLimit: decision(2), routes: [] }] })).toBe('in flight 2');
   });

@@ -78,7 +78,17 @@ describe('routes without inference', () => {
       auto_truncate: true,
       model_dtype: 'float32',
     });
-    for (const field of ['model_id', 'model_sha', 'served_model_name', 'max_batch_tokens', 'max_batch_requests', 'tokenization_workers', 'version', 'sha', 'docker_label']) {
+    for (const field of [
+      'model_id',
+      'model_sha',
+      'served_model_name',
+      'max_batch_tokens',
+      'max_batch_requests',
+      'tokenization_workers',
+      'version',
+      'sha',
+      'docker_label',
+    ]) {
       expect(info).toHaveProperty(field);
     }
     const smallInfo = (await (await fetch(small.url + '/info')).json()) as Record<string, unknown>;
@@ -108,7 +118,9 @@ describe('POST /embed', () => {
   });
 
   it('gives similar texts closer vectors than unrelated ones (a real model answers)', async () => {
-    const [cat, kitten, stocks] = await embed({ inputs: ['The cat sleeps on the sofa.', 'A kitten naps on the couch.', 'Quarterly earnings beat market expectations.'] });
+    const [cat, kitten, stocks] = await embed({
+      inputs: ['The cat sleeps on the sofa.', 'A kitten naps on the couch.', 'Quarterly earnings beat market expectations.'],
+    });
     const cos = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i]!, 0);
     expect(cos(cat!, kitten!)).toBeGreaterThan(cos(cat!, stocks!) + 0.1);
   });
@@ -221,7 +233,12 @@ describe("TEI's errors", () => {
 
   it('answers bad parameters with 422 Validation', async () => {
     await teiError({ inputs: 'a', dimensions: 0 }, 422, 'Input validation error: `dimensions` should be positive', 'Validation');
-    await teiError({ inputs: 'a', dimensions: 513 }, 422, 'Input validation error: `dimensions` should be smaller than the maximum embedding dimension.', 'Validation');
+    await teiError(
+      { inputs: 'a', dimensions: 513 },
+      422,
+      'Input validation error: `dimensions` should be smaller than the maximum embedding dimension.',
+      'Validation',
+    );
     await teiError(
       { inputs: 'a', prompt_name: 'query' },
       422,
@@ -247,7 +264,15 @@ describe("TEI's errors", () => {
     const malformed = await call('/embed', undefined, { raw: '{"inputs": "a"' });
     expect(malformed.status).toBe(400);
     expect(malformed.text).toMatch(/^Failed to parse the request body as JSON/);
-    for (const body of [{ input: 'a' }, { inputs: 5 }, { inputs: [1.5] }, { inputs: ['a', 1] }, { inputs: 'a', normalize: 'yes' }, { inputs: 'a', truncation_direction: 'up' }, ['a']]) {
+    for (const body of [
+      { input: 'a' },
+      { inputs: 5 },
+      { inputs: [1.5] },
+      { inputs: ['a', 1] },
+      { inputs: 'a', normalize: 'yes' },
+      { inputs: 'a', truncation_direction: 'up' },
+      ['a'],
+    ]) {
       const wrong = await call('/embed', body);
       expect(wrong.status, JSON.stringify(body)).toBe(422);
       expect(wrong.contentType).toMatch(/^text\/plain/);
@@ -275,7 +300,10 @@ describe('POST /v1/embeddings (OpenAI shape)', () => {
     expect(f.model).toBe('universal-sentence-encoder-lite');
     expect(f.usage.prompt_tokens).toBe(f.usage.total_tokens);
     expect(f.usage.prompt_tokens).toBeGreaterThan(3);
-    expect(f.data.map((d) => [d.object, d.index])).toEqual([['embedding', 0], ['embedding', 1]]);
+    expect(f.data.map((d) => [d.object, d.index])).toEqual([
+      ['embedding', 0],
+      ['embedding', 1],
+    ]);
 
     const b64 = await call('/embeddings', { input, encoding_format: 'base64' });
     expect(b64.status).toBe(200);

@@ -92,27 +92,34 @@ describe('autobatch CLI', () => {
     [['--timeout-ms', '1234'], {}, 1234],
     [[], { AUTOBATCH_TIMEOUT_MS: '1234' }, 1234],
     [['--timeout-ms', '1234', '--queue-timeout-ms', '999'], {}, 999],
-  ] as [string[], Record<string, string>, number][])('still takes the deprecated --timeout-ms (%j %j), with a warning', async (args, env, expected) => {
-    const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const lines = createInterface({ input: child.stdout });
-    let warned = false;
-    const listening = await new Promise<{ queueTimeoutMs?: number }>((resolve, reject) => {
-      lines.on('line', (line) => {
-        const record = JSON.parse(line) as { msg?: string; queueTimeoutMs?: number };
-        if (record.msg?.includes('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated')) warned = true;
-        if (record.msg === 'autobatch listening') resolve(record);
+  ] as [string[], Record<string, string>, number][])(
+    'still takes the deprecated --timeout-ms (%j %j), with a warning',
+    async (args, env, expected) => {
+      const child = spawn(
+        process.execPath,
+        [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
+        {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const lines = createInterface({ input: child.stdout });
+      let warned = false;
+      const listening = await new Promise<{ queueTimeoutMs?: number }>((resolve, reject) => {
+        lines.on('line', (line) => {
+          const record = JSON.parse(line) as { msg?: string; queueTimeoutMs?: number };
+          if (record.msg?.includes('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated')) warned = true;
+          if (record.msg === 'autobatch listening') resolve(record);
+        });
+        child.on('exit', () => reject(new Error('exited before listening')));
       });
-      child.on('exit', () => reject(new Error('exited before listening')));
-    });
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(warned).toBe(true);
-    expect(listening.queueTimeoutMs).toBe(expected);
-  });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(warned).toBe(true);
+      expect(listening.queueTimeoutMs).toBe(expected);
+    },
+  );
 
   it.each([
     [[], {}, 'adaptive', 'adaptive', 'default'],
@@ -122,10 +129,14 @@ describe('autobatch CLI', () => {
   ] as [string[], Record<string, string>, unknown, unknown, string][])(
     'dispatch flags %j %j: adaptive unless given, a value given pins it',
     async (args, env, maxInflight, bucketByLength, inflightSource) => {
-      const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
+        {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const lines = createInterface({ input: child.stdout });
       const listening = await new Promise<{ url: string; maxInflight?: unknown; bucketByLength?: unknown }>((resolve, reject) => {
@@ -184,9 +195,13 @@ describe('autobatch CLI', () => {
 
   it('on SIGTERM answers every accepted request before it exits 0', async () => {
     const sim = await startTeiSim({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } });
-    const child = spawn(process.execPath, [BIN, '--upstream', sim.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--max-batch-size', '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '--upstream', sim.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', '--max-batch-size', '2'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       const url = await new Promise<string>((resolve) => {

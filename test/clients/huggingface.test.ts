@@ -19,7 +19,12 @@ const started: { sim: TeiSim; proxy: RunningProxy }[] = [];
 
 async function pair(options: TeiSimOptions): Promise<{ sim: TeiSim; proxy: RunningProxy }> {
   // A small cost per call keeps the upstream busy long enough for batches to form.
-  const sim = await startTeiSim({ dimensions: 8, maxClientBatchSize: 16, cost: { perCallMs: 5, perItemMs: 0.05, slots: 1, merge: false }, ...options });
+  const sim = await startTeiSim({
+    dimensions: 8,
+    maxClientBatchSize: 16,
+    cost: { perCallMs: 5, perItemMs: 0.05, slots: 1, merge: false },
+    ...options,
+  });
   const proxy = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, maxWaitMs: 20 });
   const both = { sim, proxy };
   started.push(both);
@@ -27,10 +32,12 @@ async function pair(options: TeiSimOptions): Promise<{ sim: TeiSim; proxy: Runni
 }
 
 afterAll(async () => {
-  await Promise.all(started.map(async ({ sim, proxy }) => {
-    await proxy.close();
-    await sim.close();
-  }));
+  await Promise.all(
+    started.map(async ({ sim, proxy }) => {
+      await proxy.close();
+      await sim.close();
+    }),
+  );
 });
 
 /** Sends every body directly and then through the proxy, concurrently; checks equal answers; returns the upstream calls the proxied round made on `path`. */
@@ -81,7 +88,9 @@ describe('@huggingface/inference featureExtraction with an endpoint URL (POST /)
 describe('the root routes of other model types', () => {
   it('a classifier: POST / is /predict, batched', async () => {
     const classifier = await pair({ model: 'classifier' });
-    const bodies = Array.from({ length: 16 }, (_, i) => ({ inputs: i % 3 === 0 ? [`a ${i}`, `b ${i}`] : i % 3 === 1 ? `single ${i}` : [[`x ${i}`], [`y ${i}`, 'z']] }));
+    const bodies = Array.from({ length: 16 }, (_, i) => ({
+      inputs: i % 3 === 0 ? [`a ${i}`, `b ${i}`] : i % 3 === 1 ? `single ${i}` : [[`x ${i}`], [`y ${i}`, 'z']],
+    }));
     expect(await compareConcurrent(classifier, '/', bodies)).toBeLessThan(bodies.length);
   });
 

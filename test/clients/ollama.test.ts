@@ -77,7 +77,11 @@ describe('ollama client embed', () => {
       // A batched answer is written by the proxy as `application/json` (Ollama adds `; charset=utf-8`);
       // answers sent alone come back with the upstream's own headers.
       const type = (reply: typeof direct) => (reply.status === 200 ? 'json' : reply.headers['content-type']);
-      expect({ status: proxied.status, type: type(proxied), body: proxied.text }).toEqual({ status: direct.status, type: type(direct), body: direct.text });
+      expect({ status: proxied.status, type: type(proxied), body: proxied.text }).toEqual({
+        status: direct.status,
+        type: type(direct),
+        body: direct.text,
+      });
     }
   });
 

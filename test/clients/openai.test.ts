@@ -89,7 +89,9 @@ describe('openai client, OpenAI-compatible multi-model upstream', () => {
   });
 
   it('an unknown model gets the upstream 404 through the SDK', async () => {
-    const error = await client(proxy.url).embeddings.create({ model: 'no-such-model', input: 'x' }).catch((e: unknown) => e);
+    const error = await client(proxy.url)
+      .embeddings.create({ model: 'no-such-model', input: 'x' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect((error as InstanceType<typeof OpenAI.NotFoundError>).message).toContain('The model `no-such-model` does not exist.');
   });
@@ -136,7 +138,12 @@ describe('openai client, OpenAI-compatible multi-model upstream', () => {
 
   it('a body sent alone (one the proxy cannot take apart) carries the forwarded headers too', async () => {
     const before = sim.calls.length;
-    const reply = await post(proxy.url, '/v1/embeddings', { model: 'text-embedding-3-small', input: 42 }, { 'api-key': 'azure-key', 'x-tenant': 't7', 'x-not-forwarded': '1' });
+    const reply = await post(
+      proxy.url,
+      '/v1/embeddings',
+      { model: 'text-embedding-3-small', input: 42 },
+      { 'api-key': 'azure-key', 'x-tenant': 't7', 'x-not-forwarded': '1' },
+    );
     expect(reply.status).toBe(400);
     const call = sim.calls[before]!;
     expect([call.headers['api-key'], call.headers['x-tenant'], call.headers['x-not-forwarded']]).toEqual(['azure-key', 't7', undefined]);
@@ -167,7 +174,9 @@ describe('openai client, OpenAI-compatible multi-model upstream', () => {
     const quiet = await startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }, sink) });
     try {
       expect(quiet.maxBatchSize).toBe(32);
-      const warning = lines.map((line) => JSON.parse(line) as { msg: string; maxBatchSize?: number }).find((line) => line.msg.includes('--max-batch-size'));
+      const warning = lines
+        .map((line) => JSON.parse(line) as { msg: string; maxBatchSize?: number })
+        .find((line) => line.msg.includes('--max-batch-size'));
       expect(warning?.maxBatchSize).toBe(32);
       expect(warning?.msg).toContain('2048');
     } finally {

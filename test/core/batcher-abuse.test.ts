@@ -91,7 +91,14 @@ describe('batcher under abuse', () => {
           },
         });
 
-        const jobs: { id: string; items: string[]; bad: boolean; controller: AbortController; outcome?: JobOutcome<string, Failure>; settled: number }[] = [];
+        const jobs: {
+          id: string;
+          items: string[];
+          bad: boolean;
+          controller: AbortController;
+          outcome?: JobOutcome<string, Failure>;
+          settled: number;
+        }[] = [];
         const answerCall = (call: Open, failWhole: boolean): void => {
           if (call.done) return;
           call.done = true;

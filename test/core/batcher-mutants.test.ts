@@ -131,7 +131,7 @@ describe('what counts as a full batch while the upstream is busy', () => {
   // maxInflight 2 with the default staging slot: one call may run on a work slot, and the second
   // slot takes full batches only. So a queued batch goes now exactly when the core counts it full.
 
-  it('counts a job\'s bytes: two items that overflow one call are staged at once', async () => {
+  it("counts a job's bytes: two items that overflow one call are staged at once", async () => {
     const { calls, submit } = setup({ maxBatchBytes: 30 }); // 20 bytes of items per call
     void submit(['busy']);
     await settle();
@@ -140,7 +140,7 @@ describe('what counts as a full batch while the upstream is busy', () => {
     expect(calls.map((c) => c.request.items)).toEqual([['busy'], ['a'.repeat(9)]]);
   });
 
-  it('takes a cancelled job\'s items and bytes out of the count', async () => {
+  it("takes a cancelled job's items and bytes out of the count", async () => {
     const { calls, submit } = setup({ maxBatchBytes: 30, maxBatchSize: 3 });
     void submit(['busy']);
     await settle();
@@ -163,10 +163,17 @@ describe('what counts as a full batch while the upstream is busy', () => {
     void submit(['j1', 'j2', 'j3', 'j4', 'j5']);
     await settle();
     // Both work slots busy; j5 alone is partial, so it waits.
-    expect(calls.map((c) => c.request.items)).toEqual([['j1', 'j2'], ['j3', 'j4']]);
+    expect(calls.map((c) => c.request.items)).toEqual([
+      ['j1', 'j2'],
+      ['j3', 'j4'],
+    ]);
     void submit(['k1', 'k2']);
     await settle();
-    expect(calls.map((c) => c.request.items)).toEqual([['j1', 'j2'], ['j3', 'j4'], ['j5', 'k1']]);
+    expect(calls.map((c) => c.request.items)).toEqual([
+      ['j1', 'j2'],
+      ['j3', 'j4'],
+      ['j5', 'k1'],
+    ]);
   });
 });
 
@@ -202,11 +209,14 @@ describe('failures across calls', () => {
   it.each([
     ['the earlier part fails first', [0, 1]],
     ['the later part fails first', [1, 0]],
-  ])('keeps a split job\'s earliest failure by input position when %s', async (_order, order) => {
+  ])("keeps a split job's earliest failure by input position when %s", async (_order, order) => {
     const { calls, submit } = setup({ maxBatchSize: 2, maxInflight: 3 });
     const outcome = submit(['a', 'b', 'c', 'd']);
     await settle();
-    expect(calls.map((c) => c.request.items)).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(calls.map((c) => c.request.items)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     const messages = ['first part', 'second part'];
     for (const index of order) {
       calls[index]!.answer(failure(messages[index]!));
@@ -220,7 +230,10 @@ describe('failures across calls', () => {
     const a = submit(['a1']);
     const b = submit(['b1', 'b2', 'b3']);
     await settle();
-    expect(calls.map((c) => c.request.items)).toEqual([['a1', 'b1'], ['b2', 'b3']]);
+    expect(calls.map((c) => c.request.items)).toEqual([
+      ['a1', 'b1'],
+      ['b2', 'b3'],
+    ]);
     calls[0]!.answer({ ok: false, failure: { message: 'bad input' }, blame: 'inputs' });
     await settle();
     expect(calls[2]!.request.items).toEqual(['a1']); // first half of the bisection
@@ -407,7 +420,7 @@ describe('limits validation', () => {
 });
 
 describe('observer', () => {
-  it('hears each call\'s size, its duration on the core\'s clock, and whether it succeeded', async () => {
+  it("hears each call's size, its duration on the core's clock, and whether it succeeded", async () => {
     const heard: unknown[] = [];
     const observer: BatcherObserver = {
       callStarted: (items) => heard.push(['started', items]),
@@ -471,7 +484,7 @@ describe('per-key traffic memory', { timeout: 30_000 }, () => {
     expect(await probe(1024)).toBe('sent');
   });
 
-  it('counts a key\'s reuse as recent', async () => {
+  it("counts a key's reuse as recent", async () => {
     expect(await probe(1100, { refreshAfter: 1000 })).toBe('held');
   });
 });

@@ -175,9 +175,7 @@ describe('dispatch policy', () => {
       await settle();
     }
     const results = await Promise.all(outcomes);
-    expect(results.map((r) => (r.status === 'ok' ? r.answers[0] : r))).toEqual(
-      Array.from({ length: 10 }, (_, i) => `answer:x${i}`),
-    );
+    expect(results.map((r) => (r.status === 'ok' ? r.answers[0] : r))).toEqual(Array.from({ length: 10 }, (_, i) => `answer:x${i}`));
     expect(batcher.inflight).toBe(0);
   });
 
@@ -289,11 +287,7 @@ describe('failures', () => {
       for (const call of calls) {
         if ('done' in call) continue;
         Object.assign(call, { done: true });
-        call.answer(
-          call.request.items.includes('BAD')
-            ? { ok: false, failure: { message: 'bad input' }, blame: 'inputs' }
-            : undefined,
-        );
+        call.answer(call.request.items.includes('BAD') ? { ok: false, failure: { message: 'bad input' }, blame: 'inputs' } : undefined);
       }
       await settle();
     }
@@ -345,14 +339,20 @@ describe('failures', () => {
 describe('cancellation and shutdown', () => {
   /** The two kinds of signal the core is handed: a library user's AbortSignal, the proxy's ClientGone. */
   const signalKinds: [string, () => { signal: CancelSignal; abort(): void }][] = [
-    ['AbortSignal', () => {
-      const controller = new AbortController();
-      return { signal: controller.signal, abort: () => controller.abort() };
-    }],
-    ['ClientGone', () => {
-      const gone = new ClientGone();
-      return { signal: gone, abort: () => gone.abort() };
-    }],
+    [
+      'AbortSignal',
+      () => {
+        const controller = new AbortController();
+        return { signal: controller.signal, abort: () => controller.abort() };
+      },
+    ],
+    [
+      'ClientGone',
+      () => {
+        const gone = new ClientGone();
+        return { signal: gone, abort: () => gone.abort() };
+      },
+    ],
   ];
 
   it.each(signalKinds)('drops a job cancelled through %s before it reaches the upstream', async (_kind, makeSignal) => {

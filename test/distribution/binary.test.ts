@@ -61,7 +61,11 @@ describe('standalone binary', () => {
   });
 
   it('batches concurrent requests, configured by flags, and serves its health and metrics endpoints', async () => {
-    const cli = await startCli(binary, ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME], { cwd: work });
+    const cli = await startCli(
+      binary,
+      ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME],
+      { cwd: work },
+    );
     running.push(cli);
     await expectOneBatchOfFour(cli.url, upstream);
 
@@ -99,10 +103,14 @@ describe('standalone binary', () => {
   it('sends OpenTelemetry traces when OTEL_* asks (the lazily loaded SDK is inside the bundle)', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const cli = await startCli(binary, ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME], {
-        cwd: work,
-        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'autobatch-binary' },
-      });
+      const cli = await startCli(
+        binary,
+        ['--upstream', upstream.url, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json', ...ONE_CALL_AT_A_TIME],
+        {
+          cwd: work,
+          env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'autobatch-binary' },
+        },
+      );
       running.push(cli);
       await expectOneBatchOfFour(cli.url, upstream);
       // Stopping flushes the spans still buffered.

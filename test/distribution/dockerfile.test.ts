@@ -113,7 +113,12 @@ describe('Dockerfile', () => {
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
-      .flatMap((i) => i.args.split(/\s+/).filter((word) => !word.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((word) => !word.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'bin', 'src']));
     for (const source of sources) {
       expect(existsSync(join(root, source)), source).toBe(true);

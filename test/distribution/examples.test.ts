@@ -56,7 +56,11 @@ describe('examples', () => {
     expect(files.sort()).toEqual(['openai_client.py', 'requests_client.py']);
     for (const file of files) {
       // ast.parse rather than py_compile: nothing is written next to the examples.
-      const parsed = await run('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])', join(examples, 'python', file)]);
+      const parsed = await run('python3', [
+        '-c',
+        'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])',
+        join(examples, 'python', file),
+      ]);
       expect(parsed.code, parsed.output).toBe(0);
     }
   });
@@ -83,46 +87,49 @@ describe('examples', () => {
     expect(metrics.status).toBe(200);
   });
 
-  it.skipIf(!hasPythonYaml)('kubernetes: autobatch replicas probe their own endpoints and discover the tei pods through a headless Service', async () => {
-    const tei = loadYaml(join(examples, 'kubernetes', 'tei.yaml'));
-    const autobatch = loadYaml(join(examples, 'kubernetes', 'autobatch.yaml'));
-    const kustomization = loadYaml(join(examples, 'kubernetes', 'kustomization.yaml'))[0] as { resources: string[] };
-    expect(kustomization.resources.sort()).toEqual(['autobatch.yaml', 'tei.yaml']);
+  it.skipIf(!hasPythonYaml)(
+    'kubernetes: autobatch replicas probe their own endpoints and discover the tei pods through a headless Service',
+    async () => {
+      const tei = loadYaml(join(examples, 'kubernetes', 'tei.yaml'));
+      const autobatch = loadYaml(join(examples, 'kubernetes', 'autobatch.yaml'));
+      const kustomization = loadYaml(join(examples, 'kubernetes', 'kustomization.yaml'))[0] as { resources: string[] };
+      expect(kustomization.resources.sort()).toEqual(['autobatch.yaml', 'tei.yaml']);
 
-    type Container = {
-      env: { name: string; value: string }[];
-      readinessProbe: { httpGet: { path: string; port: string } };
-      livenessProbe: { httpGet: { path: string; port: string } };
-      ports: { name: string; containerPort: number }[];
-    };
-    const deployment = (docs: Record<string, unknown>[]) =>
-      docs.find((doc) => doc.kind === 'Deployment') as { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
-    const service = (docs: Record<string, unknown>[]) =>
-      docs.find((doc) => doc.kind === 'Service') as {
-        metadata: { name: string };
-        spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+      type Container = {
+        env: { name: string; value: string }[];
+        readinessProbe: { httpGet: { path: string; port: string } };
+        livenessProbe: { httpGet: { path: string; port: string } };
+        ports: { name: string; containerPort: number }[];
       };
+      const deployment = (docs: Record<string, unknown>[]) =>
+        docs.find((doc) => doc.kind === 'Deployment') as { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
+      const service = (docs: Record<string, unknown>[]) =>
+        docs.find((doc) => doc.kind === 'Service') as {
+          metadata: { name: string };
+          spec: { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+        };
 
-    expect(deployment(tei).spec.replicas).toBeGreaterThan(1);
-    expect(deployment(autobatch).spec.replicas).toBeGreaterThan(1);
-    const container = deployment(autobatch).spec.template.spec.containers[0]!;
-    expect(container.readinessProbe.httpGet.path).toBe('/autobatch/ready');
-    expect(container.livenessProbe.httpGet.path).toBe('/autobatch/health');
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 3000 }]);
+      expect(deployment(tei).spec.replicas).toBeGreaterThan(1);
+      expect(deployment(autobatch).spec.replicas).toBeGreaterThan(1);
+      const container = deployment(autobatch).spec.template.spec.containers[0]!;
+      expect(container.readinessProbe.httpGet.path).toBe('/autobatch/ready');
+      expect(container.livenessProbe.httpGet.path).toBe('/autobatch/health');
+      expect(container.ports).toEqual([{ name: 'http', containerPort: 3000 }]);
 
-    const env = Object.fromEntries(container.env.map(({ name, value }) => [name, value]));
-    const teiService = service(tei);
-    // Headless, so the name resolves to the pods; it maps no ports, so the URL names the pods' own port.
-    expect(teiService.spec.clusterIP).toBe('None');
-    const teiPod = deployment(tei).spec.template as unknown as { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } };
-    expect(teiPod.metadata.labels).toMatchObject(teiService.spec.selector);
-    const teiPort = teiPod.spec.containers[0]!.ports.find((port) => port.name === teiService.spec.ports[0]!.targetPort)!.containerPort;
-    expect(env.AUTOBATCH_UPSTREAM).toBe(`http://${teiService.metadata.name}:${teiPort}`);
-    expect(Number(env.AUTOBATCH_DNS_REFRESH_MS)).toBeGreaterThan(0);
-    // Every variable is one the CLI reads.
-    const help = await run(process.execPath, [join(root, 'bin', 'autobatch.js'), '--help']);
-    for (const name of Object.keys(env)) expect(help.output, name).toContain(name);
-    // The probed paths answer on a running proxy.
-    for (const path of ['/autobatch/ready', '/autobatch/health']) expect((await fetch(proxy.url + path)).status, path).toBe(200);
-  });
+      const env = Object.fromEntries(container.env.map(({ name, value }) => [name, value]));
+      const teiService = service(tei);
+      // Headless, so the name resolves to the pods; it maps no ports, so the URL names the pods' own port.
+      expect(teiService.spec.clusterIP).toBe('None');
+      const teiPod = deployment(tei).spec.template as unknown as { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } };
+      expect(teiPod.metadata.labels).toMatchObject(teiService.spec.selector);
+      const teiPort = teiPod.spec.containers[0]!.ports.find((port) => port.name === teiService.spec.ports[0]!.targetPort)!.containerPort;
+      expect(env.AUTOBATCH_UPSTREAM).toBe(`http://${teiService.metadata.name}:${teiPort}`);
+      expect(Number(env.AUTOBATCH_DNS_REFRESH_MS)).toBeGreaterThan(0);
+      // Every variable is one the CLI reads.
+      const help = await run(process.execPath, [join(root, 'bin', 'autobatch.js'), '--help']);
+      for (const name of Object.keys(env)) expect(help.output, name).toContain(name);
+      // The probed paths answer on a running proxy.
+      for (const path of ['/autobatch/ready', '/autobatch/health']) expect((await fetch(proxy.url + path)).status, path).toBe(200);
+    },
+  );
 });

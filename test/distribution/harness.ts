@@ -21,7 +21,11 @@ export interface RunningCli {
  * Starts `command args` (which should ask for port 0) and resolves once the process has logged
  * where it listens and /autobatch/health answers there.
  */
-export async function startCli(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
+export async function startCli(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningCli> {
   const child: ChildProcess = spawn(command, [...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -55,7 +59,11 @@ export async function startCli(command: string, args: readonly string[], options
 }
 
 /** Runs a command to its end; resolves with its exit code and everything it printed. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

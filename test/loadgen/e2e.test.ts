@@ -236,7 +236,15 @@ describe('autobatch bench (command line)', () => {
     const result = await runCli(['--help']);
     expect(result.exitCode).toBe(0);
     const help = result.stdout.replace(/\s+/g, ' ');
-    for (const text of ['default: "/embed"', 'default: 1,8,32,128', 'default: 10s', 'default: 2s', '30s, 500ms, 2m, 1m30s', 'default: 30000', 'default: 1024']) {
+    for (const text of [
+      'default: "/embed"',
+      'default: 1,8,32,128',
+      'default: 10s',
+      'default: 2s',
+      '30s, 500ms, 2m, 1m30s',
+      'default: 30000',
+      'default: 1024',
+    ]) {
       expect(help).toContain(text);
     }
   });

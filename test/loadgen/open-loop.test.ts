@@ -148,12 +148,10 @@ describe('runOpenLoop', () => {
     const clock = new ManualClock();
     const { sent, send } = controlledSends(clock);
     let finished = false;
-    const run = runOpenLoop({ startAt: 0, endAt: 20, ratePerSecond: 100, maxOutstanding: 10 }, { send, dropped: () => {} }, clock).then(
-      (counts) => {
-        finished = true;
-        return counts;
-      },
-    );
+    const run = runOpenLoop({ startAt: 0, endAt: 20, ratePerSecond: 100, maxOutstanding: 10 }, { send, dropped: () => {} }, clock).then((counts) => {
+      finished = true;
+      return counts;
+    });
     await clock.advanceTo(100);
     expect(sent).toHaveLength(2);
     expect(finished).toBe(false);

@@ -79,7 +79,9 @@ function tableRows(markdown: string): string[][] {
 describe('renderMarkdownReport', () => {
   it('has one row per level and side, target first, with the target/baseline ratios on the target row', () => {
     const markdown = renderMarkdownReport(withBaseline());
-    expect(markdown).toContain('| level | side | req/s | inputs/s | p50 ms | p90 ms | p99 ms | max ms | errors | mean batch | req/s ratio | p50 ratio | p99 ratio |');
+    expect(markdown).toContain(
+      '| level | side | req/s | inputs/s | p50 ms | p90 ms | p99 ms | max ms | errors | mean batch | req/s ratio | p50 ratio | p99 ratio |',
+    );
     const rows = tableRows(markdown);
     expect(rows.map((row) => `${row[0]} ${row[1]}`)).toEqual([
       'c=1 target',
@@ -97,7 +99,7 @@ describe('renderMarkdownReport', () => {
     expect(rows[4]?.slice(4, 8)).toEqual(['–', '–', '–', '–']);
     expect(rows[4]?.slice(10)).toEqual(['0.00×', '–', '–']);
     expect(markdown).toContain('- baseline: http://127.0.0.1:8080');
-    expect(markdown).toContain("c=32 target: `429: {\"error\":\"Model is 'overloaded'\"}`");
+    expect(markdown).toContain('c=32 target: `429: {"error":"Model is \'overloaded\'"}`');
   });
 
   it('leaves out the ratio columns without a baseline, and explains drops in open loop', () => {

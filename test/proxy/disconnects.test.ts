@@ -19,22 +19,26 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('client disconnects', () => {
   it('drops a queued request whose client left before its batch was sent', async () => {
-    await withSimAndProxy({ dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } }, { maxInflight: 1 }, async (sim, proxy) => {
-      sim.resetStats();
-      const busy = post(proxy.url, '/embed', { inputs: 'keeps the upstream busy' });
-      await sleep(50);
-      const { controller, gone } = abandonable(proxy.url, 'the client gives up');
-      await sleep(50);
-      expect(proxy.queuedItems).toBe(1);
-      controller.abort();
-      expect(await gone).toBe('aborted');
-      await sleep(50);
-      expect(proxy.queuedItems).toBe(0);
-      expect((await busy).status).toBe(200);
-      await sleep(50);
-      expect(sim.stats.calls).toBe(1);
-      expect(sim.stats.items).toBe(1);
-    });
+    await withSimAndProxy(
+      { dimensions: 4, cost: { perCallMs: 300, perItemMs: 0, slots: 1, merge: false } },
+      { maxInflight: 1 },
+      async (sim, proxy) => {
+        sim.resetStats();
+        const busy = post(proxy.url, '/embed', { inputs: 'keeps the upstream busy' });
+        await sleep(50);
+        const { controller, gone } = abandonable(proxy.url, 'the client gives up');
+        await sleep(50);
+        expect(proxy.queuedItems).toBe(1);
+        controller.abort();
+        expect(await gone).toBe('aborted');
+        await sleep(50);
+        expect(proxy.queuedItems).toBe(0);
+        expect((await busy).status).toBe(200);
+        await sleep(50);
+        expect(sim.stats.calls).toBe(1);
+        expect(sim.stats.items).toBe(1);
+      },
+    );
   });
 
   it('aborts an upstream call once every client riding on it has left', async () => {

@@ -159,7 +159,10 @@ describe('DNS discovery of replicas', () => {
     dns.failing = false;
     dns.records.set('tei.test', []);
     const logged = lines.length;
-    await until(() => lines.slice(logged).some((line) => line.msg === 'DNS lookup failed: keeping the replicas found before'), 'the empty answer is logged');
+    await until(
+      () => lines.slice(logged).some((line) => line.msg === 'DNS lookup failed: keeping the replicas found before'),
+      'the empty answer is logged',
+    );
     expect(lines.find((line) => line.msg.startsWith('DNS lookup failed'))).toMatchObject({ upstream: `http://tei.test:${a.port}/`, kept: 2 });
     a.resetStats();
     b.resetStats();
@@ -235,7 +238,14 @@ describe('DNS discovery of replicas', () => {
     const dns = await startDnsServer({});
     cleanup.push(() => dns.close());
     const { logger, lines } = capturedLogger();
-    const proxy = await startProxy({ upstream: `http://tei.test:${a.port}`, dnsRefreshMs: 100, dnsServer: dns.server, host: '127.0.0.1', port: 0, logger });
+    const proxy = await startProxy({
+      upstream: `http://tei.test:${a.port}`,
+      dnsRefreshMs: 100,
+      dnsServer: dns.server,
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+    });
     cleanup.push(() => proxy.close());
     expect(lines.find((line) => line.msg === 'DNS lookup failed: keeping the replicas found before')).toMatchObject({ kept: 0 });
     expect((await send(proxy.url, '/autobatch/ready')).status).toBe(503);
@@ -258,12 +268,23 @@ describe('DNS discovery of replicas', () => {
     const dns = await startDnsServer({ 'tei.test': ['127.0.0.2'] });
     cleanup.push(() => dns.close());
     const { logger, lines } = capturedLogger();
-    const proxy = await startProxy({ upstream: `http://tei.test:${first.port}`, dnsRefreshMs: 100, dnsServer: dns.server, host: '127.0.0.1', port: 0, logger });
+    const proxy = await startProxy({
+      upstream: `http://tei.test:${first.port}`,
+      dnsRefreshMs: 100,
+      dnsServer: dns.server,
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+    });
     cleanup.push(() => proxy.close());
     expect(proxy.maxBatchSize).toBe(16);
     dns.records.set('tei.test', ['127.0.0.2', '127.0.0.3']);
     await until(() => lines.some((line) => line.msg.startsWith('a replica that joined accepts smaller batches')), 'the warning');
-    expect(lines.find((line) => line.msg.startsWith('a replica that joined'))).toMatchObject({ address: '127.0.0.3', maxClientBatchSize: 4, maxBatchSize: 16 });
+    expect(lines.find((line) => line.msg.startsWith('a replica that joined'))).toMatchObject({
+      address: '127.0.0.3',
+      maxClientBatchSize: 4,
+      maxBatchSize: 16,
+    });
   });
 
   it('refuses --dns-server without --dns-refresh-ms, and a server that is not an address', async () => {

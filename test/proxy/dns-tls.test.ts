@@ -25,7 +25,23 @@ describe('DNS discovery over TLS', () => {
   it.skipIf(!hasOpenssl)('names the host, not the address, in TLS and Host', { timeout: 60_000 }, async () => {
     const made = spawnSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=secure.test', '-addext', 'subjectAltName=DNS:secure.test'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=secure.test',
+        '-addext',
+        'subjectAltName=DNS:secure.test',
+      ],
       { encoding: 'utf8' },
     );
     expect(made.status, made.stderr).toBe(0);
@@ -43,7 +59,21 @@ describe('DNS discovery over TLS', () => {
     const dns = await startDnsServer({ 'secure.test': ['127.0.0.6'] });
     const cli = await startCli(
       process.execPath,
-      [BIN, '--upstream', `https://secure.test:${port}`, '--dns-refresh-ms', '1000', '--dns-server', dns.server, '--host', '127.0.0.1', '--port', '0', '--log-format', 'json'],
+      [
+        BIN,
+        '--upstream',
+        `https://secure.test:${port}`,
+        '--dns-refresh-ms',
+        '1000',
+        '--dns-server',
+        dns.server,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--log-format',
+        'json',
+      ],
       { env: { NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } },
     );
     try {

@@ -52,7 +52,9 @@ describe('https upstream', () => {
     const inputs = Array.from({ length: 16 }, (_, i) => `secure ${i}`);
     const before = sim.calls.length;
     const openai = new OpenAI({ apiKey: 'sk-tls', baseURL: `${trusting.url}/v1`, maxRetries: 0 });
-    const answers = await Promise.all(inputs.map((input) => openai.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' })));
+    const answers = await Promise.all(
+      inputs.map((input) => openai.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' })),
+    );
     expect(sim.calls.length - before).toBeLessThan(inputs.length);
     for (const [i, answer] of answers.entries()) {
       // The same call made directly, trusting the same certificate.
@@ -86,7 +88,9 @@ describe('https upstream', () => {
   });
 
   it('an unreadable CA file is a settings error', async () => {
-    await expect(startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, upstreamCa: join(dir, 'missing.pem') })).rejects.toBeInstanceOf(SettingsError);
+    await expect(startProxy({ upstream: sim.url, host: '127.0.0.1', port: 0, logger, upstreamCa: join(dir, 'missing.pem') })).rejects.toBeInstanceOf(
+      SettingsError,
+    );
   });
 
   it('the CLI trusts it through NODE_EXTRA_CA_CERTS, and forwards AUTOBATCH_FORWARD_HEADER names', async () => {
@@ -105,12 +109,17 @@ describe('https upstream', () => {
         setTimeout(() => reject(new Error('autobatch did not start within 20 s')), 20_000).unref();
       });
       const before = sim.calls.length;
-      const reply = await post(url, '/v1/embeddings', { model: 'text-embedding-3-small', input: 'via the cli' }, {
-        authorization: 'Bearer sk-tls',
-        'x-tenant': 't9',
-        'x-region': 'eu',
-        'x-other': 'kept back',
-      });
+      const reply = await post(
+        url,
+        '/v1/embeddings',
+        { model: 'text-embedding-3-small', input: 'via the cli' },
+        {
+          authorization: 'Bearer sk-tls',
+          'x-tenant': 't9',
+          'x-region': 'eu',
+          'x-other': 'kept back',
+        },
+      );
       expect(reply.status).toBe(200);
       const call = sim.calls[before]!;
       expect([call.headers['x-tenant'], call.headers['x-region'], call.headers['x-other']]).toEqual(['t9', 'eu', undefined]);

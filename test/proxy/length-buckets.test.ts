@@ -76,9 +76,7 @@ describe('--bucket-by-length through the proxy', () => {
 
   it('keeps short and long inputs in separate calls', async () => {
     const calls = await batchesFor(2);
-    expect(calls.map((inputs) => [...inputs].sort())).toEqual(
-      expect.arrayContaining([[...short].sort(), [...long].sort()]),
-    );
+    expect(calls.map((inputs) => [...inputs].sort())).toEqual(expect.arrayContaining([[...short].sort(), [...long].sort()]));
     expect(calls).toHaveLength(2);
   });
 

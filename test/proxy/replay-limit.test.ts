@@ -65,7 +65,7 @@ describe('replays of unbatchable bodies', () => {
 
   const bad = (url: string, raw: string) => send(url, '/embed', { raw, headers: { 'content-type': 'application/json' } });
 
-  it('sends at most `limit` at once; past it the client gets the proxy\'s own error at once', async () => {
+  it("sends at most `limit` at once; past it the client gets the proxy's own error at once", async () => {
     const held: { body: string; answer(): void }[] = [];
     const { url, context } = await start(
       (_path, body) =>
@@ -83,7 +83,10 @@ describe('replays of unbatchable bodies', () => {
     expect(third.json()).toMatchObject({ error_type: 'Validation', error: expect.stringContaining('Failed to deserialize') });
     expect(held).toHaveLength(2);
     for (const call of held) call.answer();
-    for (const [reply, raw] of [[await first, '{"inputs":1}'], [await second, '{"inputs":2}']] as const) {
+    for (const [reply, raw] of [
+      [await first, '{"inputs":1}'],
+      [await second, '{"inputs":2}'],
+    ] as const) {
       expect({ status: reply.status, type: reply.headers['content-type'], text: reply.text }).toEqual({
         status: 422,
         type: PLAIN,
@@ -99,7 +102,7 @@ describe('replays of unbatchable bodies', () => {
     expect(await sentAloneCounts(context)).toEqual({ answered: 3, over_limit: 1 });
   });
 
-  it('gives the proxy\'s own error when the upstream cannot be reached, and frees the slot', async () => {
+  it("gives the proxy's own error when the upstream cannot be reached, and frees the slot", async () => {
     const { url, context } = await start(() => Promise.reject(new Error('connect ECONNREFUSED')), 1);
     for (const raw of ['{"inputs":', '{"inputs":"a","inputs":"b"}']) {
       const reply = await bad(url, raw);

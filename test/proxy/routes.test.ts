@@ -114,7 +114,7 @@ describe('each route alone answers exactly as the upstream', () => {
     await compareAlone(embedding, viaEmbedding, '/embed', { inputs: ['fine', ''] });
   });
 
-  it('the proxy answers Empty requests itself with TEI\'s error', async () => {
+  it("the proxy answers Empty requests itself with TEI's error", async () => {
     for (const body of [{ inputs: [] }, { inputs: '' }]) {
       await compareAlone(embedding, viaEmbedding, '/embed', body);
       await compareAlone(embedding, viaEmbedding, '/tokenize', body);
@@ -125,7 +125,7 @@ describe('each route alone answers exactly as the upstream', () => {
     await compareAlone(embedding, viaEmbedding, '/v1/embeddings', { input: [] });
   });
 
-  it('a bad parameter shared by merged requests gets each client the upstream\'s exact text', async () => {
+  it("a bad parameter shared by merged requests gets each client the upstream's exact text", async () => {
     const bodies = Array.from({ length: 12 }, (_, i) => ({ inputs: `text ${i}`, normalize: 'not a bool', pad: 'x'.repeat(i) }));
     const direct = await Promise.all(bodies.map((body) => post(embedding.url, '/embed', body)));
     const proxied = await Promise.all(bodies.map((body) => post(viaEmbedding.url, '/embed', { ...body, pad: body.pad })));
@@ -225,7 +225,13 @@ describe('batching over HTTP', () => {
       }
     }
     // An upstream with a GPU-like fixed cost per call, as batching is meant for.
-    const gpuLike = await startTeiSim({ dimensions: 16, maxClientBatchSize: 8, autoTruncate: false, maxInputLength: 64, cost: { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false } });
+    const gpuLike = await startTeiSim({
+      dimensions: 16,
+      maxClientBatchSize: 8,
+      autoTruncate: false,
+      maxInputLength: 64,
+      cost: { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false },
+    });
     const proxy = await startProxy({ upstream: gpuLike.url, host: '127.0.0.1', port: 0, logger });
     const expected = await Promise.all(requests.map((r) => post(embedding.url, r.path, r.body)));
     const proxied = await Promise.all(requests.map((r) => post(proxy.url, r.path, r.body)));
@@ -290,7 +296,7 @@ describe('batching over HTTP', () => {
 });
 
 describe('credentials', () => {
-  it('clients with different Authorization headers never ride on each other\'s call', async () => {
+  it("clients with different Authorization headers never ride on each other's call", async () => {
     const secured = await startTeiSim({ apiKey: 'right', dimensions: 8, cost: { perCallMs: 5, perItemMs: 0, slots: 1, merge: false } });
     const proxy = await startProxy({ upstream: secured.url, host: '127.0.0.1', port: 0, logger });
     try {

@@ -34,7 +34,10 @@ async function startUpstream(): Promise<Upstream> {
       upstream.embedCalls++;
       if (upstream.sick !== undefined) return json(upstream.sick, { error: 'sick', error_type: ERROR_TYPES[upstream.sick] ?? 'Backend' });
       const inputs = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { inputs: string | string[] }).inputs;
-      return json(200, (Array.isArray(inputs) ? inputs : [inputs]).map(() => [1]));
+      return json(
+        200,
+        (Array.isArray(inputs) ? inputs : [inputs]).map(() => [1]),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,7 +66,12 @@ async function proxyFor(list: Upstream[]) {
       done();
     },
   });
-  const proxy = await startProxy({ upstream: list.map((upstream) => upstream.url), host: '127.0.0.1', port: 0, logger: pino({ level: 'info' }, stream) });
+  const proxy = await startProxy({
+    upstream: list.map((upstream) => upstream.url),
+    host: '127.0.0.1',
+    port: 0,
+    logger: pino({ level: 'info' }, stream),
+  });
   cleanup.push(() => proxy.close());
   return { proxy, lines };
 }
@@ -84,38 +92,43 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
 }
 
 describe('sick replicas', () => {
-  it.each([503, 424, 500])('ejects a replica answering %i to calls in a row while another answers, and probes it back through /health', async (status) => {
-    const [sick, well] = (await upstreams(2)) as [Upstream, Upstream];
-    const { proxy, lines } = await proxyFor([sick, well]);
-    sick.sick = status;
-    // Idle replicas tie on outstanding work and the first listed wins, so the sick one is tried first.
-    const statuses = await oneByOne(proxy.url, 20);
-    // A 503 says the replica is unhealthy: its calls are sent again to the other at once, so no
-    // client sees it. A 500 or 424 may come from the inputs: those clients get it as written.
-    const seen = status === 503 ? 200 : status;
-    expect(statuses.slice(0, SERVER_ERRORS_TO_EJECT)).toEqual(new Array(SERVER_ERRORS_TO_EJECT).fill(seen));
-    expect(statuses.slice(SERVER_ERRORS_TO_EJECT)).toEqual(new Array(20 - SERVER_ERRORS_TO_EJECT).fill(200));
-    expect(sick.embedCalls).toBe(SERVER_ERRORS_TO_EJECT);
-    expect(well.embedCalls).toBe(status === 503 ? 20 : 20 - SERVER_ERRORS_TO_EJECT);
-    expect(lines.filter((line) => line.msg === 'upstream ejected: server errors in a row')).toHaveLength(1);
+  it.each([503, 424, 500])(
+    'ejects a replica answering %i to calls in a row while another answers, and probes it back through /health',
+    async (status) => {
+      const [sick, well] = (await upstreams(2)) as [Upstream, Upstream];
+      const { proxy, lines } = await proxyFor([sick, well]);
+      sick.sick = status;
+      // Idle replicas tie on outstanding work and the first listed wins, so the sick one is tried first.
+      const statuses = await oneByOne(proxy.url, 20);
+      // A 503 says the replica is unhealthy: its calls are sent again to the other at once, so no
+      // client sees it. A 500 or 424 may come from the inputs: those clients get it as written.
+      const seen = status === 503 ? 200 : status;
+      expect(statuses.slice(0, SERVER_ERRORS_TO_EJECT)).toEqual(new Array(SERVER_ERRORS_TO_EJECT).fill(seen));
+      expect(statuses.slice(SERVER_ERRORS_TO_EJECT)).toEqual(new Array(20 - SERVER_ERRORS_TO_EJECT).fill(200));
+      expect(sick.embedCalls).toBe(SERVER_ERRORS_TO_EJECT);
+      expect(well.embedCalls).toBe(status === 503 ? 20 : 20 - SERVER_ERRORS_TO_EJECT);
+      expect(lines.filter((line) => line.msg === 'upstream ejected: server errors in a row')).toHaveLength(1);
 
-    const ready = await send(proxy.url, '/autobatch/ready');
-    expect(ready.json()).toMatchObject({
-      status: 'ready',
-      upstreams: [
-        { url: `${sick.url}/`, healthy: false, reason: expect.stringContaining('ejected after server errors') },
-        { url: `${well.url}/`, healthy: true },
-      ],
-    });
-    expect((await send(proxy.url, '/autobatch/metrics')).text).toContain(`autobatch_upstream_replica_healthy{upstream="${sick.url}/",address=""} 0`);
+      const ready = await send(proxy.url, '/autobatch/ready');
+      expect(ready.json()).toMatchObject({
+        status: 'ready',
+        upstreams: [
+          { url: `${sick.url}/`, healthy: false, reason: expect.stringContaining('ejected after server errors') },
+          { url: `${well.url}/`, healthy: true },
+        ],
+      });
+      expect((await send(proxy.url, '/autobatch/metrics')).text).toContain(
+        `autobatch_upstream_replica_healthy{upstream="${sick.url}/",address=""} 0`,
+      );
 
-    // Well again: the health checks let it back in after its ejection time, and it takes calls.
-    sick.sick = undefined;
-    await until(() => lines.some((line) => line.msg === 'upstream back'), 'the replica is back');
-    const before = sick.embedCalls;
-    expect(await oneByOne(proxy.url, 4)).toEqual([200, 200, 200, 200]);
-    expect(sick.embedCalls).toBeGreaterThan(before);
-  });
+      // Well again: the health checks let it back in after its ejection time, and it takes calls.
+      sick.sick = undefined;
+      await until(() => lines.some((line) => line.msg === 'upstream back'), 'the replica is back');
+      const before = sick.embedCalls;
+      expect(await oneByOne(proxy.url, 4)).toEqual([200, 200, 200, 200]);
+      expect(sick.embedCalls).toBeGreaterThan(before);
+    },
+  );
 
   it('keeps a replica whose /health fails out until it passes, however long its ejection time', async () => {
     const [sick, well] = (await upstreams(2)) as [Upstream, Upstream];

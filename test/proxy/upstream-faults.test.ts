@@ -31,7 +31,7 @@ describe('upstream faults', () => {
     }
   });
 
-  it('answers 502 in TEI\'s shape once the retries are spent', async () => {
+  it("answers 502 in TEI's shape once the retries are spent", async () => {
     const port = await unusedPort();
     const proxy = await startProxy({ upstream: `http://127.0.0.1:${port}`, host: '127.0.0.1', port: 0, logger, maxBatchSize: 8 });
     try {
@@ -44,11 +44,15 @@ describe('upstream faults', () => {
   });
 
   it('answers 504 when the upstream is slower than --upstream-timeout-ms', async () => {
-    await withSimAndProxy({ dimensions: 8, cost: { perCallMs: 1_000, perItemMs: 0, slots: 1, merge: false } }, { upstreamTimeoutMs: 150 }, async (sim, proxy) => {
-      const reply = await post(proxy.url, '/embed', { inputs: 'slow' });
-      expect(reply.status).toBe(504);
-      expect(reply.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('150 ms') });
-    });
+    await withSimAndProxy(
+      { dimensions: 8, cost: { perCallMs: 1_000, perItemMs: 0, slots: 1, merge: false } },
+      { upstreamTimeoutMs: 150 },
+      async (sim, proxy) => {
+        const reply = await post(proxy.url, '/embed', { inputs: 'slow' });
+        expect(reply.status).toBe(504);
+        expect(reply.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('150 ms') });
+      },
+    );
   });
 
   it('drops a request still queued at --queue-timeout-ms with 504, and answers the rest', async () => {
@@ -64,10 +68,7 @@ describe('upstream faults', () => {
     });
     try {
       sim.resetStats();
-      const [first, second] = await Promise.all([
-        post(proxy.url, '/embed', { inputs: 'first' }),
-        post(proxy.url, '/embed', { inputs: 'second' }),
-      ]);
+      const [first, second] = await Promise.all([post(proxy.url, '/embed', { inputs: 'first' }), post(proxy.url, '/embed', { inputs: 'second' })]);
       expect(first.status).toBe(200);
       expect(second.status).toBe(504);
       expect(second.json()).toMatchObject({ error_type: 'Backend', error: expect.stringContaining('--queue-timeout-ms') });
@@ -80,14 +81,18 @@ describe('upstream faults', () => {
   });
 
   it('answers 429 with Retry-After at once when the queue is full', async () => {
-    await withSimAndProxy({ dimensions: 8, cost: { perCallMs: 200, perItemMs: 0, slots: 1, merge: false } }, { maxInflight: 1, maxQueue: 3 }, async (sim, proxy) => {
-      const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(proxy.url, '/embed', { inputs: [`x${i}`] })));
-      const overloaded = replies.filter((r) => r.status === 429);
-      expect(overloaded.length).toBeGreaterThan(0);
-      expect(replies.filter((r) => r.status === 200).length + overloaded.length).toBe(10);
-      expect(overloaded[0]!.headers['retry-after']).toBe('1');
-      expect(overloaded[0]!.json()).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
-    });
+    await withSimAndProxy(
+      { dimensions: 8, cost: { perCallMs: 200, perItemMs: 0, slots: 1, merge: false } },
+      { maxInflight: 1, maxQueue: 3 },
+      async (sim, proxy) => {
+        const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(proxy.url, '/embed', { inputs: [`x${i}`] })));
+        const overloaded = replies.filter((r) => r.status === 429);
+        expect(overloaded.length).toBeGreaterThan(0);
+        expect(replies.filter((r) => r.status === 200).length + overloaded.length).toBe(10);
+        expect(overloaded[0]!.headers['retry-after']).toBe('1');
+        expect(overloaded[0]!.json()).toEqual({ error: 'Model is overloaded', error_type: 'Overloaded' });
+      },
+    );
   });
 
   it('retries an upstream 429 after its Retry-After, and passes it on when it persists', async () => {

@@ -16,7 +16,9 @@ const SIM = new URL('../../dist-sim/sim/main.js', import.meta.url).pathname;
 
 /** The simulator as its own process too: tokenizing big inputs would otherwise slow the clients. */
 function startSimProcess(callMs: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [SIM, '--dimensions', '8', '--per-call-ms', String(callMs), '--slots', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SIM, '--dimensions', '8', '--per-call-ms', String(callMs), '--slots', '1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the simulator did not start within 20 s')), 20_000);
     child.once('exit', (code, signal) => reject(new Error(`the simulator exited at start (${code ?? signal})`)));
@@ -219,7 +221,10 @@ export async function runFlood(options: FloodOptions): Promise<FloodReport> {
           if ((error as Error).name === 'TimeoutError') return count('hung');
           count('dropped');
           const code = (error as { code?: string }).code ?? (error as Error).name;
-          const seen = (report.droppedBy[code] ??= { count: 0, example: `${(error as Error).message} ${String((error as Error).cause ?? '')}`.slice(0, 200) });
+          const seen = (report.droppedBy[code] ??= {
+            count: 0,
+            example: `${(error as Error).message} ${String((error as Error).cause ?? '')}`.slice(0, 200),
+          });
           seen.count++;
         }
       }),

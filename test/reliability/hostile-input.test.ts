@@ -93,11 +93,22 @@ const body = (path: string): fc.Arbitrary<Buffer> => {
   return fc.oneof(
     { weight: 8, arbitrary: object.map((value) => Buffer.from(JSON.stringify(value))) },
     // Cut short: invalid JSON.
-    { weight: 1, arbitrary: fc.tuple(object, fc.nat()).map(([v, at]) => { const s = JSON.stringify(v); return Buffer.from(s.slice(0, at % s.length)); }) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(object, fc.nat()).map(([v, at]) => {
+        const s = JSON.stringify(v);
+        return Buffer.from(s.slice(0, at % s.length));
+      }),
+    },
     { weight: 1, arbitrary: anyValue.map((value) => Buffer.from(JSON.stringify(value))) },
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((s) => Buffer.from(s)) },
     // Invalid UTF-8 inside a string.
-    { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 6 }).map((bytes) => Buffer.concat([Buffer.from(`{"${listField(path)}":"a`), Buffer.from(bytes), Buffer.from('"}')])) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ minLength: 1, maxLength: 6 })
+        .map((bytes) => Buffer.concat([Buffer.from(`{"${listField(path)}":"a`), Buffer.from(bytes), Buffer.from('"}')])),
+    },
   );
 };
 
@@ -132,7 +143,10 @@ interface HostileRequest {
 const request: fc.Arbitrary<HostileRequest> = fc
   .record({
     target: fc.constantFrom('embedding' as const, 'classifier' as const),
-    method: fc.oneof({ weight: 12, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') }),
+    method: fc.oneof(
+      { weight: 12, arbitrary: fc.constant('POST') },
+      { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS') },
+    ),
     path: fc.constantFrom(...BATCHED_PATHS),
     contentType,
     contentEncoding: fc.oneof({ weight: 12, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('gzip', 'identity', 'br') }),
@@ -230,14 +244,20 @@ describe('hostile input', () => {
       }
     }
     const ids = Array.from({ length: 5000 }, (_, i) => [101, i % 3000, 102]);
-    const decode: HostileRequest = { target: 'embedding', method: 'POST', path: '/decode', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ ids })) };
+    const decode: HostileRequest = {
+      target: 'embedding',
+      method: 'POST',
+      path: '/decode',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ ids })),
+    };
     const got = await sendTo(embedding.proxy.url, decode);
     expect(got.status).toBe(200);
     await verify(decode, got);
     await expectServing();
   });
 
-  it("a lone surrogate (valid for JSON.parse, refused by serde) does not fail its batch-mates", async () => {
+  it('a lone surrogate (valid for JSON.parse, refused by serde) does not fail its batch-mates', async () => {
     const bodies = Array.from({ length: 12 }, (_, i) => (i === 5 ? '{"inputs":"bad \\ud800"}' : JSON.stringify({ inputs: `good ${i}` })));
     const requests = bodies.map((raw): HostileRequest => deepRequest(raw));
     const replies = await Promise.all(requests.map((r) => sendTo(embedding.proxy.url, r)));
@@ -285,14 +305,14 @@ describe('hostile input', () => {
   // Inputs nested past serde_json's recursion limit (128) are a JSON syntax error for TEI (400,
   // plain text "recursion limit exceeded"). The proxy's own reading finds a wrong shape; the body
   // then goes alone, so the client gets TEI's own text.
-  it('inputs nested 200 levels deep get TEI\'s status and text', async () => {
+  it("inputs nested 200 levels deep get TEI's status and text", async () => {
     const r = deepRequest(deepBodies(200)[3]!);
     await verify(r, await sendTo(embedding.proxy.url, r), { transparent: true });
   });
 
   // serde refuses a duplicate field (422 "duplicate field `inputs`") where JSON.parse keeps the
   // last value: the proxy notices (src/json/scan.ts duplicateKey) and sends the body alone.
-  it('a body with a duplicate field gets TEI\'s refusal, word for word', async () => {
+  it("a body with a duplicate field gets TEI's refusal, word for word", async () => {
     for (const raw of ['{"inputs":"first","inputs":"second"}', '{"inputs":"a","\\u0069nputs":"b"}', '{"inputs":"a","x":1,"x":2}']) {
       const r = deepRequest(raw);
       await verify(r, await sendTo(embedding.proxy.url, r), { transparent: true });
@@ -301,7 +321,7 @@ describe('hostile input', () => {
 
   // DEVIATION (proxy): TEI types `model` as a string and refuses anything else (422); the
   // proxy leaves `model` out of the call (src/routes/openai-embeddings.ts) and answers 200.
-  it('/v1/embeddings with a non-string model gets TEI\'s refusal', async () => {
+  it("/v1/embeddings with a non-string model gets TEI's refusal", async () => {
     const r: HostileRequest = { ...deepRequest('{"input":"a","model":{}}'), path: '/v1/embeddings' };
     await verify(r, await sendTo(embedding.proxy.url, r));
   });

@@ -48,9 +48,13 @@ describe('memory held per byte of body', () => {
     const before = liveBytes();
     const stop = new AbortController();
     const requests = Array.from({ length: clients }, () =>
-      request(`${proxy.url}/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: agent, signal: stop.signal }).catch(
-        () => undefined,
-      ),
+      request(`${proxy.url}/embed`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        dispatcher: agent,
+        signal: stop.signal,
+      }).catch(() => undefined),
     );
     try {
       // Each input is one call's worth (--max-batch-bytes): one call in flight, the rest queued.

@@ -77,12 +77,32 @@ function random(seed: number): () => number {
   };
 }
 
-const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'river', 'stone', 'cloud', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'héllo', '日本', '😀'];
+const WORDS = [
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'river',
+  'stone',
+  'cloud',
+  'quick',
+  'brown',
+  'fox',
+  'jumps',
+  'over',
+  'lazy',
+  'dog',
+  'héllo',
+  '日本',
+  '😀',
+];
 
 /** A fixed pool of texts keeps the expected answers few enough to cache (their memory is the test's). */
 const TEXTS = (() => {
   const next = random(12345);
-  return Array.from({ length: 64 }, () => Array.from({ length: 1 + Math.floor(next() * 8) }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' '));
+  return Array.from({ length: 64 }, () =>
+    Array.from({ length: 1 + Math.floor(next() * 8) }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' '),
+  );
 })();
 
 function makeRequest(next: () => number): SoakRequest {
@@ -130,7 +150,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let answer = expected.get(key);
     if (answer === undefined) {
       answer = (async () => {
-        const reply = await request(`${reference.url}${r.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body, dispatcher: agent });
+        const reply = await request(`${reference.url}${r.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: r.body,
+          dispatcher: agent,
+        });
         const text = await reply.body.text();
         return { status: reply.statusCode, body: comparable(r.path, text) };
       })();
@@ -283,7 +308,9 @@ export function soakProblems(
   }
   // Retained heap growing past warm-up under steady load is what a leak looks like.
   if (report.heapWarmMb > 0 && report.heapEndMb > report.heapWarmMb + limits.heapGrowthAfterWarmUpMb) {
-    problems.push(`retained heap grew after warm-up: ${report.heapWarmMb} MB -> ${report.heapEndMb} MB (limit +${limits.heapGrowthAfterWarmUpMb} MB)`);
+    problems.push(
+      `retained heap grew after warm-up: ${report.heapWarmMb} MB -> ${report.heapEndMb} MB (limit +${limits.heapGrowthAfterWarmUpMb} MB)`,
+    );
   }
   if (report.buffersWarmMb > 0 && report.buffersEndMb > report.buffersWarmMb + limits.buffersGrowthAfterWarmUpMb) {
     problems.push(

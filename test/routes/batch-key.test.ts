@@ -14,7 +14,14 @@ import { rootTaskOf } from '../../src/routes/root-routes.js';
 import { isRuleError } from '../../src/routes/errors.js';
 import type { ParsedRequest } from '../../src/routes/rule.js';
 
-const base: BatchKeyParts = { path: '/v1/embeddings', params: '"model":"a"', headers: [['authorization', 'Bearer k']], longestItemBytes: 10, bandFactor: undefined, solo: false };
+const base: BatchKeyParts = {
+  path: '/v1/embeddings',
+  params: '"model":"a"',
+  headers: [['authorization', 'Bearer k']],
+  longestItemBytes: 10,
+  bandFactor: undefined,
+  solo: false,
+};
 
 describe('batchKey', () => {
   it('is equal exactly when path, params, headers and band are', () => {
@@ -25,7 +32,12 @@ describe('batchKey', () => {
       { headers: [['authorization', 'Bearer other']] as const },
       { headers: [] },
       { headers: [['api-key', 'Bearer k']] as const },
-      { headers: [['authorization', 'Bearer k'], ['openai-project', 'p']] as const },
+      {
+        headers: [
+          ['authorization', 'Bearer k'],
+          ['openai-project', 'p'],
+        ] as const,
+      },
     ]) {
       expect(batchKey({ ...base, ...changed })).not.toBe(batchKey(base));
     }
@@ -108,7 +120,14 @@ describe('Ollama /api/embed rule', () => {
     expect(parsed.items).toEqual(['"x"']);
     expect(parsed.params).toBe('"model":"m","options":{"num_ctx":8}');
     expect(rule.encodeCall(parsed.params, ['"x"', '"y"'])).toBe('{"input":["x","y"],"model":"m","options":{"num_ctx":8}}');
-    for (const body of [{ model: 'm', input: '' }, { model: 'm', input: [] }, { model: 'm', input: [1] }, { input: 'x' }, { model: 5, input: 'x' }, { model: 'm' }]) {
+    for (const body of [
+      { model: 'm', input: '' },
+      { model: 'm', input: [] },
+      { model: 'm', input: [1] },
+      { input: 'x' },
+      { model: 5, input: 'x' },
+      { model: 'm' },
+    ]) {
       expect(isRuleError(rule.parse(body))).toBe(true);
     }
     expect((rule.parse({ model: 'm', input: ['a', ''] }) as ParsedRequest).solo).toBe(true);
@@ -119,7 +138,11 @@ describe('--route with an answer field', () => {
   it('reads PATH[:FIELD[:ANSWER]]', () => {
     expect(parseRouteSpec('/api/embed:input:embeddings')).toEqual({ path: '/api/embed', field: 'input', answerField: 'embeddings' });
     expect(parseRouteSpec('/v2/encode:texts')).toEqual({ path: '/v2/encode', field: 'texts' });
-    expect(parseRouteSpec('/v1/models/m:predict:instances:predictions')).toEqual({ path: '/v1/models/m:predict', field: 'instances', answerField: 'predictions' });
+    expect(parseRouteSpec('/v1/models/m:predict:instances:predictions')).toEqual({
+      path: '/v1/models/m:predict',
+      field: 'instances',
+      answerField: 'predictions',
+    });
     expect(parseRouteSpec('/v1/models/m:predict:instances:')).toEqual({ path: '/v1/models/m:predict', field: 'instances' });
     expect(() => parseRouteSpec('/x:a:b.c')).toThrow();
   });

@@ -47,9 +47,7 @@ describe('TEI Input (embed family, OpenAI)', () => {
     const b = ok('/embed', { extra: { a: 2, b: 1 }, truncate: true, normalize: false, inputs: 'y' });
     expect(a.params).toBe(b.params);
     expect(a.params).toBe('"extra":{"a":2,"b":1},"normalize":false,"truncate":true');
-    expect(rule('/embed').encodeCall(a.params, ['"x"', '"y"'])).toBe(
-      '{"inputs":["x","y"],"extra":{"a":2,"b":1},"normalize":false,"truncate":true}',
-    );
+    expect(rule('/embed').encodeCall(a.params, ['"x"', '"y"'])).toBe('{"inputs":["x","y"],"extra":{"a":2,"b":1},"normalize":false,"truncate":true}');
     expect(JSON.parse(rule('/embed').encodeCall('', ['"x"']))).toEqual({ inputs: ['x'] });
   });
 
@@ -59,7 +57,12 @@ describe('TEI Input (embed family, OpenAI)', () => {
     expect(ok('/v1/embeddings', { input: 'y', model: 'm2', encoding_format: 'base64', user: 'u1' }).params).not.toBe(a.params);
     expect(ok('/v1/embeddings', { input: 'y', model: 'm1', encoding_format: 'float', user: 'u1' }).params).not.toBe(a.params);
     expect(ok('/v1/embeddings', { user: 'u1', encoding_format: 'base64', input: ['y', 'z'], model: 'm1' }).params).toBe(a.params);
-    expect(JSON.parse(rule('/v1/embeddings').encodeCall(a.params, ['"x"']))).toEqual({ input: ['x'], model: 'm1', user: 'u1', encoding_format: 'base64' });
+    expect(JSON.parse(rule('/v1/embeddings').encodeCall(a.params, ['"x"']))).toEqual({
+      input: ['x'],
+      model: 'm1',
+      user: 'u1',
+      encoding_format: 'base64',
+    });
   });
 });
 
@@ -73,7 +76,11 @@ describe('/tokenize and /decode', () => {
   it('decode reads one list of ids or a list of lists', () => {
     expect(ok('/decode', { ids: [1, 2] }).items).toEqual(['[1,2]']);
     expect(ok('/decode', { ids: [[1], [2, 3]] }).items).toEqual(['[1]', '[2,3]']);
-    expect(parse('/decode', { ids: [] })).toEqual({ status: 400, errorType: 'Empty', message: 'Input validation error: `input_ids` cannot be empty' });
+    expect(parse('/decode', { ids: [] })).toEqual({
+      status: 400,
+      errorType: 'Empty',
+      message: 'Input validation error: `input_ids` cannot be empty',
+    });
     expect(ok('/decode', { ids: [[1], []] }).solo).toBe(true);
     expect(parse('/decode', { ids: 'a' })).toMatchObject({ status: 422 });
     expect(rule('/decode').encodeCall('"skip_special_tokens":false', ['[1]'])).toBe('{"ids":[[1]],"skip_special_tokens":false}');
@@ -81,8 +88,7 @@ describe('/tokenize and /decode', () => {
 });
 
 describe('/predict shapes', () => {
-  const answer = (parsed: ParsedRequest, elements: string[]) =>
-    parsed.assemble(elements.map((e) => ({ bytes: Buffer.from(e) }))).toString();
+  const answer = (parsed: ParsedRequest, elements: string[]) => parsed.assemble(elements.map((e) => ({ bytes: Buffer.from(e) }))).toString();
 
   it('single string, one-element list and pair are single inputs answered flat', () => {
     for (const [inputs, item] of [

@@ -25,7 +25,8 @@ const TYPE_AAAA = 28;
 function ipv6Bytes(address: string): Buffer {
   const [head = '', tail] = address.split('::');
   const parts = (text: string): string[] => (text === '' ? [] : text.split(':'));
-  const groups = tail === undefined ? parts(head) : [...parts(head), ...new Array<string>(8 - parts(head).length - parts(tail).length).fill('0'), ...parts(tail)];
+  const groups =
+    tail === undefined ? parts(head) : [...parts(head), ...new Array<string>(8 - parts(head).length - parts(tail).length).fill('0'), ...parts(tail)];
   const bytes = Buffer.alloc(16);
   groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
   return bytes;

@@ -89,4 +89,3 @@ export async function startTinyTei(maxClientBatchSize: number): Promise<TinyTei>
 export function vectorOf(input: string): number[] {
   return [input.length, input.charCodeAt(0)];
 }
-

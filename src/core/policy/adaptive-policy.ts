@@ -222,7 +222,11 @@ export class AdaptivePolicy implements DispatchPolicy {
         ? { value: pins.bucketByLength === 'off' ? null : pins.bucketByLength, source: 'pinned', why: `--bucket-by-length ${pins.bucketByLength}` }
         : learned
           ? { value: state.plan!.factor ?? null, source: 'learned', why: state.planWhy }
-          : { value: null, source: pads === false ? 'learned' : 'default', why: pads === false ? 'the upstream does not pad' : 'padding not measured yet' };
+          : {
+              value: null,
+              source: pads === false ? 'learned' : 'default',
+              why: pads === false ? 'the upstream does not pad' : 'padding not measured yet',
+            };
     const holdMs: Decision<number> =
       pins.maxWaitMs !== undefined
         ? { value: pins.maxWaitMs, source: 'pinned', why: `--max-wait-ms ${pins.maxWaitMs}` }

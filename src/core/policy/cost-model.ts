@@ -154,7 +154,8 @@ export class CostModel {
     const padVersusReal = padPerByteLike(this.fit);
     if (estimate > CONFIDENCE * spread && this.padShare > PADS_ABOVE && padVersusReal) this.padVerdict = true;
     // "Does not pad" needs calls that had padding to pay for: with no waste at all it is moot.
-    else if (meanWaste > 0 && Number.isFinite(spread) && ((estimate + CONFIDENCE * spread) * meanWaste) / cost < UNPADS_BELOW) this.padVerdict = false;
+    else if (meanWaste > 0 && Number.isFinite(spread) && ((estimate + CONFIDENCE * spread) * meanWaste) / cost < UNPADS_BELOW)
+      this.padVerdict = false;
     return this.padVerdict !== before;
   }
 }

@@ -51,9 +51,7 @@ export interface LimitChange {
   why: string;
 }
 
-type Phase =
-  | { kind: 'baseline' }
-  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement };
+type Phase = { kind: 'baseline' } | { kind: 'probe'; direction: 1 | -1; baseline: Measurement };
 
 interface Measurement {
   limit: number;
@@ -199,7 +197,10 @@ export class InflightLimit {
         // The load moved under the probe: neither reading can be trusted. Back off as if it had
         // failed (a burst of traffic moves the load all the time, and probing costs), and start over.
         this.backOff(phase.direction);
-        return this.move(base.limit, `probe to ${measured.limit} inconclusive: load moved from ${base.load.toFixed(0)} to ${measured.load.toFixed(0)} inputs`);
+        return this.move(
+          base.limit,
+          `probe to ${measured.limit} inconclusive: load moved from ${base.load.toFixed(0)} to ${measured.load.toFixed(0)} inputs`,
+        );
       }
       const ratio = measured.throughput / base.throughput;
       const pct = `${(100 * (ratio - 1)).toFixed(0)}%`;

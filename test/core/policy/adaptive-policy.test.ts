@@ -78,7 +78,17 @@ describe('adaptive policy', () => {
   it('ignores failed calls (their duration says nothing about cost)', () => {
     const { policy } = make();
     for (let i = 0; i < 50; i++) {
-      policy.callFinished({ route: ROUTE, items: 8, longestBytes: 900, totalBytes: 1000, startedAt: i * 10, durationMs: 1, inflightAtStart: 1, queuedAtStart: 0, ok: false });
+      policy.callFinished({
+        route: ROUTE,
+        items: 8,
+        longestBytes: 900,
+        totalBytes: 1000,
+        startedAt: i * 10,
+        durationMs: 1,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: false,
+      });
     }
     expect(policy.snapshot().routes.find((r) => r.route === ROUTE)?.costFit ?? null).toBeNull();
   });

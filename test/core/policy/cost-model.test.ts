@@ -16,7 +16,12 @@ function mixedLengths(rand: () => number, count: number): number[] {
   return Array.from({ length: count }, () => (rand() < 0.25 ? 600 + Math.floor(rand() * 360) : 30 + Math.floor(rand() * 60)));
 }
 
-function feed(model: CostModel, calls: number, cost: (lengths: number[]) => number, lengthsOf: (rand: () => number, count: number) => number[] = mixedLengths): void {
+function feed(
+  model: CostModel,
+  calls: number,
+  cost: (lengths: number[]) => number,
+  lengthsOf: (rand: () => number, count: number) => number[] = mixedLengths,
+): void {
   const rand = random(7);
   let time = 0;
   for (let i = 0; i < calls; i++) {
@@ -55,7 +60,12 @@ describe('cost model', () => {
 
   it('gives no verdict when every input has the same length (nothing tells the two apart)', () => {
     const model = new CostModel();
-    feed(model, 60, (lengths) => 10 + 0.1 * lengths.length, (_rand, count) => new Array<number>(count).fill(40));
+    feed(
+      model,
+      60,
+      (lengths) => 10 + 0.1 * lengths.length,
+      (_rand, count) => new Array<number>(count).fill(40),
+    );
     expect(model.pads).toBe(null);
     // Count and total length move together here, so only their sum is determined: the prediction.
     const fit = model.costFit!;

@@ -6,7 +6,10 @@ describe('decision log', () => {
   it('logs at most one line per decision per second, counting the ones left out', () => {
     let now = 0;
     const lines: LoggedChange[] = [];
-    const log = new DecisionLog(() => now, (change) => lines.push(change));
+    const log = new DecisionLog(
+      () => now,
+      (change) => lines.push(change),
+    );
     log.note({ decision: 'inflightLimit', from: 2, to: 3, why: 'a' });
     now = 100;
     log.note({ decision: 'inflightLimit', from: 3, to: 4, why: 'b' });
