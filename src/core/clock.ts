@@ -18,16 +18,33 @@ export interface Clock {
 /** Opaque: whatever the clock's setTimer returns, handed back to its clearTimer. */
 export type TimerHandle = object;
 
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimer: (callback, delayMs) => {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    // A pending flush must never keep a process alive that is otherwise done.
-    timer.unref();
-    return timer;
-  },
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  defer: (callback) => {
-    setImmediate(callback);
-  },
-};
+/**
+ * The real clock. `keepAlive: false` (the core's): a pending flush must never keep a process alive
+ * that is otherwise done. `keepAlive: true` (the load generator's): a load loop waiting for its next
+ * send is the process's work, and must keep it alive.
+ */
+export function createSystemClock(options: { keepAlive: boolean }): Clock {
+  return {
+    now: () => performance.now(),
+    setTimer: (callback, delayMs) => {
+      const timer = setTimeout(callback, Math.max(0, delayMs));
+      if (!options.keepAlive) timer.unref();
+      return timer;
+    },
+    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    defer: (callback) => {
+      setImmediate(callback);
+    },
+  };
+}
+
+/** The core's clock: its timers never keep the process alive. */
+export const systemClock: Clock = createSystemClock({ keepAlive: false });
+
+/** Resolves `ms` from now on `clock` (after the current burst of I/O when `ms` <= 0). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ms <= 0) clock.defer(resolve);
+    else clock.setTimer(resolve, ms);
+  });
+}

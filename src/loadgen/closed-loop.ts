@@ -1,7 +1,7 @@
 // Closed-loop load: a fixed number of clients, each sending a request, waiting for the answer
 // and sending the next at once. This is how most benchmark clients behave, and it finds the
 // throughput a target reaches at a given concurrency; latency is timed from the actual send.
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 
 export interface ClosedLoopPlan {
   clients: number;

@@ -10,7 +10,7 @@ export {
 } from './bench-options.js';
 export type { BenchReport, LevelRatios, LevelReport, MachineInfo, ReportedOptions, TargetRun } from './bench-report.js';
 export { BATCH_SIZE_HEADER, type TargetRole } from './bench-target.js';
-export { systemClock, type Clock } from './clock.js';
+export type { Clock } from '../core/clock.js';
 export { createBenchCommand, type BenchCommandIo } from './command.js';
 export { BUILT_IN_CORPUS } from './corpus.js';
 export type { LatencySummary } from './latency-histogram.js';

@@ -6,7 +6,7 @@
 //
 // Outstanding requests are capped so an overloaded target cannot make the bench open unbounded
 // sockets: a request due while the cap is reached is not sent and counts as "dropped".
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../core/clock.js';
 
 export interface OpenLoopPlan {
   /** Clock time (ms) the first request is due. */
@@ -65,7 +65,7 @@ export async function runOpenLoop(plan: OpenLoopPlan, handlers: OpenLoopHandlers
       due = dueTime(index);
     }
     if (due >= plan.endAt || failure !== undefined) break;
-    await clock.sleep(due - clock.now());
+    await sleep(clock, due - clock.now());
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure.error;

@@ -6,7 +6,7 @@ import { BenchTarget, type PreparedRequest, type TargetRole } from './bench-targ
 import { levelLabel, resolveBenchOptions, type BenchLevel, type BenchOptions, type ResolvedBenchOptions } from './bench-options.js';
 import { computeRatios, describeMachine, type BenchReport, type LevelReport, type TargetRun } from './bench-report.js';
 import { runClosedLoop } from './closed-loop.js';
-import { systemClock, type Clock } from './clock.js';
+import { createSystemClock, type Clock } from '../core/clock.js';
 import { LevelRecorder } from './level-recorder.js';
 import { runOpenLoop } from './open-loop.js';
 import { ERROR_NETWORK, ERROR_TIMEOUT } from './request-outcome.js';
@@ -186,7 +186,8 @@ function redactHeaders(headers: Readonly<Record<string, string>>): Record<string
 /** Runs the bench described by `options` and returns its report. */
 export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchReport> {
   const resolved = resolveBenchOptions(options);
-  const clock = hooks.clock ?? systemClock;
+  // Timers kept alive: between sends the load loop's wait is all the process has to do.
+  const clock = hooks.clock ?? createSystemClock({ keepAlive: true });
   const shape = routeShapeFor(resolved.route);
   const requests = prepareRequests(resolved, shape);
   const startedAt = new Date().toISOString();

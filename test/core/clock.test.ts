@@ -1,9 +1,9 @@
 /**
  * The production clock: a timer fires after its delay (never before), a cleared one never fires,
- * and a pending timer does not keep the process alive.
+ * and a pending timer does not keep the process alive (the load generator's kept-alive clock does).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../src/core/clock.js';
+import { createSystemClock, sleep, systemClock } from '../../src/core/clock.js';
 
 describe('systemClock timers', () => {
   beforeEach(() => {
@@ -46,5 +46,24 @@ describe('systemClock on real timers', () => {
     const handle = systemClock.setTimer(() => {}, 60_000) as NodeJS.Timeout;
     expect(handle.hasRef()).toBe(false);
     systemClock.clearTimer(handle);
+  });
+
+  it('keeps the process alive for a pending timer when asked to (the load generator waiting for its next send)', () => {
+    const clock = createSystemClock({ keepAlive: true });
+    const handle = clock.setTimer(() => {}, 60_000) as NodeJS.Timeout;
+    expect(handle.hasRef()).toBe(true);
+    clock.clearTimer(handle);
+  });
+
+  it('sleeps for the given time on the clock, and for a deferred turn at 0 or less', async () => {
+    let woke = 0;
+    void sleep(systemClock, 50).then(() => woke++);
+    void sleep(systemClock, 0).then(() => woke++);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(woke).toBe(1);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(woke).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(woke).toBe(2);
   });
 });

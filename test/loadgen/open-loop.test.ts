@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/loadgen/clock.js';
+import type { Clock, TimerHandle } from '../../src/core/clock.js';
 import { LevelRecorder } from '../../src/loadgen/level-recorder.js';
 import { runOpenLoop } from '../../src/loadgen/open-loop.js';
 
-/** A clock that moves only when the test says so; sleepers wake in due order. */
+/** A clock that moves only when the test says so; timers (the loop's sleeps) fire in due order. */
 class ManualClock implements Clock {
   time = 0;
   readonly #sleepers: Array<{ at: number; wake: () => void }> = [];
@@ -12,8 +12,19 @@ class ManualClock implements Clock {
     return this.time;
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((wake) => this.#sleepers.push({ at: this.time + Math.max(ms, 0), wake }));
+  setTimer(callback: () => void, delayMs: number): TimerHandle {
+    const timer = { at: this.time + Math.max(delayMs, 0), wake: callback };
+    this.#sleepers.push(timer);
+    return timer;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    const index = this.#sleepers.indexOf(handle as { at: number; wake: () => void });
+    if (index >= 0) this.#sleepers.splice(index, 1);
+  }
+
+  defer(callback: () => void): void {
+    this.setTimer(callback, 0);
   }
 
   get sleeping(): number {
