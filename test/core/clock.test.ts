@@ -56,6 +56,7 @@ describe('systemClock on real timers', () => {
   });
 
   it('sleeps for the given time on the clock, and for a deferred turn at 0 or less', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate'] });
     let woke = 0;
     void sleep(systemClock, 50).then(() => woke++);
     void sleep(systemClock, 0).then(() => woke++);
@@ -65,5 +66,6 @@ describe('systemClock on real timers', () => {
     expect(woke).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(woke).toBe(2);
+    vi.useRealTimers();
   });
 });
