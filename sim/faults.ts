@@ -5,6 +5,7 @@
  * the same order of calls give the same faults, so a failing run can be replayed.
  */
 import { teiErrorBody, type ErrorType } from './tei-error.js';
+import { mulberry32 } from './random.js';
 
 export interface TeiSimFaults {
   /** Share of calls answered 503 Unhealthy or 500 (half each), TEI-shaped. Default 0. */
@@ -39,18 +40,6 @@ function rate(name: string, value: number | undefined): number {
   const v = value ?? 0;
   if (!Number.isFinite(v) || v < 0 || v > 1) throw new TypeError(`faults.${name} must be between 0 and 1, got ${String(value)}`);
   return v;
-}
-
-/** mulberry32: tiny, fast, and good enough to spread faults; the same seed gives the same stream. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultInjector {

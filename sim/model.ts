@@ -8,6 +8,7 @@
  */
 
 import { SEP_ID, CLS_ID, VOCAB_SIZE } from './tokenizer.js';
+import { mulberry32 } from './random.js';
 
 /** FNV-1a over the ids, seeded so that different outputs of one input are unrelated. */
 export function hashIds(ids: readonly number[], seed: number): number {
@@ -22,18 +23,6 @@ export function hashIds(ids: readonly number[], seed: number): number {
   }
   h ^= ids.length;
   return Math.imul(h, 0x01000193) >>> 0;
-}
-
-/** mulberry32: a small, fast PRNG with good enough spread for fake activations. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const POOLED_SEED = 0x9e3779b9;

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Batcher } from '../../src/core/batcher.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
+import { mulberry32 as random } from '../../sim/random.js';
 
 /**
  * `tier`: every proxy knows every replica (a proxy Deployment with DNS discovery, or a proxy per
@@ -142,18 +143,6 @@ class HeapClock implements Clock {
     }
     return top;
   }
-}
-
-/** mulberry32: a small seeded generator, so every run of a scenario is the same. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface SimReplica {

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { startProxy } from '../../src/proxy.js';
 import { startTeiSim, type TeiSimOptions } from '../../sim/index.js';
 import { comparable, isShapedError } from './expected-answers.js';
+import { mulberry32 as random } from '../../sim/random.js';
 
 export interface SoakOptions {
   clients: number;
@@ -64,17 +65,6 @@ export interface SoakReport {
 interface SoakRequest {
   path: string;
   body: string;
-}
-
-/** A small seeded generator, so a run's request mix can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = [
