@@ -41,6 +41,45 @@ afterAll(async () => {
   await upstream.close();
 });
 
+interface LogRecord {
+  msg?: string;
+  url?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Starts the CLI in front of the tiny upstream with JSON logs and waits for its "listening" line;
+ * every log line before it is kept. `stop()` sends SIGTERM and resolves with the exit code.
+ */
+async function startCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ listening: LogRecord; before: LogRecord[]; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout });
+  const before: LogRecord[] = [];
+  const listening = await new Promise<LogRecord>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const record = JSON.parse(line) as LogRecord;
+      if (record.msg === 'autobatch listening') resolve(record);
+      else before.push(record);
+    });
+    child.on('exit', () => reject(new Error('exited before listening')));
+  });
+  return {
+    listening,
+    before,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 describe('autobatch CLI', () => {
   it('--help shows every option with its default and environment variable', async () => {
     const { code, stdout: text } = await run(['--help']);
@@ -95,28 +134,9 @@ describe('autobatch CLI', () => {
   ] as [string[], Record<string, string>, number][])(
     'still takes the deprecated --timeout-ms (%j %j), with a warning',
     async (args, env, expected) => {
-      const child = spawn(
-        process.execPath,
-        [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
-        {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const lines = createInterface({ input: child.stdout });
-      let warned = false;
-      const listening = await new Promise<{ queueTimeoutMs?: number }>((resolve, reject) => {
-        lines.on('line', (line) => {
-          const record = JSON.parse(line) as { msg?: string; queueTimeoutMs?: number };
-          if (record.msg?.includes('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated')) warned = true;
-          if (record.msg === 'autobatch listening') resolve(record);
-        });
-        child.on('exit', () => reject(new Error('exited before listening')));
-      });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(warned).toBe(true);
+      const { listening, before, stop } = await startCli(args, env);
+      expect(await stop()).toBe(0);
+      expect(before.some((record) => record.msg?.includes('--timeout-ms (AUTOBATCH_TIMEOUT_MS) is deprecated'))).toBe(true);
       expect(listening.queueTimeoutMs).toBe(expected);
     },
   );
@@ -129,26 +149,9 @@ describe('autobatch CLI', () => {
   ] as [string[], Record<string, string>, unknown, unknown, string][])(
     'dispatch flags %j %j: adaptive unless given, a value given pins it',
     async (args, env, maxInflight, bucketByLength, inflightSource) => {
-      const child = spawn(
-        process.execPath,
-        [BIN, '--upstream', upstream.url, '--port', '0', '--host', '127.0.0.1', '--log-format', 'json', ...args],
-        {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const lines = createInterface({ input: child.stdout });
-      const listening = await new Promise<{ url: string; maxInflight?: unknown; bucketByLength?: unknown }>((resolve, reject) => {
-        lines.on('line', (line) => {
-          const record = JSON.parse(line) as { msg?: string; url: string };
-          if (record.msg === 'autobatch listening') resolve(record);
-        });
-        child.on('exit', () => reject(new Error('exited before listening')));
-      });
-      const policy = (await send(listening.url, '/autobatch/policy')).json() as { inflightLimit: { value: number; source: string } };
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      const { listening, stop } = await startCli(args, env);
+      const policy = (await send(listening.url!, '/autobatch/policy')).json() as { inflightLimit: { value: number; source: string } };
+      expect(await stop()).toBe(0);
       expect(listening.maxInflight).toBe(maxInflight);
       expect(listening.bucketByLength).toBe(bucketByLength);
       expect(policy.inflightLimit.source).toBe(inflightSource);
