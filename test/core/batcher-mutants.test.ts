@@ -6,16 +6,10 @@
  * the test can see which timers and deferred pumps the core asks for (the Clock is its contract).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Batcher, type BatcherLimits, type BatcherObserver, type CallOutcome, type CallRequest, type JobOutcome } from '../../src/core/batcher.js';
+import { Batcher, type BatcherLimits, type BatcherObserver, type CallOutcome, type JobOutcome } from '../../src/core/batcher.js';
 import { ClientGone, type CancelSignal } from '../../src/core/cancel-signal.js';
 import { systemClock, type Clock, type TimerHandle } from '../../src/core/clock.js';
-
-type Failure = { message: string };
-
-interface PendingCall {
-  request: CallRequest<string, string>;
-  answer(outcome?: CallOutcome<string, Failure>): void;
-}
+import { handAnsweredBatcher, type Failure, type PendingCall } from '../support/hand-answered-batcher.js';
 
 /** The production clock (on vitest's fake timers), recording what the core asks of it. */
 function recordingClock() {
@@ -51,33 +45,9 @@ function recordingClock() {
 }
 
 function setup(limits: Partial<BatcherLimits> = {}, observer?: BatcherObserver) {
-  const calls: PendingCall[] = [];
   const recorded = recordingClock();
-  const batcher = new Batcher<string, string, string, Failure>({
-    limits: {
-      maxBatchSize: 4,
-      maxBatchBytes: 1_000_000,
-      maxWaitMs: 10,
-      maxInflight: 2,
-      maxQueue: 10_000,
-      queueTimeoutMs: Infinity,
-      ...limits,
-    },
-    clock: recorded.clock,
-    internalFailure: (message) => ({ message }),
-    ...(observer ? { observer } : {}),
-    executor: (request) =>
-      new Promise((resolve) => {
-        calls.push({
-          request,
-          answer: (outcome) => resolve(outcome ?? { ok: true, answers: request.items.map((item) => `answer:${item}`) }),
-        });
-      }),
-  });
-  // Item bytes are the item's length plus a separator; every call body has 10 bytes of envelope.
-  const submit = (items: string[], key = 'k', signal?: CancelSignal) =>
-    batcher.submit({ key, group: key, items, itemBytes: items.map((item) => item.length + 1), overheadBytes: 10, signal });
-  return { batcher, calls, submit, ...recorded };
+  const harness = handAnsweredBatcher({ limits: { maxQueue: 10_000, ...limits }, clock: recorded.clock, ...(observer ? { observer } : {}) });
+  return { ...harness, ...recorded };
 }
 
 /** Lets deferred pumps and promise callbacks run without moving the clock. */

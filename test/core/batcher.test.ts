@@ -3,45 +3,16 @@
  * The executor is a fake whose calls the test answers by hand, so every ordering is explicit.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Batcher, type BatcherLimits, type CallOutcome, type CallRequest, type JobOutcome } from '../../src/core/batcher.js';
+import { Batcher, type BatcherLimits, type JobOutcome } from '../../src/core/batcher.js';
 import { ClientGone, type CancelSignal } from '../../src/core/cancel-signal.js';
 import { systemClock } from '../../src/core/clock.js';
+import { handAnsweredBatcher, type Failure } from '../support/hand-answered-batcher.js';
 
 type Item = string;
 type Answer = string;
-type Failure = { message: string };
-
-interface PendingCall {
-  request: CallRequest<string, Item>;
-  answer(outcome?: CallOutcome<Answer, Failure>): void;
-}
 
 function setup(limits: Partial<BatcherLimits> = {}) {
-  const calls: PendingCall[] = [];
-  const batcher = new Batcher<string, Item, Answer, Failure>({
-    limits: {
-      maxBatchSize: 4,
-      maxBatchBytes: 1_000_000,
-      maxWaitMs: 10,
-      maxInflight: 2,
-      maxQueue: 1_000,
-      queueTimeoutMs: Infinity,
-      ...limits,
-    },
-    clock: systemClock,
-    internalFailure: (message) => ({ message }),
-    executor: (request) =>
-      new Promise((resolve) => {
-        calls.push({
-          request,
-          // By default an answer echoes each item, so a shifted answer would be visible.
-          answer: (outcome) => resolve(outcome ?? { ok: true, answers: request.items.map((item) => `answer:${item}`) }),
-        });
-      }),
-  });
-  const submit = (items: string[], key = 'k', signal?: CancelSignal) =>
-    batcher.submit({ key, group: key, items, itemBytes: items.map((item) => item.length + 1), overheadBytes: 10, signal });
-  return { batcher, calls, submit };
+  return handAnsweredBatcher({ limits });
 }
 
 /** Lets deferred pumps and promise callbacks run without moving the clock. */
