@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProxy, type RunningProxy } from '../../src/proxy.js';
+import { startProxy, type RunningProxy, type StartOptions } from '../../src/proxy.js';
 import { startTeiSim, type TeiSim } from '../../sim/index.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { post, send } from '../support/http.js';
@@ -69,6 +69,17 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 let cleanup: (() => Promise<void>)[] = [];
+
+/** A proxy that finds `upstream`'s replicas through the test's DNS server; closed after the test. */
+async function discoveringProxy(
+  dns: TestDnsServer,
+  upstream: string,
+  options: Omit<StartOptions, 'upstream'> & { dnsRefreshMs: number },
+): Promise<RunningProxy> {
+  const proxy = await startProxy({ upstream, dnsServer: dns.server, host: '127.0.0.1', port: 0, ...options });
+  cleanup.push(() => proxy.close());
+  return proxy;
+}
 afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
@@ -80,16 +91,7 @@ async function setUp(records: string[], simCount = 3): Promise<{ dns: TestDnsSer
   const dns = await startDnsServer({ 'tei.test': records });
   cleanup.push(() => dns.close());
   const { logger, lines } = capturedLogger();
-  const proxy = await startProxy({
-    upstream: `http://tei.test:${sims[0]!.port}`,
-    dnsRefreshMs: 100,
-    dnsServer: dns.server,
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-    maxBatchSize: 8,
-  });
-  cleanup.push(() => proxy.close());
+  const proxy = await discoveringProxy(dns, `http://tei.test:${sims[0]!.port}`, { dnsRefreshMs: 100, logger, maxBatchSize: 8 });
   return { dns, sims, proxy, lines };
 }
 
@@ -178,15 +180,7 @@ describe('DNS discovery of replicas', () => {
     const [a, b] = sims as [TeiSim, TeiSim];
     const dns = await startDnsServer({ 'tei.test': ['127.0.0.2', '127.0.0.3'] });
     cleanup.push(() => dns.close());
-    const proxy = await startProxy({
-      upstream: `http://tei.test:${a.port}`,
-      dnsRefreshMs: 3_600_000,
-      dnsServer: dns.server,
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-    });
-    cleanup.push(() => proxy.close());
+    const proxy = await discoveringProxy(dns, `http://tei.test:${a.port}`, { dnsRefreshMs: 3_600_000, logger: pino({ level: 'silent' }) });
     const asked = dns.queries.get('tei.test') ?? 0;
     // The pod at 127.0.0.2 is gone and its record with it.
     dns.records.set('tei.test', ['127.0.0.3']);
@@ -217,15 +211,7 @@ describe('DNS discovery of replicas', () => {
     const { port } = server.address() as AddressInfo;
     const dns = await startDnsServer({ 'named.test': ['127.0.0.5'] });
     cleanup.push(() => dns.close());
-    const proxy = await startProxy({
-      upstream: `http://named.test:${port}`,
-      dnsRefreshMs: 1000,
-      dnsServer: dns.server,
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-    });
-    cleanup.push(() => proxy.close());
+    const proxy = await discoveringProxy(dns, `http://named.test:${port}`, { dnsRefreshMs: 1000, logger: pino({ level: 'silent' }) });
     expect(proxy.maxBatchSize).toBe(4);
     expect((await post(proxy.url, '/embed', { inputs: 'x' })).status).toBe(200);
     expect((await send(proxy.url, '/some/other/path')).status).toBe(200);
@@ -238,15 +224,7 @@ describe('DNS discovery of replicas', () => {
     const dns = await startDnsServer({});
     cleanup.push(() => dns.close());
     const { logger, lines } = capturedLogger();
-    const proxy = await startProxy({
-      upstream: `http://tei.test:${a.port}`,
-      dnsRefreshMs: 100,
-      dnsServer: dns.server,
-      host: '127.0.0.1',
-      port: 0,
-      logger,
-    });
-    cleanup.push(() => proxy.close());
+    const proxy = await discoveringProxy(dns, `http://tei.test:${a.port}`, { dnsRefreshMs: 100, logger });
     expect(lines.find((line) => line.msg === 'DNS lookup failed: keeping the replicas found before')).toMatchObject({ kept: 0 });
     expect((await send(proxy.url, '/autobatch/ready')).status).toBe(503);
     const early = await post(proxy.url, '/embed', { inputs: 'too early' });
@@ -268,15 +246,7 @@ describe('DNS discovery of replicas', () => {
     const dns = await startDnsServer({ 'tei.test': ['127.0.0.2'] });
     cleanup.push(() => dns.close());
     const { logger, lines } = capturedLogger();
-    const proxy = await startProxy({
-      upstream: `http://tei.test:${first.port}`,
-      dnsRefreshMs: 100,
-      dnsServer: dns.server,
-      host: '127.0.0.1',
-      port: 0,
-      logger,
-    });
-    cleanup.push(() => proxy.close());
+    const proxy = await discoveringProxy(dns, `http://tei.test:${first.port}`, { dnsRefreshMs: 100, logger });
     expect(proxy.maxBatchSize).toBe(16);
     dns.records.set('tei.test', ['127.0.0.2', '127.0.0.3']);
     await until(() => lines.some((line) => line.msg.startsWith('a replica that joined accepts smaller batches')), 'the warning');
