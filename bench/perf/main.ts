@@ -4,7 +4,7 @@
  * side by side in this run (or, for P1, against the limit computed from the simulator's flags);
  * nothing here is a test, and no figure is asserted anywhere.
  *
- *   npm run bench:perf -- [--duration 5] [--warmup 1] [--only split,p1,p2,p3,p4,p5,profile,p6,p6-model]
+ *   npm run bench:perf -- [--duration 5] [--warmup 1] [--only split,p1,p2,p3,p4,p5,profile,p6,p6-model,p7]
  *     [--quiet-below 0.7] [--quiet-wait-minutes 15] [--out /tmp/autobatch-perf] [--no-build]
  *
  * Markdown on stdout; the same Markdown and a JSON of the rows under --out.
@@ -28,6 +28,7 @@ import { measureProxyCost } from './proxy-cost.js';
 import { measureRealModel } from './real-model.js';
 import { measureSaturation } from './saturation.js';
 import { measureSplit } from './split.js';
+import { measureSteps } from './steps.js';
 
 type Measure = (services: ServiceGroup, timing: PerfTiming) => Promise<PerfResult>;
 
@@ -62,6 +63,7 @@ const MEASUREMENTS: ReadonlyArray<{ key: string; title: string; run: Measure }> 
   { key: 'profile', title: 'CPU profiles', run: (services, timing) => measureProfiles(services, timing) },
   { key: 'p6', title: 'P6 adaptive dispatch', run: measureDispatch },
   { key: 'p6-model', title: 'P6 adaptive dispatch, USE model', run: measureDispatchModel },
+  { key: 'p7', title: 'P7 convergence after load steps', run: measureSteps },
 ];
 
 const USAGE = `Usage: npm run bench:perf -- [options]
