@@ -128,7 +128,7 @@ async function steadyLevel(services: ServiceGroup, upstreamUrl: string, clients:
   try {
     const report = await runBench({ url: proxy.url, concurrency: [clients], inputsPerRequest: 1, ...STEADY_TIMING });
     const target = report.levels[0]!.target;
-    return { inputsPerSecond: target.inputsPerSecond, p50Ms: target.latencyMs.p50 };
+    return { inputsPerSecond: target.inputsPerSecond, p50Ms: target.latencyMs?.p50 ?? 0 };
   } finally {
     await proxy.stop();
   }
