@@ -3,9 +3,8 @@
  * pass-through has its own path (http-proxy-3); this client only ever sends what the proxy built.
  */
 import type { LookupFunction } from 'node:net';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
-import type { Readable } from 'node:stream';
 
 export interface UpstreamResponse {
   status: number;
@@ -75,21 +74,76 @@ export class UpstreamClient {
     // The proxy's own trace context, when tracing is on, over any forwarded one.
     if (options.traceHeaders !== undefined) Object.assign(headers, options.traceHeaders);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.pool.request({
-      method,
-      path: this.prefix + path,
-      headers,
-      body: options.body,
-      signal: options.signal,
-      ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
+    return this.send(
+      {
+        method,
+        path: this.prefix + path,
+        headers,
+        body: options.body ?? null,
+        ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
+      },
+      options.signal,
+      options.reserve,
+    );
+  }
+
+  /**
+   * One call through undici's dispatch API with a handler that keeps the answer's chunks and
+   * joins them once. Every batched call and every reply goes through here, so it skips what
+   * `pool.request()` adds for general use (a Readable for the body and its async iterator): about
+   * 10% less CPU per call (`node --import tsx bench/upstream-client.ts`, against a local server
+   * answering one 384-dimension vector, on a busy 2-core machine: 159 -> 149 µs per call one at
+   * a time, 125 -> 109 µs with 16 at once).
+   */
+  private send(
+    request: Dispatcher.DispatchOptions,
+    signal: AbortSignal | undefined,
+    reserve: ((total: number) => boolean) | undefined,
+  ): Promise<UpstreamResponse> {
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let status = 0;
+      let contentType: string | undefined;
+      let retryAfter: string | undefined;
+      let onAbort: (() => void) | undefined;
+      const settle = (): void => {
+        if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          if (signal === undefined) return;
+          if (signal.aborted) {
+            controller.abort(signal.reason);
+            return;
+          }
+          onAbort = () => controller.abort(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        },
+        onResponseStart(_controller, statusCode, headers) {
+          status = statusCode;
+          contentType = headerValue(headers['content-type']);
+          retryAfter = headerValue(headers['retry-after']);
+        },
+        onResponseData(controller, chunk) {
+          total += chunk.length;
+          if (reserve !== undefined && !reserve(total)) {
+            controller.abort(new AnswerOverBudget(total));
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle();
+          resolve({ status, contentType, retryAfter, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total) });
+        },
+        onResponseError(_controller, error) {
+          settle();
+          reject(error);
+        },
+      };
+      this.pool.dispatch(request, handler);
     });
-    const body = options.reserve === undefined ? Buffer.from(await response.body.arrayBuffer()) : await readWithin(response.body, options.reserve);
-    return {
-      status: response.statusCode,
-      contentType: headerValue(response.headers['content-type']),
-      retryAfter: headerValue(response.headers['retry-after']),
-      body,
-    };
   }
 
   close(): Promise<void> {
@@ -103,21 +157,6 @@ export class AnswerOverBudget extends Error {
   constructor(readonly bytes: number) {
     super(`the upstream's answer passed ${bytes} bytes, more than the memory budget had room for`);
   }
-}
-
-/** Reads a body chunk by chunk, asking `reserve` before keeping each one. */
-async function readWithin(body: Readable, reserve: (total: number) => boolean): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (!reserve(total)) {
-      body.destroy();
-      throw new AnswerOverBudget(total);
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
