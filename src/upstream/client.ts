@@ -5,7 +5,8 @@
 import type { LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { SendableBody } from './call-body.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -58,7 +59,8 @@ export class UpstreamClient {
     method: 'GET' | 'POST',
     path: string,
     options: {
-      body?: string | Buffer;
+      /** A call's chunks (call-body.ts) are sent one after the other, with their total as Content-Length. */
+      body?: SendableBody | Buffer;
       headers?: ForwardedHeaders;
       signal?: AbortSignal;
       timeoutMs?: number;
@@ -75,11 +77,18 @@ export class UpstreamClient {
     // The proxy's own trace context, when tracing is on, over any forwarded one.
     if (options.traceHeaders !== undefined) Object.assign(headers, options.traceHeaders);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let sent: string | Buffer | Readable | undefined;
+    if (options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body)) sent = options.body;
+    else {
+      // A new stream for every try: the chunks are written as they are, never joined.
+      sent = Readable.from(options.body.chunks, { objectMode: false });
+      headers['content-length'] = String(options.body.length);
+    }
     const response = await this.pool.request({
       method,
       path: this.prefix + path,
       headers,
-      body: options.body,
+      body: sent,
       signal: options.signal,
       ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
     });
