@@ -20,8 +20,10 @@ export function readBody(request: IncomingMessage, limit: number, claim?: Claim)
     request.resume();
     return Promise.resolve({ ok: false, reason: 'too-large' });
   }
-  // The HTTP parser delivers exactly the declared length, never more.
-  let whole = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
+  // The HTTP parser delivers exactly the declared length, never more. Allocated at the first
+  // chunk, unless that chunk is the whole body (a small one): it is then kept as it is.
+  const expected = Number.isSafeInteger(declared) && declared > 0 ? declared : undefined;
+  let whole: Buffer | undefined;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -48,6 +50,8 @@ export function readBody(request: IncomingMessage, limit: number, claim?: Claim)
         request.resume();
         return;
       }
+      if (at === 0 && expected !== undefined) whole = chunk.length === expected ? chunk : Buffer.allocUnsafe(expected);
+      if (whole === chunk) return;
       if (whole !== undefined && size <= whole.length) return void chunk.copy(whole, at);
       if (whole !== undefined) {
         // More than declared (the parser does not let this happen): kept as chunks from here.
