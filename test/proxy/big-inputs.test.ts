@@ -53,17 +53,14 @@ describe('big inputs through the proxy', () => {
   });
 
   it('sends the joined call body, byte for byte, and answers each client its own', async () => {
-    const texts = [
-      'plain words, '.repeat(20_000),
-      'a "quoted" line\n with a \\ backslash\t and a tab. '.repeat(5_000),
-      'caf\u00e9 \ud83d\ude00 \u4e2d\u6587 \u2028 '.repeat(8_000),
-      'short',
-    ];
-    const bodies = [
-      { inputs: [texts[0], texts[3]] },
-      { inputs: texts[1] },
-      { inputs: [texts[2], texts[0]], truncate: true },
-      { inputs: [texts[1]], truncate: true },
+    const plain = 'plain words, '.repeat(20_000);
+    const escaped = 'a "quoted" line\n with a \\ backslash\t and a tab. '.repeat(5_000);
+    const unicode = 'caf\u00e9 \ud83d\ude00 \u4e2d\u6587 \u2028 '.repeat(8_000);
+    const bodies: { inputs: string | string[]; truncate?: boolean }[] = [
+      { inputs: [plain, 'short'] },
+      { inputs: escaped },
+      { inputs: [unicode, plain], truncate: true },
+      { inputs: [escaped], truncate: true },
     ];
     const answers = await Promise.all(
       bodies.map(async (body) => {
