@@ -8,22 +8,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Batcher } from '../core/batcher.js';
 import type { ProxyMetrics } from '../metrics.js';
-import { deserializeError, isRuleError, type ErrorType, type RuleError } from '../routes/errors.js';
-import type { BatchRule, ItemAnswer } from '../routes/rule.js';
+import type { ErrorType, RuleError } from '../routes/errors.js';
+import type { BatchRule, InputText, ItemAnswer } from '../routes/rule.js';
+import { inputBytes } from '../routes/input-text.js';
+import { callBodyBytes } from '../upstream/call-body.js';
 import type { Tracing } from '../telemetry/tracing.js';
 import type { CallFailure } from '../upstream/call-failure.js';
 import type { UpstreamResponse } from '../upstream/client.js';
 import type { CallGroup } from '../upstream/executor.js';
 import { ClientGone } from '../core/cancel-signal.js';
 import { isJsonMediaType } from '../json/media-type.js';
-import { duplicateKey } from '../json/scan.js';
 import { batchKey, pickHeaders, type ForwardedHeaders } from '../routes/batch-key.js';
 import { errorBody } from './error-body.js';
 import { admit, limitWriteTime, worthDraining, type MemoryGuard } from './memory-guard.js';
 import { readBody, type BodyResult } from './read-body.js';
-import { shareSourceText } from './shared-text.js';
+import { readInputs } from './read-inputs.js';
 
-export type ProxyBatcher = Batcher<CallGroup, string, ItemAnswer, CallFailure>;
+export type ProxyBatcher = Batcher<CallGroup, InputText, ItemAnswer, CallFailure>;
 
 export interface BatchHandlerContext {
   batcher: ProxyBatcher;
@@ -51,7 +52,6 @@ export interface BatchHandlerContext {
   tracing?: Tracing | undefined;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** The decoder drops a leading byte-order mark; a replay puts it back. */
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -95,8 +95,9 @@ export async function handleBatched(
     });
   }
 
-  // Once the inputs share the decoded text (below), the Buffer is dropped and a replay sends
-  // the text encoded again: the same bytes, as the decoder accepts valid UTF-8 only.
+  // Once the inputs are read, the body's bytes are held only where the inputs are views of them
+  // (read-inputs.ts); otherwise the Buffer is dropped and a replay sends the decoded text encoded
+  // again: the same bytes, as the decoder accepts valid UTF-8 only.
   let clientBody: Buffer | undefined = read.body;
   // The async function's frame lives until the answer is written: dropping the reference lets
   // the Buffer go once the inputs share the text (measured: docs/memory.md).
@@ -110,42 +111,22 @@ export async function handleBatched(
   // A body the proxy cannot take apart with certainty is not batched: TEI's JSON extractor words
   // its refusals itself (plain text, serde's messages and positions), and only the upstream
   // knows them, so the client's own body goes alone and the client gets the upstream's answer.
-  // The proxy's own error is the fallback when the upstream cannot be reached.
-  let body: unknown;
-  try {
-    clientText = utf8.decode(clientBody);
-    body = JSON.parse(clientText);
-  } catch (error) {
-    const detail = error instanceof TypeError ? 'the body is not valid UTF-8' : (error as Error).message;
-    return replayAlone(() => rejectRule({ status: 400, errorType: 'Validation', message: `Failed to parse the request body as JSON: ${detail}` }));
+  // The proxy's own error is the fallback when the upstream cannot be reached. Even a refusal
+  // the proxy could word itself (an empty input) goes alone: TEI reads every field before its
+  // handler checks anything, so another field's error, or the model's, may come first, and the
+  // upstream is the one that knows.
+  const inputs = readInputs(rule, clientBody);
+  if (!inputs.ok) return replayAlone(() => rejectRule(inputs.error));
+  const parsed = inputs.parsed;
+  const items = inputs.items;
+  if (inputs.text !== undefined) {
+    clientText = inputs.text;
+    clientBody = undefined;
   }
-  // JSON.parse keeps the last of a repeated key; serde refuses the body.
-  const repeated = duplicateKey(clientBody);
-  if (repeated !== undefined) {
-    return replayAlone(() => rejectRule(deserializeError(`duplicate field \`${repeated}\``)));
-  }
-
-  let parsed;
-  try {
-    parsed = rule.parse(body);
-  } catch {
-    // Only pathological bodies get here (a field nested deeper than the stack allows): the
-    // upstream, which may well ignore that field, answers the client's own body alone.
-    return replayAlone(() => reject(422, 'Validation', 'the request body is nested too deeply for the proxy to read'));
-  }
-  // Even a refusal the proxy could word itself (an empty input) goes alone: TEI reads every
-  // field before its handler checks anything, so another field's error, or the model's, may
-  // come first, and the upstream is the one that knows.
-  if (isRuleError(parsed)) return replayAlone(() => rejectRule(parsed));
-  // As for `read` above: the parsed object is not needed past this point and must not be held.
-  // eslint-disable-next-line no-useless-assignment
-  body = undefined;
-  shareSourceText(clientText, parsed.items);
-  clientBody = undefined;
 
   const group: CallGroup = { rule, path, params: parsed.params, headers };
-  const overheadBytes = Buffer.byteLength(rule.encodeCall(parsed.params, []));
-  const itemBytes = parsed.items.map((item) => Buffer.byteLength(item) + 1);
+  const overheadBytes = callBodyBytes(rule.encodeCall(parsed.params, []));
+  const itemBytes = items.map((item) => inputBytes(item) + 1);
   let longestItemBytes = 0;
   for (const size of itemBytes) if (size > longestItemBytes) longestItemBytes = size;
   const key = batchKey({ path, params: parsed.params, headers, longestItemBytes, bandFactor: context.bucketFactor(route), solo: parsed.solo });
@@ -159,7 +140,7 @@ export async function handleBatched(
   const outcome = await context.batcher.submit({
     key,
     group,
-    items: parsed.items,
+    items,
     itemBytes,
     overheadBytes,
     signal: disconnected,
@@ -167,7 +148,7 @@ export async function handleBatched(
     route,
   });
   response.off('close', onClose);
-  span?.recordOutcome(parsed.items.length, outcome);
+  span?.recordOutcome(items.length, outcome);
 
   switch (outcome.status) {
     case 'ok': {

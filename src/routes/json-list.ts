@@ -1,5 +1,5 @@
 import { arrayElements } from '../json/scan.js';
-import type { ItemAnswer } from './rule.js';
+import type { CallBody, InputText, ItemAnswer } from './rule.js';
 
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
@@ -25,8 +25,18 @@ export function joinJsonList(answers: readonly ItemAnswer[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-/** `{"<field>":[items],<params>}`: the call body shape shared by TEI's list routes. */
-export function encodeListCall(field: string, params: string, items: readonly string[]): string {
+/**
+ * `{"<field>":[items],<params>}`: the call body shape shared by TEI's list routes. One string when
+ * every input is one (the common case: small inputs), else the pieces in order.
+ */
+export function encodeListCall(field: string, params: string, items: readonly InputText[]): CallBody {
   const tail = params === '' ? '}' : `,${params}}`;
-  return `{"${field}":[${items.join(',')}]${tail}`;
+  if (items.every((item) => typeof item === 'string')) return `{"${field}":[${items.join(',')}]${tail}`;
+  const pieces: InputText[] = [`{"${field}":[`];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) pieces.push(',');
+    pieces.push(items[i]!);
+  }
+  pieces.push(`]${tail}`);
+  return pieces;
 }

@@ -14,6 +14,7 @@
  */
 import { arrayElements, objectMembers, type MemberRange } from '../json/scan.js';
 import type { AnswerFrame, ItemAnswer } from './rule.js';
+import { inputLength, type InputText } from './input-text.js';
 
 export type { AnswerFrame } from './rule.js';
 
@@ -72,7 +73,7 @@ function countRange(body: Buffer, top: readonly MemberRange[], path: CountPath):
  * Cuts an object answer into one answer per input, or undefined when it is not an object whose
  * list field has exactly one element per input (and, with an index field, every element has it).
  */
-export function splitObjectAnswer(shape: ObjectAnswerShape, body: Buffer, items: readonly string[]): ItemAnswer[] | undefined {
+export function splitObjectAnswer(shape: ObjectAnswerShape, body: Buffer, items: readonly InputText[]): ItemAnswer[] | undefined {
   const top = objectMembers(body);
   if (top === undefined) return undefined;
   const list = member(top, shape.listField);
@@ -81,7 +82,7 @@ export function splitObjectAnswer(shape: ObjectAnswerShape, body: Buffer, items:
   if (ranges === undefined || ranges.length !== items.length * 2) return undefined;
 
   const holes: { start: number; end: number; hole: 'list' | number }[] = [{ start: list.valueStart, end: list.valueEnd, hole: 'list' }];
-  const weights = items.map((item) => item.length);
+  const weights = items.map(inputLength);
   const shares: number[][] = [];
   shape.counts.forEach((path, k) => {
     const found = countRange(body, top, path);

@@ -8,6 +8,15 @@
 
 export type { ErrorStyle, ErrorType, RuleError } from './errors.js';
 import type { ErrorStyle, RuleError } from './errors.js';
+import type { InputText } from './input-text.js';
+
+export type { InputText } from './input-text.js';
+
+/**
+ * A call's body: one string, or pieces to be sent one after the other (the inputs held as the
+ * clients' own bytes among the strings around them), never joined into one copy.
+ */
+export type CallBody = string | readonly InputText[];
 
 /** The upstream's object cut around the list and the counts: pieces[0] hole pieces[1] hole ... */
 export interface AnswerFrame {
@@ -66,12 +75,12 @@ export interface BatchRule {
   readonly errorStyle: ErrorStyle;
   parse(body: unknown): ParsedRequest | RuleError;
   /** The body of one call carrying `items` with `params`. */
-  encodeCall(params: string, items: readonly string[]): string;
+  encodeCall(params: string, items: readonly InputText[]): CallBody;
   /**
    * Cuts a successful upstream answer into one answer per input, or undefined when it does not
    * have one element per input (the call then fails; nothing is handed out by position).
    */
-  splitAnswer(body: Buffer, items: readonly string[]): ItemAnswer[] | undefined;
+  splitAnswer(body: Buffer, items: readonly InputText[]): ItemAnswer[] | undefined;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

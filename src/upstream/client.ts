@@ -5,6 +5,8 @@
 import type { LookupFunction } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
+import { Readable } from 'node:stream';
+import type { SendableBody } from './call-body.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -57,7 +59,8 @@ export class UpstreamClient {
     method: 'GET' | 'POST',
     path: string,
     options: {
-      body?: string | Buffer;
+      /** A call's chunks (call-body.ts) are sent one after the other, with their total as Content-Length. */
+      body?: SendableBody | Buffer;
       headers?: ForwardedHeaders;
       signal?: AbortSignal;
       timeoutMs?: number;
@@ -74,12 +77,19 @@ export class UpstreamClient {
     // The proxy's own trace context, when tracing is on, over any forwarded one.
     if (options.traceHeaders !== undefined) Object.assign(headers, options.traceHeaders);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let sent: string | Buffer | Readable | null = null;
+    if (options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body)) sent = options.body ?? null;
+    else {
+      // A new stream for every try: the chunks are written as they are, never joined.
+      sent = Readable.from(options.body.chunks, { objectMode: false });
+      headers['content-length'] = String(options.body.length);
+    }
     return this.send(
       {
         method,
         path: this.prefix + path,
         headers,
-        body: options.body ?? null,
+        body: sent,
         ...(options.timeoutMs === undefined ? {} : { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs }),
       },
       options.signal,

@@ -6,7 +6,8 @@
 import type { CallOutcome, Executor } from '../core/batcher.js';
 import { isJsonMediaType } from '../json/media-type.js';
 import type { ForwardedHeaders } from '../routes/batch-key.js';
-import type { BatchRule, ItemAnswer } from '../routes/rule.js';
+import type { BatchRule, InputText, ItemAnswer } from '../routes/rule.js';
+import { sendableBody, type SendableBody } from './call-body.js';
 import { proxyFailure, type CallFailure } from './call-failure.js';
 import type { ByteBudget } from '../core/byte-budget.js';
 import type { CallSpan, Tracing } from '../telemetry/tracing.js';
@@ -81,12 +82,12 @@ export function createExecutor(
   budget?: ByteBudget,
   /** When tracing is on: a span per call, linked to the requests it carries, its context sent upstream. */
   tracing?: Tracing,
-): Executor<CallGroup, string, ItemAnswer, CallFailure> {
+): Executor<CallGroup, InputText, ItemAnswer, CallFailure> {
   /** Sends one call, moving to another replica or waiting out the schedule on connection failures. */
   async function send(
     group: CallGroup,
-    items: readonly string[],
-    body: string,
+    items: readonly InputText[],
+    body: SendableBody,
     signal: AbortSignal,
     reserve: ((total: number) => boolean) | undefined,
     span: CallSpan | undefined,
@@ -164,12 +165,12 @@ export function createExecutor(
 
   async function call(
     group: CallGroup,
-    items: readonly string[],
+    items: readonly InputText[],
     signal: AbortSignal,
     reserve: ((total: number) => boolean) | undefined,
     span: CallSpan | undefined,
   ): Promise<CallOutcome<ItemAnswer, CallFailure>> {
-    const body = group.rule.encodeCall(group.params, items);
+    const body = sendableBody(group.rule.encodeCall(group.params, items));
     let response: UpstreamResponse | CallFailure;
     for (let overloaded = 0; ; overloaded++) {
       response = await send(group, items, body, signal, reserve, span);

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logger.js';
 import { ProxyMetrics } from '../../src/metrics.js';
 import { startProxy, type RunningProxy, type StartOptions } from '../../src/proxy.js';
 import { ruleTable } from '../../src/routes/registry.js';
-import type { ItemAnswer } from '../../src/routes/rule.js';
+import type { InputText, ItemAnswer } from '../../src/routes/rule.js';
 import type { CallFailure } from '../../src/upstream/call-failure.js';
 import type { CallGroup } from '../../src/upstream/executor.js';
 import { proxyFailure } from '../../src/upstream/call-failure.js';
@@ -284,7 +284,7 @@ describe('heap pressure', () => {
     log.warn = record as unknown as typeof log.warn;
     log.info = record as unknown as typeof log.info;
     const context: BatchHandlerContext = {
-      batcher: new Batcher<CallGroup, string, ItemAnswer, CallFailure>({
+      batcher: new Batcher<CallGroup, InputText, ItemAnswer, CallFailure>({
         limits: { maxBatchSize: 8, maxBatchBytes: 1e6, maxWaitMs: 0, maxInflight: 2, maxQueue: 100, queueTimeoutMs: 1000 },
         clock: systemClock,
         internalFailure: (message) => proxyFailure(502, 'Backend', message),

@@ -48,7 +48,7 @@ describe('TEI Input (embed family, OpenAI)', () => {
     expect(a.params).toBe(b.params);
     expect(a.params).toBe('"extra":{"a":2,"b":1},"normalize":false,"truncate":true');
     expect(rule('/embed').encodeCall(a.params, ['"x"', '"y"'])).toBe('{"inputs":["x","y"],"extra":{"a":2,"b":1},"normalize":false,"truncate":true}');
-    expect(JSON.parse(rule('/embed').encodeCall('', ['"x"']))).toEqual({ inputs: ['x'] });
+    expect(JSON.parse(rule('/embed').encodeCall('', ['"x"']) as string)).toEqual({ inputs: ['x'] });
   });
 
   it('keeps OpenAI model, user and encoding_format in the params (sent on the call, part of the batch key)', () => {
@@ -57,7 +57,7 @@ describe('TEI Input (embed family, OpenAI)', () => {
     expect(ok('/v1/embeddings', { input: 'y', model: 'm2', encoding_format: 'base64', user: 'u1' }).params).not.toBe(a.params);
     expect(ok('/v1/embeddings', { input: 'y', model: 'm1', encoding_format: 'float', user: 'u1' }).params).not.toBe(a.params);
     expect(ok('/v1/embeddings', { user: 'u1', encoding_format: 'base64', input: ['y', 'z'], model: 'm1' }).params).toBe(a.params);
-    expect(JSON.parse(rule('/v1/embeddings').encodeCall(a.params, ['"x"']))).toEqual({
+    expect(JSON.parse(rule('/v1/embeddings').encodeCall(a.params, ['"x"']) as string)).toEqual({
       input: ['x'],
       model: 'm1',
       user: 'u1',
