@@ -172,7 +172,7 @@ export class AdaptivePolicy implements DispatchPolicy {
   stagingSlots(): number {
     if (this.draining) return 0;
     if (this.limiter === undefined) return this.settings.replicas;
-    return this.limiter.limit - this.settings.replicas;
+    return this.limiter.limit - this.settings.replicas * this.limiter.workSlotsPerReplica;
   }
 
   batchSize(route: string): number {

@@ -58,15 +58,21 @@ export interface LimitChange {
 }
 
 type Phase =
-  { kind: 'baseline' } | { kind: 'probe'; direction: 1 | -1; baseline: Measurement } | { kind: 'halve'; halve: boolean; baseline: Measurement };
+  | { kind: 'baseline' }
+  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement }
+  | { kind: 'halve'; halve: boolean; baseline: Measurement }
+  | { kind: 'widen'; widen: boolean; baseline: Measurement };
 
 interface Measurement {
   limit: number;
   halved: boolean;
+  extraWork: number;
   fullShare: number;
   throughput: number;
   load: number;
   busyShare: number;
+  /** Relative standard error of `throughput`, from the rates of the window's two halves. */
+  noise: number;
 }
 
 /** Calls counted in one window (after the first counted completion). */
@@ -91,6 +97,10 @@ const BUSY_SHARE = 0.25;
 const HALVE_GAIN = 1.05;
 /** Share of a window's calls that were full batches for halving them to be worth a probe. */
 const FULL_SHARE = 0.5;
+/** Gain one more work slot must show to be kept. */
+const WIDEN_GAIN = 1.05;
+/** Most work slots per replica beyond the first. */
+const MAX_EXTRA_WORK = 3;
 /** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
 const MAX_BACKOFF_WINDOWS = 32;
 
@@ -124,7 +134,14 @@ export class InflightLimit {
   /** A halving (or undoing one) was judged at this level of load: not again until the load moves. */
   private halveTried = false;
   private windowFull = 0;
+  /** The window's first half: completions counted, and when its last one finished. */
+  private midItems = 0;
+  private midFinish: number | undefined;
   private halveWhy = 'whole batches (halving not tried)';
+  /** Work slots per replica beyond the first (slots that take partial batches too). */
+  private extraWork = 0;
+  private widenTried = false;
+  private widenWhy = 'one work slot per replica (more not tried)';
 
   constructor(settings: InflightLimitSettings) {
     this.settings = { ...settings };
@@ -164,6 +181,24 @@ export class InflightLimit {
     return this.halveWhy;
   }
 
+  /**
+   * Slots per replica that take partial batches too (the rest of the limit takes full batches
+   * only). One by default; probed up when the calls in flight hold the whole load and are not
+   * full: an upstream that merges concurrent calls (TEI's queue) then gains from partial batches
+   * side by side, as on a real machine where the proxy's CPU spreads a burst of requests over
+   * milliseconds (simulated with 0.5 ms per request, TEI-like at 32 clients: static 4/32/off
+   * 1176/s against 1072 for 2/32/off), while a one-slot upstream loses (GPU-like: 881), which the
+   * probe sees and undoes. Each extra work slot raises the limit by one, so the staging slots stay.
+   */
+  get workSlotsPerReplica(): number {
+    return 1 + this.extraWork;
+  }
+
+  /** Why the work slots are what they are. */
+  get workSlotsReason(): string {
+    return this.widenWhy;
+  }
+
   /** True until the first decision (the limit is still the starting one). */
   get initial(): boolean {
     return this.decisions === 0;
@@ -187,6 +222,7 @@ export class InflightLimit {
     if (phase.kind !== 'baseline') {
       this.perReplica = phase.baseline.limit;
       this.halvedNow = phase.baseline.halved;
+      this.extraWork = phase.baseline.extraWork;
     }
     this.phase = { kind: 'baseline' };
     this.resetWindow();
@@ -217,6 +253,10 @@ export class InflightLimit {
     this.windowLoad += sample.load;
     if (sample.busy) this.windowBusy++;
     if (sample.full === true) this.windowFull++;
+    if (this.windowCalls === WINDOW_CALLS / 2) {
+      this.midItems = this.windowItems;
+      this.midFinish = this.lastFinish;
+    }
     return undefined;
   }
 
@@ -227,14 +267,29 @@ export class InflightLimit {
     return span >= Math.max(WINDOW_MIN_MS, (WINDOW_DURATIONS * this.windowDuration) / this.windowCalls);
   }
 
+  /**
+   * |r1 − r2| / (r1 + r2) for the rates of the window's two halves: the standard error of their
+   * mean, relative to it. On simulated time it is a few percent; on a real machine (jitter, the
+   * proxy's CPU shared with the load) it can exceed the gains probed for, and a probe is then
+   * kept only if it beats the noise too (see gained).
+   */
+  private halvesNoise(): number {
+    const mid = this.midFinish!;
+    const first = this.midItems / Math.max(1e-3, mid - this.firstFinish!);
+    const second = (this.windowItems - this.midItems) / Math.max(1e-3, this.lastFinish - mid);
+    return Math.abs(first - second) / Math.max(1e-9, first + second);
+  }
+
   private closeWindow(): LimitChange | undefined {
     const measured: Measurement = {
       limit: this.perReplica,
       halved: this.halvedNow,
+      extraWork: this.extraWork,
       fullShare: this.windowFull / this.windowCalls,
       throughput: (1000 * this.windowItems) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
       load: this.windowLoad / this.windowCalls,
       busyShare: this.windowBusy / this.windowCalls,
+      noise: this.halvesNoise(),
     };
     this.meanCallMs = this.windowDuration / this.windowCalls;
     this.lastThroughput = measured.throughput;
@@ -246,11 +301,13 @@ export class InflightLimit {
       this.upWait = 0;
       this.downWait = 0;
       this.halveTried = false;
+      this.widenTried = false;
     }
     this.lastLoad = measured.load;
 
     const phase = this.phase;
     if (phase.kind === 'halve') return this.judgeHalving(phase.halve, phase.baseline, measured);
+    if (phase.kind === 'widen') return this.judgeWidening(phase.widen, phase.baseline, measured);
     if (phase.kind === 'probe') {
       this.phase = { kind: 'baseline' };
       this.decisions++;
@@ -267,7 +324,7 @@ export class InflightLimit {
       const ratio = measured.throughput / base.throughput;
       const pct = `${(100 * (ratio - 1)).toFixed(0)}%`;
       if (phase.direction === 1) {
-        if (ratio >= UP_GAIN) {
+        if (gained(ratio, UP_GAIN, base, measured)) {
           this.upBackoff = 1;
           this.upWait = 0;
           this.why = `raised to ${measured.limit} per replica: throughput ${sign(pct)} (${fmt(base.throughput)} -> ${fmt(measured.throughput)} inputs/s)`;
@@ -300,7 +357,8 @@ export class InflightLimit {
     // A baseline window: probe from it when due.
     if (this.upWait > 0) this.upWait--;
     if (this.downWait > 0) this.downWait--;
-    const canDown = this.perReplica > this.settings.min && this.downWait === 0;
+    // At least one staging slot stays above the work slots.
+    const canDown = this.perReplica > Math.max(this.settings.min, this.extraWork + 2) && this.downWait === 0;
     // Raising only pays when the calls in flight were the bottleneck: inputs were left waiting in the proxy.
     const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= BUSY_SHARE;
     if (canDown) {
@@ -311,15 +369,49 @@ export class InflightLimit {
       this.phase = { kind: 'probe', direction: 1, baseline: measured };
       return this.step(this.perReplica + 1);
     }
-    if (this.halveTried) return undefined;
     // Halved at an earlier level of load: see whether whole batches pay again. Not halved: try
     // halving when the calls in flight hold the whole load and are full.
-    if (this.halvedNow || (measured.busyShare < BUSY_SHARE && measured.fullShare >= FULL_SHARE)) {
+    if (!this.halveTried && (this.halvedNow || (measured.busyShare < BUSY_SHARE && measured.fullShare >= FULL_SHARE))) {
       this.phase = { kind: 'halve', halve: !this.halvedNow, baseline: measured };
       this.halvedNow = !this.halvedNow;
       this.changedAt = this.lastFinish + this.meanCallMs;
+      return undefined;
     }
+    // Widened at an earlier level: see whether fewer work slots do as well. Else widen when the
+    // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
+    if (this.widenTried) return undefined;
+    if (this.extraWork > 0) return this.shapeWork(false, measured);
+    const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
+    if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
     return undefined;
+  }
+
+  /** Starts a probe of one work slot more (widen) or fewer, the limit moving with it. */
+  private shapeWork(widen: boolean, measured: Measurement): undefined {
+    this.phase = { kind: 'widen', widen, baseline: measured };
+    this.extraWork += widen ? 1 : -1;
+    return this.step(this.perReplica + (widen ? 1 : -1));
+  }
+
+  /** The verdict on one more work slot (or one fewer): kept when it paid, else undone. */
+  private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): undefined {
+    this.phase = { kind: 'baseline' };
+    this.decisions++;
+    const ratio = measured.throughput / base.throughput;
+    const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
+    const kept = !shifted(base.load, measured.load, LOAD_SHIFT) && (widen ? gained(ratio, WIDEN_GAIN, base, measured) : ratio >= DOWN_KEEP);
+    if (kept) {
+      this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
+      // A widening that paid is followed at once by the next, against this window (up to
+      // MAX_EXTRA_WORK); after that, or after a narrowing, the shape is settled for this load.
+      if (widen && this.extraWork < MAX_EXTRA_WORK && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
+      this.widenTried = true;
+      return undefined;
+    }
+    this.widenTried = true;
+    this.extraWork = base.extraWork;
+    this.widenWhy = `${workSlots(base.extraWork)} per replica: ${widen ? 'one more' : 'one fewer'} gave ${pct} throughput`;
+    return this.move(base.limit, this.why);
   }
 
   /** The verdict on halving the batch size (or undoing it): kept when it paid, else undone. */
@@ -330,7 +422,7 @@ export class InflightLimit {
     const ratio = measured.throughput / base.throughput;
     const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
     // Halving must gain; whole batches are kept back unless they lose (fewer calls, less overhead).
-    const kept = !shifted(base.load, measured.load, LOAD_SHIFT) && (halve ? ratio >= HALVE_GAIN : ratio >= DOWN_KEEP);
+    const kept = !shifted(base.load, measured.load, LOAD_SHIFT) && (halve ? gained(ratio, HALVE_GAIN, base, measured) : ratio >= DOWN_KEEP);
     if (kept) {
       this.halveWhy = halve ? `halved the batch size: throughput ${pct} with two calls side by side` : `whole batches again: throughput ${pct}`;
     } else {
@@ -373,8 +465,27 @@ export class InflightLimit {
     this.windowLoad = 0;
     this.windowBusy = 0;
     this.windowFull = 0;
+    this.midItems = 0;
+    this.midFinish = undefined;
     this.windowDuration = 0;
   }
+}
+
+/**
+ * A gain is kept when it clears the step's threshold and the two windows' noise (two combined
+ * standard errors): on a noisy machine a lucky window must not buy a step. Going back down needs
+ * no such proof (fewer calls in flight is the safer side), so only gains are tested this way.
+ */
+function gained(ratio: number, threshold: number, base: Measurement, measured: Measurement): boolean {
+  const noise = Math.sqrt(base.noise ** 2 + measured.noise ** 2);
+  return ratio >= threshold && ratio >= 1 + NOISE_SIGMAS * noise;
+}
+
+/** Standard errors a gain must stand clear of. */
+const NOISE_SIGMAS = 2;
+
+function workSlots(extra: number): string {
+  return extra === 0 ? '1 work slot' : `${1 + extra} work slots`;
 }
 
 function shifted(before: number, after: number, share: number): boolean {

@@ -17,7 +17,7 @@ function drive(
   limiter: InflightLimit,
   throughput: (perReplicaLimit: number) => number,
   calls: number,
-  options: { start?: number; load?: number; busy?: boolean; replicas?: number; slowEvery?: number } = {},
+  options: { start?: number; load?: number; busy?: boolean; full?: boolean; replicas?: number; slowEvery?: number } = {},
 ): { time: number; limits: number[] } {
   let time = options.start ?? 0;
   const limits: number[] = [];
@@ -26,7 +26,14 @@ function drive(
     const gap = (1000 * CALL_ITEMS) / throughput(perReplica);
     const slow = options.slowEvery !== undefined && i % options.slowEvery === options.slowEvery - 1;
     time += slow ? gap * 20 : gap;
-    limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: options.load ?? 128, busy: options.busy ?? true });
+    limiter.record({
+      startedAt: time - CALL_MS,
+      finishedAt: time,
+      items: CALL_ITEMS,
+      load: options.load ?? 128,
+      busy: options.busy ?? true,
+      full: options.full ?? true,
+    });
     limits.push(limiter.limit / (options.replicas ?? 1));
   }
   return { time, limits };
@@ -58,8 +65,74 @@ describe('adaptive in-flight limit', () => {
 
   it('never probes upward while nothing waits in the proxy (the limit is not what holds traffic back)', () => {
     const limiter = new InflightLimit(settings);
+    // Full calls: the probe for this shape is halving the batch size, which leaves the limit alone.
     const { limits } = drive(limiter, (limit) => 1000 * limit, 1000, { busy: false });
     expect(Math.max(...limits)).toBe(2);
+  });
+
+  it('with partial calls holding the whole load, adds work slots while partial batches side by side pay (an upstream that merges them)', () => {
+    const limiter = new InflightLimit(settings);
+    expect(limiter.workSlotsPerReplica).toBe(1);
+    // Throughput grows with the work slots (the limit moves with them, the staging slot stays).
+    drive(limiter, (limit) => 1000 * limit, 1000, { busy: false, full: false });
+    expect(limiter.workSlotsPerReplica).toBe(4);
+    expect(limiter.limit).toBe(5);
+    expect(limiter.workSlotsReason).toMatch(/4 work slots per replica: throughput \+\d+% with one more/);
+  });
+
+  it('undoes a work slot that did not pay, and does not try again at the same load', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, () => 2000, 1000, { busy: false, full: false });
+    expect(limiter.workSlotsPerReplica).toBe(1);
+    expect(limiter.limit).toBe(2);
+    // One probe window at 3, then never again.
+    expect(limits.filter((limit) => limit === 3).length).toBeLessThan(40);
+    expect(limiter.workSlotsReason).toMatch(/1 work slot per replica: one more gave/);
+  });
+
+  it('halves the batch size when full calls hold the whole load and half batches deliver more (two backend slots), once per load', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    const halvedSeen: boolean[] = [];
+    for (let i = 0; i < 600; i++) {
+      // Calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300.
+      const items = limiter.halved ? 16 : 32;
+      time += (1000 * items) / (limiter.halved ? 2600 : 2300);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: false, full: true });
+      halvedSeen.push(limiter.halved);
+    }
+    expect(limiter.halved).toBe(true);
+    expect(limiter.limit).toBe(2);
+    expect(limiter.halvingReason).toMatch(/halved the batch size: throughput \+13%/);
+  });
+
+  it('keeps whole batches when halving loses (a one-slot upstream pays the fixed cost twice), after one probe', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    let halvedCalls = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = limiter.halved ? 16 : 32;
+      if (limiter.halved) halvedCalls++;
+      time += (1000 * items) / (limiter.halved ? 1380 : 2320);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: false, full: true });
+    }
+    expect(limiter.halved).toBe(false);
+    expect(halvedCalls).toBeLessThan(40);
+    expect(limiter.halvingReason).toMatch(/kept whole batches: halving gave -\d+% throughput/);
+  });
+
+  it("does not keep a gain that is within the windows' noise", () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    // A merging upstream that gains 20% per call in flight, measured through heavy noise: every
+    // other pair of calls comes four times slower (halves of a window differ by far more than 20%).
+    for (let i = 0; i < 400; i++) {
+      const perReplica = limiter.limit;
+      const gap = (1000 * CALL_ITEMS) / (1000 * (1 + 0.2 * (perReplica - 2)));
+      time += Math.floor(i / 8) % 2 === 0 ? gap * 0.4 : gap * 1.6;
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: true, full: true });
+    }
+    expect(limiter.limit).toBe(2);
   });
 
   it('comes back down when load falls and fewer calls deliver as much', () => {
