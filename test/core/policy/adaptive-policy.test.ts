@@ -116,4 +116,107 @@ describe('adaptive policy', () => {
     feedPadded(policy, clock, 80);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
   });
+
+  it('explores buckets while the padding is not known, as soon as the mix of lengths splits', () => {
+    const { policy, changes } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.bucketFactor).toMatchObject({ value: 2, source: 'default' });
+    expect(route.bucketFactor.why).toMatch(/exploring/);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'bucketFactor', from: null, to: 2 }));
+  });
+
+  it('does not explore a mix of one length, nor with buckets pinned', () => {
+    const same = make();
+    for (let i = 0; i < 64; i++) same.policy.requestArrived(ROUTE, 50);
+    expect(same.policy.bucketFactor(ROUTE)).toBeUndefined();
+    const pinned = make({ bucketByLength: 'off' });
+    for (let i = 0; i < 64; i++) pinned.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(pinned.policy.bucketFactor(ROUTE)).toBeUndefined();
+  });
+
+  it('ends the exploration after 32 calls of two inputs or more that could not tell, with no buckets', () => {
+    const { policy, clock, changes } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    // Calls of one length: nothing to tell padding by. Calls of one input do not count.
+    const call = (items: number): void => {
+      const startedAt = clock.now;
+      clock.now += 100;
+      policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt,
+        durationMs: 100,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    };
+    for (let i = 0; i < 40; i++) call(1);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    for (let i = 0; i < 31; i++) call(4);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    for (let i = 0; i < 4; i++) call(4);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(changes).toContainEqual(
+      expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: expect.stringMatching(/not told apart/) }),
+    );
+  });
+
+  it('lifts the staging slots for 400 ms after the buckets change (requests under the old bands leave)', () => {
+    const { policy, clock } = make();
+    expect(policy.stagingSlots()).toBe(1);
+    clock.now = 1000;
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    expect(policy.stagingSlots()).toBe(0);
+    const finish = (at: number): void =>
+      policy.callFinished({
+        route: ROUTE,
+        items: 1,
+        longestBytes: 50,
+        totalBytes: 50,
+        startedAt: at - 10,
+        durationMs: 10,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    finish(1399);
+    expect(policy.stagingSlots()).toBe(0);
+    finish(1400);
+    expect(policy.stagingSlots()).toBe(1);
+  });
+
+  it('halves the batch size of a route without a length plan when half batches deliver more, and says so', () => {
+    const { policy, changes } = make();
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = policy.batchSize(ROUTE);
+      // Two backend slots: calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300.
+      time += (1000 * items) / (items === 16 ? 2600 : 2300);
+      policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt: time - 12,
+        durationMs: 12,
+        inflightAtStart: 1,
+        // 32 clients: what a half batch leaves waits in the proxy, so the load is the same.
+        queuedAtStart: 32 - items,
+        ok: true,
+      });
+    }
+    expect(policy.batchSize(ROUTE)).toBe(16);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.batchSize).toMatchObject({ value: 16, source: 'learned' });
+    expect(route.batchSize.why).toMatch(/halved/);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'batchSize', from: 32, to: 16 }));
+    // Pinned, the batch size is the flag's whatever the limiter found.
+    expect(make({ maxBatchSize: 32 }).policy.batchSize(ROUTE)).toBe(32);
+  });
 });

@@ -165,4 +165,14 @@ describe('adaptive in-flight limit', () => {
     expect(limiter.limit).toBeLessThanOrEqual(3);
     expect(limiter.limit).toBeGreaterThanOrEqual(2);
   });
+
+  it('abandons a probe under way when what calls cost changes (restart), back to its baseline', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, (limit) => 1000 * limit, 1, { start: time }).time;
+    expect(limiter.limit).toBe(3);
+    limiter.restart(time);
+    expect(limiter.limit).toBe(2);
+    expect(limiter.reason).not.toMatch(/probing/);
+  });
 });
