@@ -163,8 +163,10 @@ export class InflightLimit {
 
   get reason(): string {
     const phase = this.phase;
-    if (phase.kind === 'probe') return `${this.why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
-    return this.why;
+    // The work slots are part of the limit's account once there is more than one (GET /autobatch/policy).
+    const why = this.extraWork > 0 ? `${this.why}; ${this.widenWhy}` : this.why;
+    if (phase.kind === 'probe') return `${why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
+    return why;
   }
 
   /**

@@ -78,6 +78,7 @@ describe('adaptive in-flight limit', () => {
     expect(limiter.workSlotsPerReplica).toBe(4);
     expect(limiter.limit).toBe(5);
     expect(limiter.workSlotsReason).toMatch(/4 work slots per replica: throughput \+\d+% with one more/);
+    expect(limiter.reason).toContain(limiter.workSlotsReason);
   });
 
   it('undoes a work slot that did not pay, and does not try again at the same load', () => {
