@@ -216,7 +216,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     // CPU upstream's load by half at 32 clients, and the length plan then chose too wide bands).
     const load = report.queuedAtStart + (report.inflightItemsAtStart ?? report.items * report.inflightAtStart);
     if (this.limiter !== undefined) {
-      const halvedBefore = this.limiter.halved;
+      const halvedBefore = this.limiter.halvingDecided;
       // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
       const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
       const change = this.limiter.record({
@@ -227,10 +227,11 @@ export class AdaptivePolicy implements DispatchPolicy {
         busy: report.queuedAtStart > 0,
         full: halvable && report.items >= this.batchSize(report.route),
       });
-      if (this.limiter.halved !== halvedBefore) {
+      // Logged when decided, not when probed (as the limit: a probe is no decision).
+      if (this.limiter.halvingDecided !== halvedBefore) {
         const whole = this.settings.maxBatchSize;
         const half = Math.max(1, Math.floor(whole / 2));
-        const [from, to] = this.limiter.halved ? [whole, half] : [half, whole];
+        const [from, to] = halvedBefore ? [half, whole] : [whole, half];
         this.log?.note({ decision: 'batchSize', from, to, why: this.limiter.halvingReason });
       }
       if (change !== undefined && change.to !== change.from) {

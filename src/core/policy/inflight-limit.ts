@@ -181,6 +181,12 @@ export class InflightLimit {
     return this.halvedNow;
   }
 
+  /** The halving decided (a probe under way is not a decision yet): what the decision log reports. */
+  get halvingDecided(): boolean {
+    const phase = this.phase;
+    return phase.kind === 'halve' ? phase.baseline.halved : this.halvedNow;
+  }
+
   /** Why the batch size is halved or whole. */
   get halvingReason(): string {
     return this.halveWhy;

@@ -219,4 +219,138 @@ describe('adaptive policy', () => {
     // Pinned, the batch size is the flag's whatever the limiter found.
     expect(make({ maxBatchSize: 32 }).policy.batchSize(ROUTE)).toBe(32);
   });
+
+  it('accounts for every decision before anything is learned', () => {
+    const { policy } = make();
+    policy.requestArrived(ROUTE, 50);
+    expect(policy.snapshot()).toEqual({
+      policy: 'adaptive',
+      inflightLimit: { value: 2, source: 'default', why: 'start: one running call and one staged full batch per replica' },
+      stagingSlots: 1,
+      throughput: 0,
+      routes: [
+        {
+          route: ROUTE,
+          batchSize: { value: 32, source: 'default', why: 'the largest batch the upstream takes' },
+          bucketFactor: { value: null, source: 'default', why: 'padding not measured yet' },
+          holdMs: { value: 5, source: 'default', why: 'held only while batch-mates are on their way; a lone client never waits' },
+          pads: { value: null, source: 'default', why: 'too few calls measured' },
+          costFit: null,
+        },
+      ],
+    });
+  });
+
+  it('accounts for pinned values by their flags', () => {
+    const { policy } = make({ maxInflight: 3, bucketByLength: 'off', maxBatchSize: 8, maxWaitMs: 0 });
+    policy.requestArrived(ROUTE, 50);
+    const snapshot = policy.snapshot();
+    expect(snapshot.inflightLimit).toEqual({ value: 3, source: 'pinned', why: '--max-inflight 3 per replica' });
+    expect(snapshot.throughput).toBe(0);
+    const route = snapshot.routes[0]!;
+    expect(route.batchSize).toEqual({ value: 8, source: 'pinned', why: '--max-batch-size 8' });
+    expect(route.bucketFactor).toEqual({ value: null, source: 'pinned', why: '--bucket-by-length off' });
+    expect(route.holdMs).toEqual({ value: 0, source: 'pinned', why: '--max-wait-ms 0' });
+    expect(make({ bucketByLength: 1.5 }).policy.snapshot().routes).toEqual([]);
+  });
+
+  it('learns that an upstream does not pad (cost by total length), and keeps no buckets', () => {
+    const { policy, clock, changes } = make();
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 80; i++) {
+      const lengths = Array.from({ length: 2 + Math.floor(rand() * 14) }, () =>
+        rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),
+      );
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const total = lengths.reduce((a, b) => a + b, 0);
+      const ms = 2 + 0.01 * total;
+      const startedAt = clock.now;
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: lengths.length,
+        longestBytes: Math.max(...lengths),
+        totalBytes: total,
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      clock.now += 100;
+    }
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    const route = policy.snapshot().routes[0]!;
+    expect(route.pads).toMatchObject({ value: false, source: 'learned' });
+    expect(route.pads.why).toMatch(/^a padding byte costs -?\d+\.\d\dx a real byte \(does not pad\)$/);
+    expect(route.bucketFactor).toEqual({ value: null, source: 'learned', why: 'the upstream does not pad' });
+    expect(route.batchSize).toEqual({ value: 32, source: 'learned', why: 'the largest batch the upstream takes' });
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'pads', route: ROUTE, from: true, to: false }));
+    // Halving was probed (the calls held the whole load) and undone: probes are not logged.
+    expect(changes.filter((change) => change.decision === 'batchSize')).toEqual([]);
+  });
+
+  it('times a call sent while the upstream was busy from the answer before it (its wait is not its cost)', () => {
+    const { policy, clock } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, 50);
+    // A one-slot upstream, 10 ms a call, two calls sent at once: the second is answered 20 ms after it was sent.
+    for (let i = 0; i < 30; i++) {
+      const sent = clock.now;
+      for (const done of [10, 20]) {
+        policy.callFinished({
+          route: ROUTE,
+          items: 4,
+          longestBytes: 50,
+          totalBytes: 200,
+          startedAt: sent,
+          durationMs: done,
+          inflightAtStart: 2,
+          queuedAtStart: 0,
+          ok: true,
+        });
+      }
+      clock.now += 25;
+    }
+    expect(policy.snapshot().routes[0]!.costFit!.fixedMs).toBeCloseTo(10, 0);
+  });
+
+  it('starts exploring at the first look after the mix is known (every 16 requests)', () => {
+    const { policy } = make();
+    for (let i = 0; i < 31; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    policy.requestArrived(ROUTE, 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+  });
+
+  it('raises the in-flight limit for an upstream that merges, logs it, and scales it with the replicas', () => {
+    const { policy, changes } = make();
+    let time = 0;
+    for (let i = 0; i < 400; i++) {
+      const limit = policy.inflightLimit();
+      time += (1000 * 32) / (1000 * Math.min(limit, 5));
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: 50,
+        totalBytes: 1600,
+        startedAt: time - 20,
+        durationMs: 20,
+        inflightAtStart: limit,
+        inflightItemsAtStart: 32 * limit,
+        queuedAtStart: 64,
+        ok: true,
+      });
+    }
+    expect(policy.inflightLimit()).toBeGreaterThanOrEqual(4);
+    expect(policy.snapshot().inflightLimit.source).toBe('learned');
+    expect(policy.snapshot().throughput).toBeGreaterThan(3000);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'inflightLimit', from: 2, to: 3 }));
+    const perReplica = policy.inflightLimit();
+    policy.setReplicas(2);
+    expect(policy.inflightLimit()).toBe(2 * perReplica);
+  });
 });

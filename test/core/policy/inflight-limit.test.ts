@@ -176,4 +176,68 @@ describe('adaptive in-flight limit', () => {
     expect(limiter.limit).toBe(2);
     expect(limiter.reason).not.toMatch(/probing/);
   });
+
+  it('measures the inputs delivered per second between completions, and says why it moved', () => {
+    const limiter = new InflightLimit(settings);
+    expect(limiter.initial).toBe(true);
+    expect(limiter.reason).toBe('start: one running call and one staged full batch per replica');
+    drive(limiter, () => 2400, 40);
+    expect(limiter.throughput).toBeCloseTo(2400, -1);
+    const merging = new InflightLimit(settings);
+    drive(merging, (limit) => 1000 * Math.min(limit, 5), 2000);
+    expect(merging.initial).toBe(false);
+    expect(merging.reason).toMatch(
+      /^(raised to \d+ per replica: throughput \+\d+% \(\d+ -> \d+ inputs\/s\)|kept \d+ per replica: \d+ (gave [-+]\d+% throughput \(calls only queued upstream\)|lost -\d+% of throughput))/,
+    );
+  });
+
+  it('probes again after a failed probe, less and less often (exponential backoff)', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, () => 2400, 6000);
+    let probes = 0;
+    for (let i = 1; i < limits.length; i++) if (limits[i] === 3 && limits[i - 1] === 2) probes++;
+    // Waits of 1, 2, 4 ... 32 windows: 14 probes in about 375 windows.
+    expect(probes).toBeGreaterThanOrEqual(12);
+    expect(probes).toBeLessThanOrEqual(16);
+    expect(limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+  });
+
+  it('throws a probe away when the load moved under it, and goes back to its baseline', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    // Baseline at load 128; the probe window sees a load of 40 (clients left), whatever the throughput.
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
+    for (let i = 0; i < 200 && !/inconclusive/.test(limiter.reason); i++) time = drive(limiter, () => 4000, 1, { start: time, load: 40 }).time;
+    expect(limiter.reason).toMatch(/^probe to 3 inconclusive: load moved from 128 to 40 inputs/);
+    expect(limiter.limit).toBe(2);
+  });
+
+  it('keeps a lowered limit when one call fewer delivers as much, and says so', () => {
+    const limiter = new InflightLimit(settings);
+    const { time } = drive(limiter, (limit) => 1000 * Math.min(limit, 6), 2000);
+    drive(limiter, () => 500, 100, { start: time, load: 8 });
+    expect(limiter.reason).toMatch(/lowered to \d+ per replica: throughput [-+]\d+% with one call fewer/);
+  });
+
+  it('counts only calls sent after a restart', () => {
+    const limiter = new InflightLimit(settings);
+    limiter.restart(10_000);
+    drive(limiter, () => 2400, 200);
+    expect(limiter.throughput).toBe(0);
+    drive(limiter, () => 2400, 100, { start: 10_000 + CALL_MS });
+    expect(limiter.throughput).toBeGreaterThan(0);
+    // A restart never moves the boundary back.
+    limiter.restart(0);
+    const before = limiter.throughput;
+    limiter.record({ startedAt: 5_000, finishedAt: 1e6, items: 32, load: 128, busy: true });
+    expect(limiter.throughput).toBe(before);
+  });
+
+  it('starts within its bounds and scales with the replicas', () => {
+    expect(new InflightLimit({ replicas: 1, min: 2, max: 4, initial: 9 }).limit).toBe(4);
+    expect(new InflightLimit({ replicas: 1, min: 2, max: 4, initial: 1 }).limit).toBe(2);
+    const limiter = new InflightLimit(settings);
+    limiter.setReplicas(3);
+    expect(limiter.limit).toBe(6);
+  });
 });
