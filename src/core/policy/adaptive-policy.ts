@@ -395,6 +395,7 @@ export class AdaptivePolicy implements DispatchPolicy {
         cost: new CostModel(),
         lengths: new LengthProfile(),
         plan: undefined,
+        // Stryker: the string is equivalent: planWhy is read only with a plan, and is set with it.
         planWhy: '',
         plannedAt: -Infinity,
         inSystem: undefined,
