@@ -218,6 +218,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (this.limiter !== undefined) {
       const halvedBefore = this.limiter.halvingDecided;
       // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
+      // Stryker: mutants of halvable and full that only start more halving probes are equivalent in outcome:
+      // a probe whose batch size does not follow it measures no gain and is undone (one window lost).
       const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
       const change = this.limiter.record({
         startedAt: report.startedAt,
@@ -234,6 +236,7 @@ export class AdaptivePolicy implements DispatchPolicy {
         const [from, to] = halvedBefore ? [half, whole] : [whole, half];
         this.log?.note({ decision: 'batchSize', from, to, why: this.limiter.halvingReason });
       }
+      // Stryker: 'change.to !== change.from' -> true is equivalent: a change the limiter returns always moves the limit.
       if (change !== undefined && change.to !== change.from) {
         this.log?.note({ decision: 'inflightLimit', from: change.from, to: change.to, why: change.why });
       }

@@ -69,7 +69,9 @@ describe('adaptive policy', () => {
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
     expect(route.pads).toMatchObject({ value: true, source: 'learned' });
     expect(route.bucketFactor.source).toBe('learned');
-    expect(route.bucketFactor.why).toMatch(/cost per input/);
+    // Calls of 16, one in flight, nothing queued: 16 inputs in the system.
+    expect(route.bucketFactor.why).toMatch(/^lowest predicted cost per input \(\d+\.\d{3} ms\) for this route's lengths at ~16 inputs in flight$/);
+    expect(route.batchSize).toMatchObject({ value: 32, source: 'learned', why: route.bucketFactor.why });
     expect(route.costFit!.padPerByteMs).toBeCloseTo(0.01, 3);
     expect(changes.filter((c) => c.decision === 'pads')).toHaveLength(1);
     expect(changes.some((c) => c.decision === 'bucketFactor' && c.route === ROUTE)).toBe(true);
@@ -352,5 +354,18 @@ describe('adaptive policy', () => {
     const perReplica = policy.inflightLimit();
     policy.setReplicas(2);
     expect(policy.inflightLimit()).toBe(2 * perReplica);
+  });
+
+  it('with buckets pinned, never explores (nor lifts the staging slots for it)', () => {
+    const { policy } = make({ bucketByLength: 'off' });
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.stagingSlots()).toBe(1);
+  });
+
+  it('tracks at most 256 routes', () => {
+    const { policy } = make();
+    for (let i = 0; i < 300; i++) policy.requestArrived(`/r${i}`, 50);
+    expect(policy.snapshot().routes).toHaveLength(256);
+    expect(policy.snapshot().routes.at(-1)!.route).toBe('/r255');
   });
 });
