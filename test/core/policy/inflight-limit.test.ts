@@ -240,4 +240,65 @@ describe('adaptive in-flight limit', () => {
     limiter.setReplicas(3);
     expect(limiter.limit).toBe(6);
   });
+
+  it('counts answers that come together (a merging upstream) as one burst, not as a burst rate', () => {
+    const limiter = new InflightLimit({ ...settings, max: 2 });
+    // Four calls of 32 answered within 0.3 ms, every 40 ms: 3200 inputs/s.
+    for (let burst = 1; burst <= 40; burst++) {
+      for (let k = 0; k < 4; k++) {
+        const at = 40 * burst + 0.1 * k;
+        limiter.record({ startedAt: at - 30, finishedAt: at, items: 32, load: 128, busy: true });
+      }
+    }
+    expect(Math.abs(limiter.throughput / 3200 - 1)).toBeLessThan(0.03);
+  });
+
+  it('spans a window over at least four mean call durations (long calls, many in flight)', () => {
+    const limiter = new InflightLimit({ ...settings, max: 2 });
+    // Calls of 100 ms answered every 5 ms: a window needs 400 ms, 80 answers, not 16.
+    const at = (i: number): number => 5 * (i + 1);
+    for (let i = 0; i < 60; i++) limiter.record({ startedAt: at(i) - 100, finishedAt: at(i), items: 8, load: 160, busy: true });
+    expect(limiter.throughput).toBe(0);
+    for (let i = 60; i < 100; i++) limiter.record({ startedAt: at(i) - 100, finishedAt: at(i), items: 8, load: 160, busy: true });
+    expect(limiter.throughput).toBeCloseTo(1600, -1);
+  });
+
+  it('keeps a clear gain through mild noise (answers ±5% apart)', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    for (let i = 0; i < 1500; i++) {
+      const gap = (1000 * CALL_ITEMS) / (1000 * Math.min(limiter.limit, 5));
+      time += gap * (i % 2 === 0 ? 0.95 : 1.05);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: true });
+    }
+    expect(limiter.limit).toBeGreaterThanOrEqual(4);
+  });
+
+  it('judges a probe whose load moved by less than a third (128 -> 90)', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
+    for (let i = 0; i < 200 && /probing/.test(limiter.reason); i++) time = drive(limiter, () => 2400, 1, { start: time, load: 90 }).time;
+    expect(limiter.reason).toMatch(/^kept 2 per replica: 3 gave/);
+  });
+
+  it('halves and widens on the shares of calls, not their counts (one call in 16 busy, or full)', () => {
+    const halving = new InflightLimit(settings);
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = halving.halved ? 16 : 32;
+      time += (1000 * items) / (halving.halved ? 2600 : 2300);
+      halving.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: i % 16 === 0, full: true });
+    }
+    expect(halving.halved).toBe(true);
+    const widening = new InflightLimit(settings);
+    drive(widening, (limit) => 1000 * limit, 1000, { busy: false, full: false });
+    const few = new InflightLimit(settings);
+    time = 0;
+    for (let i = 0; i < 1000; i++) {
+      time += (1000 * CALL_ITEMS) / (1000 * few.limit);
+      few.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: false, full: i % 16 === 0 });
+    }
+    expect(few.workSlotsPerReplica).toBe(widening.workSlotsPerReplica);
+  });
 });
