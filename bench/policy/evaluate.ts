@@ -89,7 +89,14 @@ export interface StepsResult {
 }
 
 export async function runSteps(model: UpstreamModel, target: Target, timing: SimTiming): Promise<StepsResult> {
-  const run = await runLoad({ model, target, phases: STEP_PHASES, rttMs: timing.rttMs });
+  const run = await runLoad({
+    model,
+    target,
+    phases: STEP_PHASES,
+    rttMs: timing.rttMs,
+    jitterMs: timing.jitterMs,
+    proxyCpuMs: timing.proxyCpuMs,
+  });
   const steps: StepFigures[] = [];
   let atMs = 0;
   for (let i = 1; i < STEP_PHASES.length; i++) {

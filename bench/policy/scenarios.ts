@@ -9,6 +9,7 @@
  * Texts are the load generator's built-in corpus in its order (`autobatch bench` sends text k of
  * the run as request k), so one text in four is a paragraph, as in the issue's measurements.
  */
+import { mulberry32 } from '../../sim/random.js';
 import { BUILT_IN_CORPUS } from '../../src/loadgen/corpus.js';
 import { SimClock } from './sim-clock.js';
 import type { PolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
@@ -28,6 +29,12 @@ export interface LoadRun {
   readonly phases: readonly Phase[];
   /** Round trip of each network leg (client-proxy, proxy-upstream, client-upstream). */
   readonly rttMs?: number;
+  /** Mean extra delay per round trip, drawn per leg (exponential, seeded): the real network's and scheduler's jitter. */
+  readonly jitterMs?: number;
+  /** The proxy's CPU per request (see SimCpu in sim-proxy.ts); 0: none. */
+  readonly proxyCpuMs?: number;
+  /** Seed of the jitter. */
+  readonly seed?: number;
   /** Unmeasured time at the start of each phase. */
   readonly warmupMs?: number;
   readonly binMs?: number;
@@ -72,7 +79,11 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
   const words = texts.map(wordCount);
   const clock = new SimClock();
   const upstream = new SimUpstream(run.model, (callback, delayMs) => clock.setTimer(callback, delayMs));
-  const proxy = run.target === 'direct' ? undefined : buildProxy(run.target, clock, upstream, rttMs);
+  const jitterMs = run.jitterMs ?? 0;
+  const random = mulberry32(run.seed ?? 1);
+  // Half a round trip, plus (when modelled) an exponential delay of mean half the jitter.
+  const leg = (): number => rttMs / 2 + (jitterMs > 0 ? (-Math.log(1 - random()) * jitterMs) / 2 : 0);
+  const proxy = run.target === 'direct' ? undefined : buildProxy(run.target, clock, upstream, { leg, cpuMs: run.proxyCpuMs ?? 0 });
   const totalMs = run.phases.reduce((sum, p) => sum + p.durationMs, 0);
 
   const curve = new Array<number>(Math.ceil(totalMs / binMs)).fill(0);
@@ -114,8 +125,8 @@ export async function runLoad(run: LoadRun): Promise<LoadResult> {
     };
     clock.setTimer(() => {
       const upstreamDone = proxy === undefined ? upstream.run([words[k % words.length]!]) : proxy.submit(text);
-      void upstreamDone.then(() => clock.setTimer(answered, rttMs / 2));
-    }, rttMs / 2);
+      void upstreamDone.then(() => clock.setTimer(answered, leg()));
+    }, leg());
   };
 
   const startPhase = (index: number): void => {
@@ -166,6 +177,8 @@ export async function runSteady(model: UpstreamModel, target: Target, clients: n
     phases: [{ clients, durationMs: timing.warmupMs + timing.measureMs }],
     warmupMs: timing.warmupMs,
     rttMs: timing.rttMs,
+    jitterMs: timing.jitterMs,
+    proxyCpuMs: timing.proxyCpuMs,
   });
 }
 
@@ -173,6 +186,9 @@ export interface SimTiming {
   readonly warmupMs: number;
   readonly measureMs: number;
   readonly rttMs?: number;
+  /** See LoadRun: jitter and the proxy's CPU, off (0) for the deterministic targets. */
+  readonly jitterMs?: number;
+  readonly proxyCpuMs?: number;
 }
 
 /** Warm-up as the issue allows it (at most 2 s per level), then 2 s measured. */

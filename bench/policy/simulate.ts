@@ -13,6 +13,8 @@
  *                                            --max-batch-size B --bucket-by-length F (F: off, 1.5, 2)
  *     --warmup-ms 2000 --measure-ms 2000     per level, simulated time
  *     --rtt-ms 0.3                           round trip of each network leg
+ *     --jitter-ms 0 --proxy-cpu-ms 0         a real machine's noise: mean extra delay per round
+ *                                            trip (seeded), and the proxy's CPU per request
  *     --json <file>                          also write the grid's ranking as JSON
  *
  * matrix: the setting vs direct at each level. grid: the 36 static settings at each level, best
@@ -187,7 +189,7 @@ export async function summaryTable(upstreams: readonly UpstreamKey[], setting: D
 }
 
 const USAGE =
-  'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--json file]';
+  'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--jitter-ms 0] [--proxy-cpu-ms 0] [--json file]';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -200,6 +202,8 @@ async function main(argv: readonly string[]): Promise<number> {
       'warmup-ms': { type: 'string', default: String(DEFAULT_TIMING.warmupMs) },
       'measure-ms': { type: 'string', default: String(DEFAULT_TIMING.measureMs) },
       'rtt-ms': { type: 'string', default: '0.3' },
+      'jitter-ms': { type: 'string', default: '0' },
+      'proxy-cpu-ms': { type: 'string', default: '0' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -213,7 +217,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const upstreams = values.upstreams.split(',').map((u) => u.trim()) as UpstreamKey[];
   for (const u of upstreams) if (!(u in UPSTREAM_MODELS)) throw new Error(`--upstreams: unknown ${u} (${Object.keys(UPSTREAM_MODELS).join(', ')})`);
   const setting = parseSetting(values.setting);
-  const timing: SimTiming = { warmupMs: Number(values['warmup-ms']), measureMs: Number(values['measure-ms']), rttMs: Number(values['rtt-ms']) };
+  const timing: SimTiming = {
+    warmupMs: Number(values['warmup-ms']),
+    measureMs: Number(values['measure-ms']),
+    rttMs: Number(values['rtt-ms']),
+    jitterMs: Number(values['jitter-ms']),
+    proxyCpuMs: Number(values['proxy-cpu-ms']),
+  };
   const out: string[] = [];
   const print = (text: string): void => {
     out.push(text);

@@ -254,6 +254,8 @@ export class Batcher<Group, Item, Answer, Failure> {
   private readonly traffic = new Map<string, KeyTraffic>();
   private queuedItemCount = 0;
   private inflightCount = 0;
+  /** Inputs in calls in flight (what the policy's load measure counts; calls vary in size). */
+  private inflightItemCount = 0;
   private pumpScheduled = false;
   /** When a work slot last became free (time queued behind a busy upstream is not a hold). */
   private workSlotFreeSince = -Infinity;
@@ -617,6 +619,8 @@ export class Batcher<Group, Item, Answer, Failure> {
     }
     const inflightAtStart = this.inflightCount;
     const queuedAtStart = this.queuedItemCount;
+    this.inflightItemCount += items.length;
+    const inflightItemsAtStart = this.inflightItemCount;
 
     this.observer.callStarted?.(items.length);
     const started = this.clock.now();
@@ -634,6 +638,7 @@ export class Batcher<Group, Item, Answer, Failure> {
       // Stryker disable next-line StringLiteral: equivalent, only blame 'inputs' is ever tested for
       outcome = { ok: false, failure: this.internalFailure(message), blame: 'call' };
     }
+    this.inflightItemCount -= items.length;
     const durationMs = this.clock.now() - started;
     this.observer.callFinished?.(items.length, durationMs, outcome.ok);
     this.policy.callFinished({
@@ -644,6 +649,7 @@ export class Batcher<Group, Item, Answer, Failure> {
       startedAt: started,
       durationMs,
       inflightAtStart,
+      inflightItemsAtStart,
       queuedAtStart,
       ok: outcome.ok,
     });

@@ -8,7 +8,9 @@
  * - Per route, the cost of a call (cost-model.ts): whether the upstream pads a batch to its
  *   longest input. If it does, the length-bucket factor and batch size with the lowest cost per
  *   input for the route's mix of lengths (length-plan.ts); if not, no buckets and the largest
- *   batch the upstream takes.
+ *   batch the upstream takes, or half of it when the limiter's probe found two half batches side
+ *   by side deliver more (an upstream running two batches at once). While the padding is not
+ *   known, the route is briefly bucketed to learn it (see EXPLORE_FACTOR).
  * - Hold: the batcher's rule (hold a partial batch only while batch-mates are on their way, never
  *   a lone client) bounded by the default or pinned --max-wait-ms; it works on every upstream
  *   modelled, so it is not learned.
@@ -58,9 +60,32 @@ const MAX_ROUTES = 256;
 /** Shortest time between two re-plans of one route's buckets and batch size. */
 const REPLAN_MS = 250;
 /** A new plan must be this much cheaper per input than the current one (hysteresis). */
-const REPLAN_GAIN = 0.95;
+const REPLAN_GAIN = 0.97;
+/**
+ * For this long after a route's length buckets change, every slot may take a partial batch (no
+ * staging slots). Why: requests queued under the old bands keep their batch keys, and no new
+ * request joins them; under full-batch load the work slot never frees (a staging slot takes each
+ * full batch first), so those partial batches would wait out the queue timeout, their closed-loop
+ * clients stalled (simulated TEI-like at 128 clients: a quarter of the clients for 30 s after the
+ * exploration's buckets ended). Oldest first, they leave within a few calls once the batcher has
+ * stopped holding them for batch-mates (its traffic average fades in about 100 ms per step).
+ */
+const DRAIN_MS = 400;
 /** Smoothing of the inputs-in-system estimate per call. */
-const LOAD_SMOOTHING = 0.1;
+const LOAD_SMOOTHING = 0.25;
+/**
+ * While padding is not known: buckets of this factor, for at most EXPLORE_CALLS calls of two
+ * inputs or more, when they split the route's mix (no band holds more than EXPLORE_SPLIT of it).
+ * Why: calls of a full batch of mixed lengths all hold a paragraph, so their padded size
+ * (count × longest) moves with their real size and the fit cannot tell padding from real work
+ * (simulated padded CPU at 128 clients: 7 calls of 32, 2 s, before the verdict). Calls cut from
+ * bands differ in longest input, which is what separates the two; on an upstream that does not
+ * pad the verdict then comes within a few calls, so the detour is short.
+ */
+const EXPLORE_FACTOR = 2;
+const EXPLORE_CALLS = 32;
+const EXPLORE_SPLIT = 0.9;
+const EXPLORE_CHECK = 16;
 
 interface RouteState {
   readonly route: string;
@@ -70,7 +95,13 @@ interface RouteState {
   planWhy: string;
   plannedAt: number;
   /** Inputs in the proxy and upstream at once, smoothed (what batches are cut from). */
-  inSystem: number;
+  inSystem: number | undefined;
+  /** The plan is the exploration's buckets (padding not known yet), not a learned one. */
+  exploring: boolean;
+  /** Calls of two inputs or more answered while exploring. */
+  explored: number;
+  /** Requests since the last look at whether to explore. */
+  sinceCheck: number;
 }
 
 /**
@@ -102,6 +133,9 @@ export class AdaptivePolicy implements DispatchPolicy {
   private readonly routes = new Map<string, RouteState>();
   private readonly log: DecisionLog | undefined;
   private readonly upstreamTime = new UpstreamTime();
+  /** Staging slots are lifted until a call finishes at or after drainUntil (see DRAIN_MS). */
+  private draining = false;
+  private drainUntil = -Infinity;
 
   constructor(settings: AdaptivePolicySettings) {
     this.settings = { ...settings };
@@ -136,13 +170,17 @@ export class AdaptivePolicy implements DispatchPolicy {
    * one-slot upstream they only wait, so a probe costs latency, not throughput).
    */
   stagingSlots(): number {
+    if (this.draining) return 0;
     if (this.limiter === undefined) return this.settings.replicas;
-    return this.limiter.limit - this.settings.replicas;
+    return this.limiter.limit - this.settings.replicas * this.limiter.workSlotsPerReplica;
   }
 
   batchSize(route: string): number {
     if (this.pins.maxBatchSize !== undefined) return this.pins.maxBatchSize;
-    return this.routes.get(route)?.plan?.batchSize ?? this.settings.maxBatchSize;
+    const plan = this.routes.get(route)?.plan;
+    if (plan !== undefined) return plan.batchSize;
+    // Halving is the limiter's probe (see InflightLimit.halved), for routes without a length plan.
+    return this.limiter?.halved === true ? Math.max(1, Math.floor(this.settings.maxBatchSize / 2)) : this.settings.maxBatchSize;
   }
 
   holdMs(): number {
@@ -156,21 +194,49 @@ export class AdaptivePolicy implements DispatchPolicy {
   }
 
   requestArrived(route: string, longestBytes: number): void {
-    this.stateOf(route)?.lengths.add(longestBytes);
+    const state = this.stateOf(route);
+    if (state === undefined) return;
+    state.lengths.add(longestBytes);
+    // The exploration starts as soon as the mix is known, not at the next answer: at a load step
+    // the requests queued meanwhile would otherwise all go as unbucketed calls (padded CPU at
+    // 128 clients: two calls of 32 paragraphs-and-queries, 0.5 s, before the first banded one).
+    // Checked every EXPLORE_CHECK requests only, as splits() reads the whole histogram.
+    if (state.plan === undefined && state.cost.pads === null && ++state.sinceCheck >= EXPLORE_CHECK) {
+      state.sinceCheck = 0;
+      this.replan(state, state.plannedAt);
+    }
   }
 
   callFinished(report: CallReport): void {
+    this.draining = report.startedAt + report.durationMs < this.drainUntil;
     if (!report.ok) return; // a failure's duration says nothing about the upstream's cost
     const finishedAt = report.startedAt + report.durationMs;
-    const load = report.queuedAtStart + report.items * report.inflightAtStart;
+    // Inputs in the proxy and the upstream: queued plus in flight (counted, as calls cut from
+    // length bands differ in size; the estimate from this call's size undercounted the padded
+    // CPU upstream's load by half at 32 clients, and the length plan then chose too wide bands).
+    const load = report.queuedAtStart + (report.inflightItemsAtStart ?? report.items * report.inflightAtStart);
     if (this.limiter !== undefined) {
+      const halvedBefore = this.limiter.halvingDecided;
+      // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
+      // Stryker: mutants of halvable and full that only start more halving probes are equivalent in outcome:
+      // a probe whose batch size does not follow it measures no gain and is undone (one window lost).
+      const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
       const change = this.limiter.record({
         startedAt: report.startedAt,
         finishedAt,
         items: report.items,
         load,
         busy: report.queuedAtStart > 0,
+        full: halvable && report.items >= this.batchSize(report.route),
       });
+      // Logged when decided, not when probed (as the limit: a probe is no decision).
+      if (this.limiter.halvingDecided !== halvedBefore) {
+        const whole = this.settings.maxBatchSize;
+        const half = Math.max(1, Math.floor(whole / 2));
+        const [from, to] = halvedBefore ? [half, whole] : [whole, half];
+        this.log?.note({ decision: 'batchSize', from, to, why: this.limiter.halvingReason });
+      }
+      // Stryker: 'change.to !== change.from' -> true is equivalent: a change the limiter returns always moves the limit.
       if (change !== undefined && change.to !== change.from) {
         this.log?.note({ decision: 'inflightLimit', from: change.from, to: change.to, why: change.why });
       }
@@ -178,7 +244,12 @@ export class AdaptivePolicy implements DispatchPolicy {
     const upstreamStart = this.upstreamTime.startOf(report.startedAt, finishedAt);
     const state = this.stateOf(report.route);
     if (state === undefined) return;
-    state.inSystem += LOAD_SMOOTHING * (Math.min(load, 1e6) - state.inSystem);
+    // The first call sets it: ramping up from nothing, a plan made over the first calls saw a
+    // fraction of the load (padded CPU, 32 clients: planned for 14 inputs, too few for narrow bands).
+    const bounded = Math.min(load, 1e6);
+    state.inSystem = state.inSystem === undefined ? bounded : state.inSystem + LOAD_SMOOTHING * (bounded - state.inSystem);
+    // A call of one input has no padding to tell (Stryker: >= 2 and > 1 are the same on integers).
+    if (state.exploring && report.items > 1) state.explored++;
     const verdictChanged = state.cost.observe({
       startedAt: upstreamStart,
       finishedAt,
@@ -216,17 +287,21 @@ export class AdaptivePolicy implements DispatchPolicy {
         ? { value: pins.maxBatchSize, source: 'pinned', why: `--max-batch-size ${pins.maxBatchSize}` }
         : learned
           ? { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
-          : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
+          : this.limiter?.halved === true && state.plan === undefined
+            ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
+            : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
     const bucketFactor: Decision<number | null> =
       pins.bucketByLength !== undefined
         ? { value: pins.bucketByLength === 'off' ? null : pins.bucketByLength, source: 'pinned', why: `--bucket-by-length ${pins.bucketByLength}` }
         : learned
           ? { value: state.plan!.factor ?? null, source: 'learned', why: state.planWhy }
-          : {
-              value: null,
-              source: pads === false ? 'learned' : 'default',
-              why: pads === false ? 'the upstream does not pad' : 'padding not measured yet',
-            };
+          : state.exploring
+            ? { value: state.plan!.factor ?? null, source: 'default', why: state.planWhy }
+            : {
+                value: null,
+                source: pads === false ? 'learned' : 'default',
+                why: pads === false ? 'the upstream does not pad' : 'padding not measured yet',
+              };
     const holdMs: Decision<number> =
       pins.maxWaitMs !== undefined
         ? { value: pins.maxWaitMs, source: 'pinned', why: `--max-wait-ms ${pins.maxWaitMs}` }
@@ -257,33 +332,59 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (pins.bucketByLength !== undefined && pins.maxBatchSize !== undefined) return;
     const fit = state.cost.costFit;
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
-      if (state.plan !== undefined && state.cost.pads === false) {
-        this.noteChange(state, state.plan, undefined, 'the upstream does not pad');
+      if (state.cost.pads === null && this.explores(state)) {
+        if (state.exploring) return;
+        const plan = { factor: EXPLORE_FACTOR, batchSize: pins.maxBatchSize ?? this.settings.maxBatchSize, costPerInputMs: NaN };
+        const why = `exploring: buckets of factor ${EXPLORE_FACTOR} while padding is measured (calls of mixed lengths cannot tell)`;
+        this.noteChange(state, state.plan, plan, why);
+        state.plan = plan;
+        state.planWhy = why;
+        state.exploring = true;
+        return;
+      }
+      if (state.plan !== undefined && state.cost.pads !== true) {
+        const why = state.cost.pads === false ? 'the upstream does not pad' : 'padding not told apart after exploring; no buckets';
+        this.noteChange(state, state.plan, undefined, why);
         state.plan = undefined;
+        state.exploring = false;
       }
       return;
     }
     const maxBatch = pins.maxBatchSize ?? this.settings.maxBatchSize;
     const factors = pins.bucketByLength !== undefined ? [pins.bucketByLength === 'off' ? undefined : pins.bucketByLength] : undefined;
-    const best = state.lengths.bestPlan(fit, maxBatch, Math.max(1, state.inSystem), factors);
+    const best = state.lengths.bestPlan(fit, maxBatch, Math.max(1, state.inSystem ?? 1), factors);
     if (pins.maxBatchSize !== undefined) best.batchSize = pins.maxBatchSize;
-    const current = state.plan;
+    // The exploration's buckets were no decision: the first learned plan replaces them whatever it costs.
+    const current = state.exploring ? undefined : state.plan;
+    state.exploring = false;
     if (current !== undefined) {
-      const currentCost = state.lengths.costPerInput(fit, current.factor, current.batchSize, Math.max(1, state.inSystem));
+      const currentCost = state.lengths.costPerInput(fit, current.factor, current.batchSize, Math.max(1, state.inSystem ?? 1));
       if (best.costPerInputMs >= currentCost * REPLAN_GAIN) return;
       if (best.factor === current.factor && best.batchSize === current.batchSize) return;
     }
     const why =
       `lowest predicted cost per input (${best.costPerInputMs.toFixed(3)} ms) for this route's lengths ` +
-      `at ~${state.inSystem.toFixed(0)} inputs in flight`;
-    this.noteChange(state, current, best, why);
+      `at ~${(state.inSystem ?? 1).toFixed(0)} inputs in flight`;
+    this.noteChange(state, state.plan, best, why);
     state.plan = best;
     state.planWhy = why;
+  }
+
+  /** Whether buckets are worth trying to learn the padding (see EXPLORE_FACTOR). */
+  private explores(state: RouteState): boolean {
+    if (this.pins.bucketByLength !== undefined) return false;
+    if (state.explored >= EXPLORE_CALLS) return false;
+    return state.lengths.known && state.lengths.splits(EXPLORE_FACTOR, EXPLORE_SPLIT);
   }
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
     const size = (plan: LengthPlan | undefined): number => plan?.batchSize ?? this.settings.maxBatchSize;
+    if (factor(from) !== factor(to)) {
+      this.drainUntil = this.settings.now() + DRAIN_MS;
+      this.draining = true;
+    }
+    if (factor(from) !== factor(to) || size(from) !== size(to)) this.limiter?.restart(this.settings.now());
     if (factor(from) !== factor(to)) this.log?.note({ decision: 'bucketFactor', route: state.route, from: factor(from), to: factor(to), why });
     if (size(from) !== size(to)) this.log?.note({ decision: 'batchSize', route: state.route, from: size(from), to: size(to), why });
   }
@@ -292,7 +393,19 @@ export class AdaptivePolicy implements DispatchPolicy {
     let state = this.routes.get(route);
     if (state === undefined) {
       if (this.routes.size >= MAX_ROUTES) return undefined;
-      state = { route, cost: new CostModel(), lengths: new LengthProfile(), plan: undefined, planWhy: '', plannedAt: -Infinity, inSystem: 1 };
+      state = {
+        route,
+        cost: new CostModel(),
+        lengths: new LengthProfile(),
+        plan: undefined,
+        // Stryker: the string is equivalent: planWhy is read only with a plan, and is set with it.
+        planWhy: '',
+        plannedAt: -Infinity,
+        inSystem: undefined,
+        exploring: false,
+        explored: 0,
+        sinceCheck: 0,
+      };
       this.routes.set(route, state);
     }
     return state;

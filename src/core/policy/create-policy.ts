@@ -44,6 +44,7 @@ export function createDispatchPolicy(settings: CreatePolicySettings): DispatchPo
     minInflight: settings.initialInflight,
     maxInflight: settings.maxLearnedInflight,
     now: settings.now,
+    // Stryker: -> true is equivalent: an onDecision of undefined is what the adaptive policy checks for anyway.
     ...(settings.onDecision !== undefined ? { onDecision: settings.onDecision } : {}),
   });
 }

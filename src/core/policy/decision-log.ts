@@ -20,6 +20,7 @@ export class DecisionLog {
   ) {}
 
   note(change: DecisionChange): void {
+    // Stryker: another string for a decision without a route is equivalent (it stays apart from every route's).
     const topic = `${change.decision}\u0000${change.route ?? ''}`;
     const now = this.now();
     const previous = this.last.get(topic);

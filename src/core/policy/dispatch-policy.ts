@@ -27,6 +27,11 @@ export interface CallReport {
   durationMs: number;
   /** Calls in flight when this one started, itself included. */
   inflightAtStart: number;
+  /**
+   * Inputs in the calls in flight when this one started, its own included. Optional for callers
+   * that do not count them; the policy then assumes calls of this one's size.
+   */
+  inflightItemsAtStart?: number;
   /** Inputs still queued in the proxy right after this call was cut (demand beyond what was sent). */
   queuedAtStart: number;
   /** False when the call failed (its duration then says little about the upstream's cost). */

@@ -12,7 +12,8 @@
  * loses (at equal throughput fewer calls in flight means less latency and less to cancel).
  *
  * Robustness: a window counts only calls that started after the limit last changed (calls in
- * transit describe the old limit), spans at least ten calls and four mean call durations, so one
+ * transit, and the first round of calls after a change, describe the old limit), spans at least
+ * sixteen calls and four mean call durations, so one
  * slow call is a small part of it, and opens and closes on whole bursts of completions (an
  * upstream that merges calls answers them together); a comparison whose load (inputs in the
  * system) moved by more than a third is thrown away rather than believed; failed probes back off
@@ -21,6 +22,9 @@
  *
  * The floor is one running call plus one staged full batch per replica (the staging rule of
  * batcher.ts, which is what reaches 100% of a one-slot upstream).
+ *
+ * The same windows judge one more probe: when the whole load fits in the calls in flight and
+ * they are full, whether calls of half the batch size deliver more (see `halved`).
  */
 
 export interface InflightLimitSettings {
@@ -43,6 +47,8 @@ export interface LimitSample {
   load: number;
   /** True when inputs were left queued in the proxy when it was cut: demand beyond the calls in flight. */
   busy: boolean;
+  /** True when the call was cut at the route's batch size (the call, not the traffic, bounded it). */
+  full?: boolean;
 }
 
 export interface LimitChange {
@@ -51,13 +57,22 @@ export interface LimitChange {
   why: string;
 }
 
-type Phase = { kind: 'baseline' } | { kind: 'probe'; direction: 1 | -1; baseline: Measurement };
+type Phase =
+  | { kind: 'baseline' }
+  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement }
+  | { kind: 'halve'; halve: boolean; baseline: Measurement }
+  | { kind: 'widen'; widen: boolean; baseline: Measurement };
 
 interface Measurement {
   limit: number;
+  halved: boolean;
+  extraWork: number;
+  fullShare: number;
   throughput: number;
   load: number;
   busyShare: number;
+  /** Relative standard error of `throughput`, from the rates of the window's two halves. */
+  noise: number;
 }
 
 /** Calls counted in one window (after the first counted completion). */
@@ -78,6 +93,16 @@ const LOAD_SHIFT = 1 / 3;
 const NEW_LEVEL = 1 / 2;
 /** Share of a window's calls that left inputs queued for probing upward to be worth it. */
 const BUSY_SHARE = 0.25;
+/** Gain halving the batch size must show to be kept (one probe per level of load, see halved). */
+const HALVE_GAIN = 1.05;
+/** Share of a window's calls that were full batches for halving them to be worth a probe. */
+const FULL_SHARE = 0.5;
+/** Halving probes whose gain the noise hid, tried again per level of load. */
+const MAX_RETRIES = 2;
+/** Gain one more work slot must show to be kept. */
+const WIDEN_GAIN = 1.05;
+/** Most work slots per replica beyond the first. */
+const MAX_EXTRA_WORK = 3;
 /** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
 const MAX_BACKOFF_WINDOWS = 32;
 
@@ -88,6 +113,8 @@ export class InflightLimit {
   private why = 'start: one running call and one staged full batch per replica';
   /** Calls that started before this did not see the current limit. */
   private changedAt = -Infinity;
+  /** Mean duration of the last window's calls. */
+  private meanCallMs = 0;
   // The current window.
   private firstFinish: number | undefined;
   private lastFinish = 0;
@@ -105,6 +132,19 @@ export class InflightLimit {
   private lastThroughput = 0;
   /** Probes concluded (kept or not). */
   private decisions = 0;
+  private halvedNow = false;
+  /** A halving (or undoing one) was judged at this level of load: not again until the load moves. */
+  private halveTried = false;
+  private halveRetries = 0;
+  private windowFull = 0;
+  /** The window's first half: completions counted, and when its last one finished. */
+  private midItems = 0;
+  private midFinish: number | undefined;
+  private halveWhy = 'whole batches (halving not tried)';
+  /** Work slots per replica beyond the first (slots that take partial batches too). */
+  private extraWork = 0;
+  private widenTried = false;
+  private widenWhy = 'one work slot per replica (more not tried)';
 
   constructor(settings: InflightLimitSettings) {
     this.settings = { ...settings };
@@ -123,8 +163,51 @@ export class InflightLimit {
 
   get reason(): string {
     const phase = this.phase;
-    if (phase.kind === 'probe') return `${this.why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
-    return this.why;
+    // The work slots are part of the limit's account once there is more than one (GET /autobatch/policy).
+    const why = this.extraWork > 0 ? `${this.why}; ${this.widenWhy}` : this.why;
+    if (phase.kind === 'probe') return `${why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
+    return why;
+  }
+
+  /**
+   * True when calls are to be cut at half the route's batch size. Probed when the whole load fits
+   * in the calls in flight (nothing left queued) and those calls are full: an upstream that runs
+   * two batches at once then gains from two half batches side by side (simulated two-slot
+   * upstream at 32 clients: 2616 inputs/s against 2320 with one call of 32), while a one-slot
+   * one only pays the fixed cost per call twice (GPU-like: -40%), which the probe sees and undoes.
+   * Probed (and undone) at most once per level of load, so a one-slot upstream pays one probe.
+   */
+  get halved(): boolean {
+    return this.halvedNow;
+  }
+
+  /** The halving decided (a probe under way is not a decision yet): what the decision log reports. */
+  get halvingDecided(): boolean {
+    const phase = this.phase;
+    return phase.kind === 'halve' ? phase.baseline.halved : this.halvedNow;
+  }
+
+  /** Why the batch size is halved or whole. */
+  get halvingReason(): string {
+    return this.halveWhy;
+  }
+
+  /**
+   * Slots per replica that take partial batches too (the rest of the limit takes full batches
+   * only). One by default; probed up when the calls in flight hold the whole load and are not
+   * full: an upstream that merges concurrent calls (TEI's queue) then gains from partial batches
+   * side by side, as on a real machine where the proxy's CPU spreads a burst of requests over
+   * milliseconds (simulated with 0.5 ms per request, TEI-like at 32 clients: static 4/32/off
+   * 1176/s against 1072 for 2/32/off), while a one-slot upstream loses (GPU-like: 881), which the
+   * probe sees and undoes. Each extra work slot raises the limit by one, so the staging slots stay.
+   */
+  get workSlotsPerReplica(): number {
+    return 1 + this.extraWork;
+  }
+
+  /** Why the work slots are what they are. */
+  get workSlotsReason(): string {
+    return this.widenWhy;
   }
 
   /** True until the first decision (the limit is still the starting one). */
@@ -135,6 +218,26 @@ export class InflightLimit {
   /** Inputs per second delivered over the last complete window. */
   get throughput(): number {
     return this.lastThroughput;
+  }
+
+  /**
+   * What calls cost changed under the limiter (a route's length buckets or batch size moved):
+   * throughput measured before says nothing about after, so the current window is dropped and a
+   * probe under way is abandoned (back to its baseline limit, with no verdict), and only calls
+   * sent from `now` on count. Without it a window spanning the change compares two policies,
+   * not two limits (simulated padded CPU at 128 clients: +86% "gained" by a probe whose
+   * baseline held the slow calls before the buckets).
+   */
+  restart(now: number): void {
+    const phase = this.phase;
+    if (phase.kind !== 'baseline') {
+      this.perReplica = phase.baseline.limit;
+      this.halvedNow = phase.baseline.halved;
+      this.extraWork = phase.baseline.extraWork;
+    }
+    this.phase = { kind: 'baseline' };
+    this.resetWindow();
+    this.changedAt = Math.max(this.changedAt, now);
   }
 
   /** Records a finished call; returns the change when it moved the limit. */
@@ -160,6 +263,11 @@ export class InflightLimit {
     this.windowDuration += sample.finishedAt - sample.startedAt;
     this.windowLoad += sample.load;
     if (sample.busy) this.windowBusy++;
+    if (sample.full === true) this.windowFull++;
+    if (this.windowCalls === WINDOW_CALLS / 2) {
+      this.midItems = this.windowItems;
+      this.midFinish = this.lastFinish;
+    }
     return undefined;
   }
 
@@ -170,13 +278,31 @@ export class InflightLimit {
     return span >= Math.max(WINDOW_MIN_MS, (WINDOW_DURATIONS * this.windowDuration) / this.windowCalls);
   }
 
+  /**
+   * |r1 − r2| / (r1 + r2) for the rates of the window's two halves: the standard error of their
+   * mean, relative to it. On simulated time it is a few percent; on a real machine (jitter, the
+   * proxy's CPU shared with the load) it can exceed the gains probed for, and a probe is then
+   * kept only if it beats the noise too (see gained).
+   */
+  private halvesNoise(): number {
+    const mid = this.midFinish!;
+    const first = this.midItems / Math.max(1e-3, mid - this.firstFinish!);
+    const second = (this.windowItems - this.midItems) / Math.max(1e-3, this.lastFinish - mid);
+    return Math.abs(first - second) / Math.max(1e-9, first + second);
+  }
+
   private closeWindow(): LimitChange | undefined {
     const measured: Measurement = {
       limit: this.perReplica,
+      halved: this.halvedNow,
+      extraWork: this.extraWork,
+      fullShare: this.windowFull / this.windowCalls,
       throughput: (1000 * this.windowItems) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
       load: this.windowLoad / this.windowCalls,
       busyShare: this.windowBusy / this.windowCalls,
+      noise: this.halvesNoise(),
     };
+    this.meanCallMs = this.windowDuration / this.windowCalls;
     this.lastThroughput = measured.throughput;
     this.resetWindow();
     if (this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
@@ -185,10 +311,15 @@ export class InflightLimit {
       this.downBackoff = 1;
       this.upWait = 0;
       this.downWait = 0;
+      this.halveTried = false;
+      this.halveRetries = 0;
+      this.widenTried = false;
     }
     this.lastLoad = measured.load;
 
     const phase = this.phase;
+    if (phase.kind === 'halve') return this.judgeHalving(phase.halve, phase.baseline, measured);
+    if (phase.kind === 'widen') return this.judgeWidening(phase.widen, phase.baseline, measured);
     if (phase.kind === 'probe') {
       this.phase = { kind: 'baseline' };
       this.decisions++;
@@ -205,7 +336,7 @@ export class InflightLimit {
       const ratio = measured.throughput / base.throughput;
       const pct = `${(100 * (ratio - 1)).toFixed(0)}%`;
       if (phase.direction === 1) {
-        if (ratio >= UP_GAIN) {
+        if (gained(ratio, UP_GAIN, base, measured)) {
           this.upBackoff = 1;
           this.upWait = 0;
           this.why = `raised to ${measured.limit} per replica: throughput ${sign(pct)} (${fmt(base.throughput)} -> ${fmt(measured.throughput)} inputs/s)`;
@@ -238,7 +369,8 @@ export class InflightLimit {
     // A baseline window: probe from it when due.
     if (this.upWait > 0) this.upWait--;
     if (this.downWait > 0) this.downWait--;
-    const canDown = this.perReplica > this.settings.min && this.downWait === 0;
+    // At least one staging slot stays above the work slots.
+    const canDown = this.perReplica > Math.max(this.settings.min, this.extraWork + 2) && this.downWait === 0;
     // Raising only pays when the calls in flight were the bottleneck: inputs were left waiting in the proxy.
     const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= BUSY_SHARE;
     if (canDown) {
@@ -248,6 +380,77 @@ export class InflightLimit {
     if (canUp) {
       this.phase = { kind: 'probe', direction: 1, baseline: measured };
       return this.step(this.perReplica + 1);
+    }
+    // Halved at an earlier level of load: see whether whole batches pay again. Not halved: try
+    // halving when the calls in flight hold the whole load (full calls: two halves may run side
+    // by side; partial ones, cut when the hold ran out: a half batch fills sooner and is staged
+    // while the proxy still reads requests, which pays once the proxy's CPU spreads them out).
+    if (!this.halveTried && (this.halvedNow || measured.busyShare < BUSY_SHARE)) {
+      this.phase = { kind: 'halve', halve: !this.halvedNow, baseline: measured };
+      this.halvedNow = !this.halvedNow;
+      this.changedAt = this.lastFinish + this.meanCallMs;
+      return undefined;
+    }
+    // Widened at an earlier level: see whether fewer work slots do as well. Else widen when the
+    // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
+    if (this.widenTried) return undefined;
+    if (this.extraWork > 0) return this.shapeWork(false, measured);
+    const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
+    if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
+    return undefined;
+  }
+
+  /** Starts a probe of one work slot more (widen) or fewer, the limit moving with it. */
+  private shapeWork(widen: boolean, measured: Measurement): undefined {
+    this.phase = { kind: 'widen', widen, baseline: measured };
+    this.extraWork += widen ? 1 : -1;
+    return this.step(this.perReplica + (widen ? 1 : -1));
+  }
+
+  /** The verdict on one more work slot (or one fewer): kept when it paid, else undone. */
+  private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): undefined {
+    this.phase = { kind: 'baseline' };
+    this.decisions++;
+    const ratio = measured.throughput / base.throughput;
+    const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
+    // No load-shift test: as for halving, the shape moves the inputs the proxy holds.
+    const kept = widen ? gained(ratio, WIDEN_GAIN, base, measured) : ratio >= DOWN_KEEP;
+    if (kept) {
+      this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
+      // A widening that paid is followed at once by the next, against this window (up to
+      // MAX_EXTRA_WORK); after that, or after a narrowing, the shape is settled for this load.
+      if (widen && this.extraWork < MAX_EXTRA_WORK && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
+      this.widenTried = true;
+      return undefined;
+    }
+    this.widenTried = true;
+    this.extraWork = base.extraWork;
+    this.widenWhy = `${workSlots(base.extraWork)} per replica: ${widen ? 'one more' : 'one fewer'} gave ${pct} throughput`;
+    return this.move(base.limit, this.why);
+  }
+
+  /** The verdict on halving the batch size (or undoing it): kept when it paid, else undone. */
+  private judgeHalving(halve: boolean, base: Measurement, measured: Measurement): undefined {
+    this.phase = { kind: 'baseline' };
+    this.decisions++;
+    const ratio = measured.throughput / base.throughput;
+    const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
+    // Halving must gain; whole batches are kept back unless they lose (fewer calls, less overhead).
+    // No load-shift test here, unlike the limit's probes: the shape itself moves the inputs the
+    // proxy holds (half batches staged while the proxy reads the next requests: 18 -> 32 inputs
+    // at 32 clients with the proxy's CPU modelled), so a moved load is the effect, not a cause.
+    const kept = halve ? gained(ratio, HALVE_GAIN, base, measured) : ratio >= DOWN_KEEP;
+    // A gain the noise hid is no verdict: tried again from the next baseline window (a window
+    // just after another probe holds that probe's transient), at most MAX_RETRIES times per level
+    // of load. Any other verdict holds until the load moves.
+    const hidden = !kept && halve && ratio >= HALVE_GAIN && this.halveRetries++ < MAX_RETRIES;
+    this.halveTried = !hidden;
+    if (kept) {
+      this.halveWhy = halve ? `halved the batch size: throughput ${pct} with two calls side by side` : `whole batches again: throughput ${pct}`;
+    } else {
+      this.halvedNow = base.halved;
+      this.changedAt = this.lastFinish + this.meanCallMs;
+      this.halveWhy = halve ? `kept whole batches: halving gave ${pct} throughput` : `kept half batches: whole ones gave ${pct} throughput`;
     }
     return undefined;
   }
@@ -265,14 +468,14 @@ export class InflightLimit {
   /** A probe: moves the limit without claiming it as a decision yet. */
   private step(perReplica: number): undefined {
     this.perReplica = perReplica;
-    this.changedAt = this.lastFinish;
+    this.changedAt = this.lastFinish + this.meanCallMs;
     return undefined;
   }
 
   /** Back to the decided limit after a probe that did not pay (not a change of decision). */
   private move(perReplica: number, why: string): undefined {
     this.perReplica = perReplica;
-    this.changedAt = this.lastFinish;
+    this.changedAt = this.lastFinish + this.meanCallMs;
     this.why = why;
     return undefined;
   }
@@ -283,8 +486,28 @@ export class InflightLimit {
     this.windowCalls = 0;
     this.windowLoad = 0;
     this.windowBusy = 0;
+    this.windowFull = 0;
+    this.midItems = 0;
+    this.midFinish = undefined;
     this.windowDuration = 0;
   }
+}
+
+/**
+ * A gain is kept when it clears the step's threshold and the two windows' noise (two combined
+ * standard errors): on a noisy machine a lucky window must not buy a step. Going back down needs
+ * no such proof (fewer calls in flight is the safer side), so only gains are tested this way.
+ */
+function gained(ratio: number, threshold: number, base: Measurement, measured: Measurement): boolean {
+  const noise = Math.sqrt(base.noise ** 2 + measured.noise ** 2);
+  return ratio >= threshold && ratio >= 1 + NOISE_SIGMAS * noise;
+}
+
+/** Standard errors a gain must stand clear of. */
+const NOISE_SIGMAS = 2;
+
+function workSlots(extra: number): string {
+  return extra === 0 ? '1 work slot' : `${1 + extra} work slots`;
 }
 
 function shifted(before: number, after: number, share: number): boolean {

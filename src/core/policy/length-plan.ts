@@ -63,6 +63,20 @@ export class LengthProfile {
   }
 
   /**
+   * True when buckets of this factor would split the mix: no band holds more than `share` of
+   * the requests. A mix of one length gains nothing from buckets, and tells nothing by them.
+   */
+  splits(factor: number, share: number): boolean {
+    if (this.weight <= 0) return false;
+    const bands = new Map<number, number>();
+    for (const [bin, weight] of this.bins) {
+      const band = lengthBucket(2 ** ((bin + 0.5) / BINS_PER_OCTAVE), factor);
+      bands.set(band, (bands.get(band) ?? 0) + weight);
+    }
+    return Math.max(...bands.values()) <= share * this.weight;
+  }
+
+  /**
    * Cost per input of one plan. `inSystem`: inputs of this route in the proxy and the upstream
    * at once (what a batch can be cut from).
    */

@@ -69,7 +69,9 @@ describe('adaptive policy', () => {
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
     expect(route.pads).toMatchObject({ value: true, source: 'learned' });
     expect(route.bucketFactor.source).toBe('learned');
-    expect(route.bucketFactor.why).toMatch(/cost per input/);
+    // Calls of 16, one in flight, nothing queued: 16 inputs in the system.
+    expect(route.bucketFactor.why).toMatch(/^lowest predicted cost per input \(\d+\.\d{3} ms\) for this route's lengths at ~16 inputs in flight$/);
+    expect(route.batchSize).toMatchObject({ value: 32, source: 'learned', why: route.bucketFactor.why });
     expect(route.costFit!.padPerByteMs).toBeCloseTo(0.01, 3);
     expect(changes.filter((c) => c.decision === 'pads')).toHaveLength(1);
     expect(changes.some((c) => c.decision === 'bucketFactor' && c.route === ROUTE)).toBe(true);
@@ -115,5 +117,255 @@ describe('adaptive policy', () => {
     expect(policy.bucketFactor(ROUTE)).toBe(2);
     feedPadded(policy, clock, 80);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
+  });
+
+  it('explores buckets while the padding is not known, as soon as the mix of lengths splits', () => {
+    const { policy, changes } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.bucketFactor).toMatchObject({ value: 2, source: 'default' });
+    expect(route.bucketFactor.why).toMatch(/exploring/);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'bucketFactor', from: null, to: 2 }));
+  });
+
+  it('does not explore a mix of one length, nor with buckets pinned', () => {
+    const same = make();
+    for (let i = 0; i < 64; i++) same.policy.requestArrived(ROUTE, 50);
+    expect(same.policy.bucketFactor(ROUTE)).toBeUndefined();
+    const pinned = make({ bucketByLength: 'off' });
+    for (let i = 0; i < 64; i++) pinned.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(pinned.policy.bucketFactor(ROUTE)).toBeUndefined();
+  });
+
+  it('ends the exploration after 32 calls of two inputs or more that could not tell, with no buckets', () => {
+    const { policy, clock, changes } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    // Calls of one length: nothing to tell padding by. Calls of one input do not count.
+    const call = (items: number): void => {
+      const startedAt = clock.now;
+      clock.now += 100;
+      policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt,
+        durationMs: 100,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    };
+    for (let i = 0; i < 40; i++) call(1);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    for (let i = 0; i < 31; i++) call(4);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    for (let i = 0; i < 4; i++) call(4);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(changes).toContainEqual(
+      expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: expect.stringMatching(/not told apart/) }),
+    );
+  });
+
+  it('lifts the staging slots for 400 ms after the buckets change (requests under the old bands leave)', () => {
+    const { policy, clock } = make();
+    expect(policy.stagingSlots()).toBe(1);
+    clock.now = 1000;
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    expect(policy.stagingSlots()).toBe(0);
+    const finish = (at: number): void =>
+      policy.callFinished({
+        route: ROUTE,
+        items: 1,
+        longestBytes: 50,
+        totalBytes: 50,
+        startedAt: at - 10,
+        durationMs: 10,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    finish(1399);
+    expect(policy.stagingSlots()).toBe(0);
+    finish(1400);
+    expect(policy.stagingSlots()).toBe(1);
+  });
+
+  it('halves the batch size of a route without a length plan when half batches deliver more, and says so', () => {
+    const { policy, changes } = make();
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = policy.batchSize(ROUTE);
+      // Two backend slots: calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300.
+      time += (1000 * items) / (items === 16 ? 2600 : 2300);
+      policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt: time - 12,
+        durationMs: 12,
+        inflightAtStart: 1,
+        // 32 clients: what a half batch leaves waits in the proxy, so the load is the same.
+        queuedAtStart: 32 - items,
+        ok: true,
+      });
+    }
+    expect(policy.batchSize(ROUTE)).toBe(16);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.batchSize).toMatchObject({ value: 16, source: 'learned' });
+    expect(route.batchSize.why).toMatch(/halved/);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'batchSize', from: 32, to: 16 }));
+    // Pinned, the batch size is the flag's whatever the limiter found.
+    expect(make({ maxBatchSize: 32 }).policy.batchSize(ROUTE)).toBe(32);
+  });
+
+  it('accounts for every decision before anything is learned', () => {
+    const { policy } = make();
+    policy.requestArrived(ROUTE, 50);
+    expect(policy.snapshot()).toEqual({
+      policy: 'adaptive',
+      inflightLimit: { value: 2, source: 'default', why: 'start: one running call and one staged full batch per replica' },
+      stagingSlots: 1,
+      throughput: 0,
+      routes: [
+        {
+          route: ROUTE,
+          batchSize: { value: 32, source: 'default', why: 'the largest batch the upstream takes' },
+          bucketFactor: { value: null, source: 'default', why: 'padding not measured yet' },
+          holdMs: { value: 5, source: 'default', why: 'held only while batch-mates are on their way; a lone client never waits' },
+          pads: { value: null, source: 'default', why: 'too few calls measured' },
+          costFit: null,
+        },
+      ],
+    });
+  });
+
+  it('accounts for pinned values by their flags', () => {
+    const { policy } = make({ maxInflight: 3, bucketByLength: 'off', maxBatchSize: 8, maxWaitMs: 0 });
+    policy.requestArrived(ROUTE, 50);
+    const snapshot = policy.snapshot();
+    expect(snapshot.inflightLimit).toEqual({ value: 3, source: 'pinned', why: '--max-inflight 3 per replica' });
+    expect(snapshot.throughput).toBe(0);
+    const route = snapshot.routes[0]!;
+    expect(route.batchSize).toEqual({ value: 8, source: 'pinned', why: '--max-batch-size 8' });
+    expect(route.bucketFactor).toEqual({ value: null, source: 'pinned', why: '--bucket-by-length off' });
+    expect(route.holdMs).toEqual({ value: 0, source: 'pinned', why: '--max-wait-ms 0' });
+    expect(make({ bucketByLength: 1.5 }).policy.snapshot().routes).toEqual([]);
+  });
+
+  it('learns that an upstream does not pad (cost by total length), and keeps no buckets', () => {
+    const { policy, clock, changes } = make();
+    let seed = 7;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 80; i++) {
+      const lengths = Array.from({ length: 2 + Math.floor(rand() * 14) }, () =>
+        rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),
+      );
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const total = lengths.reduce((a, b) => a + b, 0);
+      const ms = 2 + 0.01 * total;
+      const startedAt = clock.now;
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: lengths.length,
+        longestBytes: Math.max(...lengths),
+        totalBytes: total,
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      clock.now += 100;
+    }
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    const route = policy.snapshot().routes[0]!;
+    expect(route.pads).toMatchObject({ value: false, source: 'learned' });
+    expect(route.pads.why).toMatch(/^a padding byte costs -?\d+\.\d\dx a real byte \(does not pad\)$/);
+    expect(route.bucketFactor).toEqual({ value: null, source: 'learned', why: 'the upstream does not pad' });
+    expect(route.batchSize).toEqual({ value: 32, source: 'learned', why: 'the largest batch the upstream takes' });
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'pads', route: ROUTE, from: true, to: false }));
+    // Halving was probed (the calls held the whole load) and undone: probes are not logged.
+    expect(changes.filter((change) => change.decision === 'batchSize')).toEqual([]);
+  });
+
+  it('times a call sent while the upstream was busy from the answer before it (its wait is not its cost)', () => {
+    const { policy, clock } = make();
+    for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, 50);
+    // A one-slot upstream, 10 ms a call, two calls sent at once: the second is answered 20 ms after it was sent.
+    for (let i = 0; i < 30; i++) {
+      const sent = clock.now;
+      for (const done of [10, 20]) {
+        policy.callFinished({
+          route: ROUTE,
+          items: 4,
+          longestBytes: 50,
+          totalBytes: 200,
+          startedAt: sent,
+          durationMs: done,
+          inflightAtStart: 2,
+          queuedAtStart: 0,
+          ok: true,
+        });
+      }
+      clock.now += 25;
+    }
+    expect(policy.snapshot().routes[0]!.costFit!.fixedMs).toBeCloseTo(10, 0);
+  });
+
+  it('starts exploring at the first look after the mix is known (every 16 requests)', () => {
+    const { policy } = make();
+    for (let i = 0; i < 31; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    policy.requestArrived(ROUTE, 50);
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+  });
+
+  it('raises the in-flight limit for an upstream that merges, logs it, and scales it with the replicas', () => {
+    const { policy, changes } = make();
+    let time = 0;
+    for (let i = 0; i < 400; i++) {
+      const limit = policy.inflightLimit();
+      time += (1000 * 32) / (1000 * Math.min(limit, 5));
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: 50,
+        totalBytes: 1600,
+        startedAt: time - 20,
+        durationMs: 20,
+        inflightAtStart: limit,
+        inflightItemsAtStart: 32 * limit,
+        queuedAtStart: 64,
+        ok: true,
+      });
+    }
+    expect(policy.inflightLimit()).toBeGreaterThanOrEqual(4);
+    expect(policy.snapshot().inflightLimit.source).toBe('learned');
+    expect(policy.snapshot().throughput).toBeGreaterThan(3000);
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'inflightLimit', from: 2, to: 3 }));
+    const perReplica = policy.inflightLimit();
+    policy.setReplicas(2);
+    expect(policy.inflightLimit()).toBe(2 * perReplica);
+  });
+
+  it('with buckets pinned, never explores (nor lifts the staging slots for it)', () => {
+    const { policy } = make({ bucketByLength: 'off' });
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(policy.stagingSlots()).toBe(1);
+  });
+
+  it('tracks at most 256 routes', () => {
+    const { policy } = make();
+    for (let i = 0; i < 300; i++) policy.requestArrived(`/r${i}`, 50);
+    expect(policy.snapshot().routes).toHaveLength(256);
+    expect(policy.snapshot().routes.at(-1)!.route).toBe('/r255');
   });
 });

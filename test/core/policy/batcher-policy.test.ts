@@ -107,12 +107,33 @@ describe('batcher with a dispatch policy', () => {
       totalBytes: 11,
       durationMs: 7,
       inflightAtStart: 1,
+      inflightItemsAtStart: 4,
       queuedAtStart: 2,
       ok: true,
     });
     calls[1]!.answer();
     calls[2]!.answer();
     expect(await first).toMatchObject({ status: 'ok', answers: ['a:aaa', 'a:b', 'a:dd', 'a:e', 'a:f'] });
+  });
+
+  it('reports the inputs in flight when a call starts, counted (calls differ in size)', async () => {
+    const policy = new StubPolicy();
+    policy.limit = 3;
+    policy.staging = 0;
+    const { calls, submit } = setup(policy);
+    void submit(['1', '2', '3', '4'], '/a');
+    await vi.advanceTimersByTimeAsync(0);
+    void submit(['5'], '/b');
+    await vi.advanceTimersByTimeAsync(0);
+    calls[1]!.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    calls[0]!.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    // The call of one started while the call of four was in flight: 5 inputs, 2 calls.
+    expect(policy.reports.map((r) => [r.items, r.inflightAtStart, r.inflightItemsAtStart])).toEqual([
+      [1, 2, 5],
+      [4, 1, 4],
+    ]);
   });
 
   it('keeps the staging slots the policy gives for full batches only', async () => {

@@ -85,4 +85,68 @@ describe('cost model', () => {
     // Counted as 4-input calls the per-input cost would come out at 2 ms, not 1.
     expect(fit.fixedMs + 8 * fit.perInputMs).toBeCloseTo(18, 1);
   });
+
+  it('sums calls answered together into one batch (inputs, lengths, start and end)', () => {
+    const model = new CostModel();
+    const rand = random(3);
+    let time = 0;
+    // Two calls answered together, of varied sizes and lengths: one batch costing 10 + 1 ms per input.
+    for (let i = 0; i < 80; i++) {
+      const a = 1 + Math.floor(rand() * 8);
+      const b = 1 + Math.floor(rand() * 8);
+      const ms = 10 + (a + b);
+      const longA = 40 + Math.floor(rand() * 400);
+      model.observe({ startedAt: time + 1, finishedAt: time + ms, items: a, longestBytes: longA, totalBytes: a * 40 });
+      model.observe({ startedAt: time, finishedAt: time + ms + 0.4, items: b, longestBytes: 40, totalBytes: b * 40 + longA });
+      time += ms + 5;
+    }
+    const fit = model.costFit!;
+    expect(fit.fixedMs).toBeCloseTo(10, 0);
+    expect(fit.perInputMs).toBeCloseTo(1, 1);
+  });
+
+  it('fits from six calls on, and ignores a call of no duration', () => {
+    const model = new CostModel();
+    const call = (i: number, ms: number): void => {
+      model.observe({
+        startedAt: 100 * i,
+        finishedAt: 100 * i + ms,
+        items: 1 + (i % 5),
+        longestBytes: 50 + 30 * (i % 3),
+        totalBytes: 60 * (1 + (i % 5)),
+      });
+    };
+    // Each call is added when the next one is not answered with it: five added weigh 4.85, six 5.78.
+    for (let i = 0; i < 5; i++) call(i, 5 + i);
+    call(5, 0);
+    expect(model.costFit).toBeNull();
+    // The call of no duration is dropped when added: still five.
+    call(6, 5);
+    expect(model.costFit).toBeNull();
+    call(7, 5);
+    expect(model.costFit).not.toBeNull();
+  });
+
+  it('says how much of a call the padding is worth', () => {
+    const padded = new CostModel();
+    feed(padded, 60, (lengths) => 2 + 0.01 * lengths.length * Math.max(...lengths));
+    expect(padded.paddingShare).toBeGreaterThan(0.5);
+    const unpadded = new CostModel();
+    feed(unpadded, 60, (lengths) => 2 + 0.01 * lengths.reduce((a, b) => a + b, 0));
+    expect(Math.abs(unpadded.paddingShare)).toBeLessThan(0.01);
+  });
+
+  it('calls padding only what costs about what a real byte does (0.5x to 2x)', () => {
+    const total = (lengths: number[]): number => lengths.reduce((a, b) => a + b, 0);
+    const waste = (lengths: number[]): number => lengths.length * Math.max(...lengths) - total(lengths);
+    const verdict = (padFactor: number): boolean | null => {
+      const model = new CostModel();
+      feed(model, 80, (lengths) => 2 + 0.01 * total(lengths) + 0.01 * padFactor * waste(lengths));
+      return model.pads;
+    };
+    expect(verdict(1.5)).toBe(true);
+    expect(verdict(0.7)).toBe(true);
+    expect(verdict(4)).toBe(null);
+    expect(verdict(0.3)).toBe(null);
+  });
 });

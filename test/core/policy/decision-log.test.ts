@@ -24,4 +24,24 @@ describe('decision log', () => {
       ['inflightLimit', 4, 2],
     ]);
   });
+
+  it("keeps each route's decisions apart, and the interval is measured from the last line", () => {
+    let now = 5000;
+    const lines: LoggedChange[] = [];
+    const log = new DecisionLog(
+      () => now,
+      (change) => lines.push(change),
+    );
+    log.note({ decision: 'bucketFactor', route: '/a', from: null, to: 2, why: 'a' });
+    log.note({ decision: 'bucketFactor', route: '/b', from: null, to: 2, why: 'b' });
+    // A decision without a route is its own topic too.
+    log.note({ decision: 'bucketFactor', from: null, to: 2, why: 'c' });
+    now = 5999;
+    log.note({ decision: 'bucketFactor', route: '/a', from: 2, to: 3, why: 'd' });
+    expect(lines.map((line) => [line.route, line.why])).toEqual([
+      ['/a', 'a'],
+      ['/b', 'b'],
+      [undefined, 'c'],
+    ]);
+  });
 });

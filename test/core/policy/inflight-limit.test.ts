@@ -17,7 +17,7 @@ function drive(
   limiter: InflightLimit,
   throughput: (perReplicaLimit: number) => number,
   calls: number,
-  options: { start?: number; load?: number; busy?: boolean; replicas?: number; slowEvery?: number } = {},
+  options: { start?: number; load?: number; busy?: boolean; full?: boolean; replicas?: number; slowEvery?: number } = {},
 ): { time: number; limits: number[] } {
   let time = options.start ?? 0;
   const limits: number[] = [];
@@ -26,7 +26,14 @@ function drive(
     const gap = (1000 * CALL_ITEMS) / throughput(perReplica);
     const slow = options.slowEvery !== undefined && i % options.slowEvery === options.slowEvery - 1;
     time += slow ? gap * 20 : gap;
-    limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: options.load ?? 128, busy: options.busy ?? true });
+    limiter.record({
+      startedAt: time - CALL_MS,
+      finishedAt: time,
+      items: CALL_ITEMS,
+      load: options.load ?? 128,
+      busy: options.busy ?? true,
+      full: options.full ?? true,
+    });
     limits.push(limiter.limit / (options.replicas ?? 1));
   }
   return { time, limits };
@@ -58,8 +65,75 @@ describe('adaptive in-flight limit', () => {
 
   it('never probes upward while nothing waits in the proxy (the limit is not what holds traffic back)', () => {
     const limiter = new InflightLimit(settings);
+    // Full calls: the probe for this shape is halving the batch size, which leaves the limit alone.
     const { limits } = drive(limiter, (limit) => 1000 * limit, 1000, { busy: false });
     expect(Math.max(...limits)).toBe(2);
+  });
+
+  it('with partial calls holding the whole load, adds work slots while partial batches side by side pay (an upstream that merges them)', () => {
+    const limiter = new InflightLimit(settings);
+    expect(limiter.workSlotsPerReplica).toBe(1);
+    // Throughput grows with the work slots (the limit moves with them, the staging slot stays).
+    drive(limiter, (limit) => 1000 * limit, 1000, { busy: false, full: false });
+    expect(limiter.workSlotsPerReplica).toBe(4);
+    expect(limiter.limit).toBe(5);
+    expect(limiter.workSlotsReason).toMatch(/4 work slots per replica: throughput \+\d+% with one more/);
+    expect(limiter.reason).toContain(limiter.workSlotsReason);
+  });
+
+  it('undoes a work slot that did not pay, and does not try again at the same load', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, () => 2000, 1000, { busy: false, full: false });
+    expect(limiter.workSlotsPerReplica).toBe(1);
+    expect(limiter.limit).toBe(2);
+    // One probe window at 3, then never again.
+    expect(limits.filter((limit) => limit === 3).length).toBeLessThan(40);
+    expect(limiter.workSlotsReason).toMatch(/1 work slot per replica: one more gave/);
+  });
+
+  it('halves the batch size when full calls hold the whole load and half batches deliver more (two backend slots), once per load', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    const halvedSeen: boolean[] = [];
+    for (let i = 0; i < 600; i++) {
+      // Calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300.
+      const items = limiter.halved ? 16 : 32;
+      time += (1000 * items) / (limiter.halved ? 2600 : 2300);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: false, full: true });
+      halvedSeen.push(limiter.halved);
+    }
+    expect(limiter.halved).toBe(true);
+    expect(limiter.limit).toBe(2);
+    expect(limiter.halvingReason).toMatch(/halved the batch size: throughput \+13%/);
+  });
+
+  it('keeps whole batches when halving loses (a one-slot upstream pays the fixed cost twice), after one probe', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    let halvedCalls = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = limiter.halved ? 16 : 32;
+      if (limiter.halved) halvedCalls++;
+      time += (1000 * items) / (limiter.halved ? 1380 : 2320);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: false, full: true });
+    }
+    expect(limiter.halved).toBe(false);
+    expect(halvedCalls).toBeLessThan(40);
+    expect(limiter.halvingReason).toMatch(/kept whole batches: halving gave -\d+% throughput/);
+  });
+
+  it("does not keep a gain that is within the windows' noise", () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    // A merging upstream that gains 20% per call in flight, measured through heavy noise: every
+    // other pair of calls comes four times slower (halves of a window differ by far more than 20%).
+    for (let i = 0; i < 400; i++) {
+      const perReplica = limiter.limit;
+      const gap = (1000 * CALL_ITEMS) / (1000 * (1 + 0.2 * (perReplica - 2)));
+      time += Math.floor(i / 8) % 2 === 0 ? gap * 0.4 : gap * 1.6;
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: true, full: true });
+    }
+    expect(limiter.limit).toBe(2);
   });
 
   it('comes back down when load falls and fewer calls deliver as much', () => {
@@ -91,5 +165,140 @@ describe('adaptive in-flight limit', () => {
     drive(limiter, (limit) => 1000 * limit, 2000);
     expect(limiter.limit).toBeLessThanOrEqual(3);
     expect(limiter.limit).toBeGreaterThanOrEqual(2);
+  });
+
+  it('abandons a probe under way when what calls cost changes (restart), back to its baseline', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, (limit) => 1000 * limit, 1, { start: time }).time;
+    expect(limiter.limit).toBe(3);
+    limiter.restart(time);
+    expect(limiter.limit).toBe(2);
+    expect(limiter.reason).not.toMatch(/probing/);
+  });
+
+  it('measures the inputs delivered per second between completions, and says why it moved', () => {
+    const limiter = new InflightLimit(settings);
+    expect(limiter.initial).toBe(true);
+    expect(limiter.reason).toBe('start: one running call and one staged full batch per replica');
+    drive(limiter, () => 2400, 40);
+    expect(limiter.throughput).toBeCloseTo(2400, -1);
+    const merging = new InflightLimit(settings);
+    drive(merging, (limit) => 1000 * Math.min(limit, 5), 2000);
+    expect(merging.initial).toBe(false);
+    expect(merging.reason).toMatch(
+      /^(raised to \d+ per replica: throughput \+\d+% \(\d+ -> \d+ inputs\/s\)|kept \d+ per replica: \d+ (gave [-+]\d+% throughput \(calls only queued upstream\)|lost -\d+% of throughput))/,
+    );
+  });
+
+  it('probes again after a failed probe, less and less often (exponential backoff)', () => {
+    const limiter = new InflightLimit(settings);
+    const { limits } = drive(limiter, () => 2400, 6000);
+    let probes = 0;
+    for (let i = 1; i < limits.length; i++) if (limits[i] === 3 && limits[i - 1] === 2) probes++;
+    // Waits of 1, 2, 4 ... 32 windows: 14 probes in about 375 windows.
+    expect(probes).toBeGreaterThanOrEqual(12);
+    expect(probes).toBeLessThanOrEqual(16);
+    expect(limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+  });
+
+  it('throws a probe away when the load moved under it, and goes back to its baseline', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    // Baseline at load 128; the probe window sees a load of 40 (clients left), whatever the throughput.
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
+    for (let i = 0; i < 200 && !/inconclusive/.test(limiter.reason); i++) time = drive(limiter, () => 4000, 1, { start: time, load: 40 }).time;
+    expect(limiter.reason).toMatch(/^probe to 3 inconclusive: load moved from 128 to 40 inputs/);
+    expect(limiter.limit).toBe(2);
+  });
+
+  it('keeps a lowered limit when one call fewer delivers as much, and says so', () => {
+    const limiter = new InflightLimit(settings);
+    const { time } = drive(limiter, (limit) => 1000 * Math.min(limit, 6), 2000);
+    drive(limiter, () => 500, 100, { start: time, load: 8 });
+    expect(limiter.reason).toMatch(/lowered to \d+ per replica: throughput [-+]\d+% with one call fewer/);
+  });
+
+  it('counts only calls sent after a restart', () => {
+    const limiter = new InflightLimit(settings);
+    limiter.restart(10_000);
+    drive(limiter, () => 2400, 200);
+    expect(limiter.throughput).toBe(0);
+    drive(limiter, () => 2400, 100, { start: 10_000 + CALL_MS });
+    expect(limiter.throughput).toBeGreaterThan(0);
+    // A restart never moves the boundary back.
+    limiter.restart(0);
+    const before = limiter.throughput;
+    limiter.record({ startedAt: 5_000, finishedAt: 1e6, items: 32, load: 128, busy: true });
+    expect(limiter.throughput).toBe(before);
+  });
+
+  it('starts within its bounds and scales with the replicas', () => {
+    expect(new InflightLimit({ replicas: 1, min: 2, max: 4, initial: 9 }).limit).toBe(4);
+    expect(new InflightLimit({ replicas: 1, min: 2, max: 4, initial: 1 }).limit).toBe(2);
+    const limiter = new InflightLimit(settings);
+    limiter.setReplicas(3);
+    expect(limiter.limit).toBe(6);
+  });
+
+  it('counts answers that come together (a merging upstream) as one burst, not as a burst rate', () => {
+    const limiter = new InflightLimit({ ...settings, max: 2 });
+    // Four calls of 32 answered within 0.3 ms, every 40 ms: 3200 inputs/s.
+    for (let burst = 1; burst <= 40; burst++) {
+      for (let k = 0; k < 4; k++) {
+        const at = 40 * burst + 0.1 * k;
+        limiter.record({ startedAt: at - 30, finishedAt: at, items: 32, load: 128, busy: true });
+      }
+    }
+    expect(Math.abs(limiter.throughput / 3200 - 1)).toBeLessThan(0.03);
+  });
+
+  it('spans a window over at least four mean call durations (long calls, many in flight)', () => {
+    const limiter = new InflightLimit({ ...settings, max: 2 });
+    // Calls of 100 ms answered every 5 ms: a window needs 400 ms, 80 answers, not 16.
+    const at = (i: number): number => 5 * (i + 1);
+    for (let i = 0; i < 60; i++) limiter.record({ startedAt: at(i) - 100, finishedAt: at(i), items: 8, load: 160, busy: true });
+    expect(limiter.throughput).toBe(0);
+    for (let i = 60; i < 100; i++) limiter.record({ startedAt: at(i) - 100, finishedAt: at(i), items: 8, load: 160, busy: true });
+    expect(limiter.throughput).toBeCloseTo(1600, -1);
+  });
+
+  it('keeps a clear gain through mild noise (answers ±5% apart)', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    for (let i = 0; i < 1500; i++) {
+      const gap = (1000 * CALL_ITEMS) / (1000 * Math.min(limiter.limit, 5));
+      time += gap * (i % 2 === 0 ? 0.95 : 1.05);
+      limiter.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: true });
+    }
+    expect(limiter.limit).toBeGreaterThanOrEqual(4);
+  });
+
+  it('judges a probe whose load moved by less than a third (128 -> 90)', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
+    for (let i = 0; i < 200 && /probing/.test(limiter.reason); i++) time = drive(limiter, () => 2400, 1, { start: time, load: 90 }).time;
+    expect(limiter.reason).toMatch(/^kept 2 per replica: 3 gave/);
+  });
+
+  it('halves and widens on the shares of calls, not their counts (one call in 16 busy, or full)', () => {
+    const halving = new InflightLimit(settings);
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = halving.halved ? 16 : 32;
+      time += (1000 * items) / (halving.halved ? 2600 : 2300);
+      halving.record({ startedAt: time - CALL_MS, finishedAt: time, items, load: 32, busy: i % 16 === 0, full: true });
+    }
+    expect(halving.halved).toBe(true);
+    const widening = new InflightLimit(settings);
+    drive(widening, (limit) => 1000 * limit, 1000, { busy: false, full: false });
+    const few = new InflightLimit(settings);
+    time = 0;
+    for (let i = 0; i < 1000; i++) {
+      time += (1000 * CALL_ITEMS) / (1000 * few.limit);
+      few.record({ startedAt: time - CALL_MS, finishedAt: time, items: CALL_ITEMS, load: 128, busy: false, full: i % 16 === 0 });
+    }
+    expect(few.workSlotsPerReplica).toBe(widening.workSlotsPerReplica);
   });
 });
