@@ -20,9 +20,10 @@
  */
 import { CostModel } from './cost-model.js';
 import { DecisionLog, type LoggedChange } from './decision-log.js';
-import type { CallReport, Decision, DispatchPolicy, PolicySnapshot, RoutePolicySnapshot } from './dispatch-policy.js';
+import type { CallReport, CostFit, Decision, DispatchPolicy, PolicySnapshot, RoutePolicySnapshot } from './dispatch-policy.js';
 import { InflightLimit } from './inflight-limit.js';
 import { LengthProfile, type LengthPlan } from './length-plan.js';
+import { nextAmortizedSize } from './amortized-batch.js';
 
 /** Values given by flags; each one present is used as is and never learned. */
 export interface PolicyPins {
@@ -102,6 +103,9 @@ interface RouteState {
   explored: number;
   /** Requests since the last look at whether to explore. */
   sinceCheck: number;
+  /** Without a length plan: the batch size past which the fixed cost is paid off (amortized-batch.ts). */
+  amortized: number | undefined;
+  amortizedWhy: string;
 }
 
 /**
@@ -179,8 +183,9 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (this.pins.maxBatchSize !== undefined) return this.pins.maxBatchSize;
     const plan = this.routes.get(route)?.plan;
     if (plan !== undefined) return plan.batchSize;
+    const size = this.routes.get(route)?.amortized ?? this.settings.maxBatchSize;
     // Halving is the limiter's probe (see InflightLimit.halved), for routes without a length plan.
-    return this.limiter?.halved === true ? Math.max(1, Math.floor(this.settings.maxBatchSize / 2)) : this.settings.maxBatchSize;
+    return this.limiter?.halved === true ? Math.max(1, Math.floor(size / 2)) : size;
   }
 
   holdMs(): number {
@@ -289,7 +294,9 @@ export class AdaptivePolicy implements DispatchPolicy {
           ? { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
           : this.limiter?.halved === true && state.plan === undefined
             ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
-            : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
+            : state.amortized !== undefined && state.plan === undefined
+              ? { value: state.amortized, source: 'learned', why: state.amortizedWhy }
+              : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
     const bucketFactor: Decision<number | null> =
       pins.bucketByLength !== undefined
         ? { value: pins.bucketByLength === 'off' ? null : pins.bucketByLength, source: 'pinned', why: `--bucket-by-length ${pins.bucketByLength}` }
@@ -331,6 +338,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     const pins = this.pins;
     if (pins.bucketByLength !== undefined && pins.maxBatchSize !== undefined) return;
     const fit = state.cost.costFit;
+    this.amortize(state, fit);
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
         if (state.exploring) return;
@@ -370,6 +378,32 @@ export class AdaptivePolicy implements DispatchPolicy {
     state.planWhy = why;
   }
 
+  /**
+   * The batch size for a route without a length plan: the largest, or smaller once the fit shows
+   * a call's fixed cost paid off well before it (amortized-batch.ts). Not while --max-batch-size
+   * pins it; re-decided with the plan (every REPLAN_MS).
+   */
+  private amortize(state: RouteState, fit: CostFit | null): void {
+    if (this.pins.maxBatchSize !== undefined || fit === null) return;
+    const decided = nextAmortizedSize(fit, state.lengths.meanBytes, this.settings.maxBatchSize, state.amortized ?? this.settings.maxBatchSize);
+    const size = decided === undefined || decided.size >= this.settings.maxBatchSize ? undefined : decided.size;
+    if (size === state.amortized) return;
+    const why =
+      decided === undefined || size === undefined
+        ? 'the largest batch the upstream takes'
+        : `a call's fixed cost (${decided.fixedMs.toFixed(1)} ms) shared by ${size} inputs is about a tenth or less of an input's own cost (${decided.perInputMs.toFixed(1)} ms): larger batches gain little`;
+    if (state.plan === undefined)
+      this.log?.note({
+        decision: 'batchSize',
+        route: state.route,
+        from: state.amortized ?? this.settings.maxBatchSize,
+        to: size ?? this.settings.maxBatchSize,
+        why,
+      });
+    state.amortized = size;
+    state.amortizedWhy = why;
+  }
+
   /** Whether buckets are worth trying to learn the padding (see EXPLORE_FACTOR). */
   private explores(state: RouteState): boolean {
     if (this.pins.bucketByLength !== undefined) return false;
@@ -379,7 +413,7 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
-    const size = (plan: LengthPlan | undefined): number => plan?.batchSize ?? this.settings.maxBatchSize;
+    const size = (plan: LengthPlan | undefined): number => plan?.batchSize ?? state.amortized ?? this.settings.maxBatchSize;
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;
@@ -405,6 +439,8 @@ export class AdaptivePolicy implements DispatchPolicy {
         exploring: false,
         explored: 0,
         sinceCheck: 0,
+        amortized: undefined,
+        amortizedWhy: '',
       };
       this.routes.set(route, state);
     }

@@ -62,6 +62,14 @@ export class LengthProfile {
     return this.weight >= MIN_REQUESTS;
   }
 
+  /** Mean longest input of a request, in bytes (0 before any). */
+  get meanBytes(): number {
+    if (this.weight <= 0) return 0;
+    let sum = 0;
+    for (const [bin, weight] of this.bins) sum += weight * 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
+    return sum / this.weight;
+  }
+
   /**
    * True when buckets of this factor would split the mix: no band holds more than `share` of
    * the requests. A mix of one length gains nothing from buckets, and tells nothing by them.

@@ -290,10 +290,16 @@ describe('adaptive policy', () => {
     expect(route.pads).toMatchObject({ value: false, source: 'learned' });
     expect(route.pads.why).toMatch(/^a padding byte costs -?\d+\.\d\dx a real byte \(does not pad\)$/);
     expect(route.bucketFactor).toEqual({ value: null, source: 'learned', why: 'the upstream does not pad' });
-    expect(route.batchSize).toEqual({ value: 32, source: 'learned', why: 'the largest batch the upstream takes' });
+    // 2 ms per call against about 2.5 ms per input: by 16 inputs a call's fixed cost is paid off.
+    expect(route.batchSize).toMatchObject({ value: 16, source: 'learned' });
+    expect(route.batchSize.why).toMatch(
+      /^a call's fixed cost \(2\.0 ms\) shared by 16 inputs is about a tenth or less of an input's own cost \(2\.\d ms\)/,
+    );
     expect(changes).toContainEqual(expect.objectContaining({ decision: 'pads', route: ROUTE, from: true, to: false }));
-    // Halving was probed (the calls held the whole load) and undone: probes are not logged.
-    expect(changes.filter((change) => change.decision === 'batchSize')).toEqual([]);
+    // Halving was probed (the calls held the whole load) and undone: probes are not logged; the amortized size is.
+    expect(changes.filter((change) => change.decision === 'batchSize')).toEqual([
+      expect.objectContaining({ decision: 'batchSize', route: ROUTE, from: 32, to: 16 }),
+    ]);
   });
 
   it('times a call sent while the upstream was busy from the answer before it (its wait is not its cost)', () => {
