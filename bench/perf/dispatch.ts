@@ -79,15 +79,21 @@ interface GridFile {
   cells: Array<{ upstream: UpstreamKey; clients: number; ranking: Array<[string, number]> }>;
 }
 
+/** The simulator's best static setting at one level of the grid. */
+export function gridBest(gridKey: UpstreamKey, clients: number): DispatchSetting | undefined {
+  const grid = JSON.parse(readFileSync(new URL('../policy/static-grid.json', import.meta.url), 'utf8')) as GridFile;
+  const label = grid.cells.find((c) => c.upstream === gridKey && c.clients === clients)?.ranking[0]?.[0];
+  return label === undefined ? undefined : parseSetting(label);
+}
+
 /** The simulator's best static setting at each level of the grid (at most three distinct). */
 export function candidates(gridKey: UpstreamKey): DispatchSetting[] {
-  const grid = JSON.parse(readFileSync(new URL('../policy/static-grid.json', import.meta.url), 'utf8')) as GridFile;
-  const labels = new Set<string>();
+  const labels = new Map<string, DispatchSetting>();
   for (const clients of GRID_LEVELS) {
-    const cell = grid.cells.find((c) => c.upstream === gridKey && c.clients === clients);
-    if (cell !== undefined) labels.add(cell.ranking[0]![0]);
+    const best = gridBest(gridKey, clients);
+    if (best !== undefined) labels.set(settingLabel(best), best);
   }
-  return [...labels].map(parseSetting);
+  return [...labels.values()];
 }
 
 let offSupported: boolean | undefined;

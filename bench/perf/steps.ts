@@ -23,7 +23,8 @@ import { routeShapeFor } from '../../src/loadgen/route-shapes.js';
 import { settleMs, SETTLE_SHARE, SETTLE_WITHIN_MS, windowBinsFor } from '../settle.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy } from '../service-specs.js';
-import { SIM_UPSTREAMS } from './dispatch.js';
+import { gridBest, SIM_UPSTREAMS, staticArgs } from './dispatch.js';
+import { settingLabel } from '../policy/sim-proxy.js';
 import { fixed, isMain, runStandalone, say, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
 /** The issue's steps; each phase long enough to show the settled level after the 2 s allowed. */
@@ -122,9 +123,14 @@ async function runStepped(proxyUrl: string): Promise<StepRun> {
   return { curve, policy, errors };
 }
 
-/** A fresh default proxy at one level alone: its steady throughput and median latency. */
-async function steadyLevel(services: ServiceGroup, upstreamUrl: string, clients: number): Promise<{ inputsPerSecond: number; p50Ms: number }> {
-  const proxy = await services.start(autobatchProxy(upstreamUrl));
+/** A fresh proxy (these flags) at one level alone: its steady throughput and median latency. */
+async function steadyLevel(
+  services: ServiceGroup,
+  upstreamUrl: string,
+  args: readonly string[],
+  clients: number,
+): Promise<{ inputsPerSecond: number; p50Ms: number }> {
+  const proxy = await services.start(autobatchProxy(upstreamUrl, args));
   try {
     const report = await runBench({ url: proxy.url, concurrency: [clients], inputsPerRequest: 1, ...STEADY_TIMING });
     const target = report.levels[0]!.target;
@@ -144,49 +150,99 @@ function policyLine(samples: readonly PolicySample[], fromMs: number, toMs: numb
   return cells.join(' ');
 }
 
+interface Setting {
+  label: string;
+  args: readonly string[];
+}
+
+/** The stepped run through a fresh proxy with these flags, and its settling after each step. */
+async function measureSetting(
+  services: ServiceGroup,
+  upstreamUrl: string,
+  setting: Setting,
+): Promise<{ run: StepRun; steps: Array<{ steady: number; windowBins: number; settled: number }> }> {
+  const proxy = await services.start(autobatchProxy(upstreamUrl, setting.args));
+  let run: StepRun;
+  try {
+    run = await runStepped(proxy.url);
+  } finally {
+    await proxy.stop();
+  }
+  const steps = [];
+  let atMs = 0;
+  for (let i = 1; i < PHASES.length; i++) {
+    atMs += PHASES[i - 1]!.durationMs;
+    const phase = PHASES[i]!;
+    const steady = await steadyLevel(services, upstreamUrl, setting.args, phase.clients);
+    const windowBins = windowBinsFor(BIN_MS, steady.p50Ms);
+    steps.push({
+      steady: steady.inputsPerSecond,
+      windowBins,
+      settled: settleMs(run.curve, BIN_MS, atMs, phase.durationMs, steady.inputsPerSecond, windowBins),
+    });
+  }
+  return { run, steps };
+}
+
+function curveLines(run: StepRun, withPolicy: boolean): string[] {
+  const lines: string[] = [];
+  for (let second = 0; second * 1000 < run.curve.length * BIN_MS; second++) {
+    const bins = run.curve.slice(second * 10, second * 10 + 10).map((v) => fixed(v, 0).padStart(5));
+    const policy = withPolicy ? `    policy ${policyLine(run.policy, second * 1000, second * 1000 + 1000)}` : '';
+    lines.push(`${String(second).padStart(3)} s ${bins.join('')}${policy}`);
+  }
+  return lines;
+}
+
+/**
+ * The defaults, and beside them the simulator's best static setting at 128 clients through the
+ * same steps: a fresh process, new connections and code paths not yet optimised by V8 slow any
+ * proxy after a step, learning or not; the static run shows how much of the settling is that.
+ */
 async function measureUpstream(services: ServiceGroup, upstream: (typeof SIM_UPSTREAMS)[number], rows: TargetRow[]): Promise<string> {
   const server = await services.start(upstream.spec());
   try {
-    say(`P7: ${upstream.title}, steps 1 -> 128 -> 8 clients`);
-    const proxy = await services.start(autobatchProxy(server.url));
-    let run: StepRun;
-    try {
-      run = await runStepped(proxy.url);
-    } finally {
-      await proxy.stop();
+    const best = gridBest(upstream.gridKey, 128);
+    const settings: Setting[] = [{ label: 'defaults', args: [] }];
+    if (best !== undefined) settings.push({ label: `static ${settingLabel(best)}`, args: staticArgs(best) });
+    const measured = [];
+    for (const setting of settings) {
+      say(`P7: ${upstream.title}, ${setting.label}, steps 1 -> 128 -> 8 clients`);
+      measured.push(await measureSetting(services, server.url, setting));
     }
+    const cell = (step: { steady: number; windowBins: number; settled: number }): string => {
+      const within = Number.isFinite(step.settled) ? `${fixed(step.settled, 0)} ms` : 'not within the phase';
+      return `${step.settled <= SETTLE_WITHIN_MS ? within : `**${within}**`} (steady ${fixed(step.steady, 0)}/s, ${step.windowBins * BIN_MS} ms window)`;
+    };
     const lines = [
       `#### ${upstream.title}: \`${upstream.flags}\``,
       '',
-      '| step | steady inputs/s of the new level (fresh proxy) | window | settled (90% of steady) within |',
-      '| --- | ---: | ---: | ---: |',
+      `| step | ${settings.map((s) => `${s.label}: settled within`).join(' | ')} |`,
+      `| --- | ${settings.map(() => '---:').join(' | ')} |`,
     ];
-    let atMs = 0;
     for (let i = 1; i < PHASES.length; i++) {
-      atMs += PHASES[i - 1]!.durationMs;
-      const phase = PHASES[i]!;
-      say(`P7: ${upstream.title}, steady ${phase.clients} clients`);
-      const steady = await steadyLevel(services, server.url, phase.clients);
-      const windowBins = windowBinsFor(BIN_MS, steady.p50Ms);
-      const settled = settleMs(run.curve, BIN_MS, atMs, phase.durationMs, steady.inputsPerSecond, windowBins);
-      const within = Number.isFinite(settled) ? `${fixed(settled, 0)} ms` : 'not within the phase';
-      lines.push(
-        `| ${PHASES[i - 1]!.clients} -> ${phase.clients} | ${fixed(steady.inputsPerSecond, 0)} | ${windowBins * BIN_MS} ms | ${settled <= SETTLE_WITHIN_MS ? within : `**${within}**`} |`,
-      );
+      const from = PHASES[i - 1]!.clients;
+      const to = PHASES[i]!.clients;
+      lines.push(`| ${from} -> ${to} | ${measured.map((m) => cell(m.steps[i - 1]!)).join(' | ')} |`);
+      const own = measured[0]!;
+      const step = own.steps[i - 1]!;
       rows.push({
         id: 'P7',
-        what: `${upstream.title}, ${PHASES[i - 1]!.clients} -> ${phase.clients} clients: time to ${SETTLE_SHARE * 100}% of the level's steady throughput`,
+        what: `${upstream.title}, ${from} -> ${to} clients: time to ${SETTLE_SHARE * 100}% of the level's steady throughput`,
         target: `≤ ${SETTLE_WITHIN_MS} ms`,
-        measured: `${within} (steady ${fixed(steady.inputsPerSecond, 0)} inputs/s)`,
-        met: run.errors === 0 && settled <= SETTLE_WITHIN_MS,
+        measured: `${Number.isFinite(step.settled) ? `${fixed(step.settled, 0)} ms` : 'not within the phase'} (steady ${fixed(step.steady, 0)} inputs/s)${
+          measured[1] === undefined
+            ? ''
+            : `; ${settings[1]!.label}: ${Number.isFinite(measured[1].steps[i - 1]!.settled) ? `${fixed(measured[1].steps[i - 1]!.settled, 0)} ms` : 'not within'}`
+        }`,
+        met: own.run.errors === 0 && step.settled <= SETTLE_WITHIN_MS,
       });
     }
-    lines.push('', 'Inputs/s per 100 ms; under each second, the in-flight limit / bucket factor each half second:', '', '```');
-    for (let second = 0; second * 1000 < run.curve.length * BIN_MS; second++) {
-      const bins = run.curve.slice(second * 10, second * 10 + 10).map((v) => fixed(v, 0).padStart(5));
-      lines.push(`${String(second).padStart(3)} s ${bins.join('')}    policy ${policyLine(run.policy, second * 1000, second * 1000 + 1000)}`);
-    }
-    lines.push('```', '', `Errors: ${run.errors}.`);
+    lines.push('', 'Defaults, inputs/s per 100 ms; beside each second, the in-flight limit / bucket factor each half second:', '', '```');
+    lines.push(...curveLines(measured[0]!.run, true), '```');
+    if (measured[1] !== undefined)
+      lines.push('', `${settings[1]!.label}, inputs/s per 100 ms:`, '', '```', ...curveLines(measured[1].run, false), '```');
+    lines.push('', `Errors: ${measured.map((m, i) => `${settings[i]!.label} ${m.run.errors}`).join(', ')}.`);
     return lines.join('\n');
   } finally {
     await server.stop();
@@ -200,7 +256,7 @@ export async function measureSteps(services: ServiceGroup, _timing: PerfTiming, 
     sections.push(await measureUpstream(services, upstream, rows));
   const intro =
     `Closed-loop clients, one input per request, the built-in corpus: ${PHASES.map((p) => `${p.clients} client${p.clients === 1 ? '' : 's'} for ${p.durationMs / 1000} s`).join(', then ')}, ` +
-    'through one default proxy (after 1.5 s of one client unmeasured: a fresh process runs cold); the steady level is a fresh default proxy at that level alone (4 s warm-up, 3 s measured). ' +
+    "through one default proxy, then through one with the simulator's best static setting at 128 clients (after 1.5 s of one client unmeasured: a fresh process runs cold); each steady level is a fresh proxy with the same flags at that level alone (4 s warm-up, 3 s measured). " +
     'Settled: the first window (at least 300 ms and one median request cycle) at 90% of steady, with the rest of the phase holding 90% on average.';
   return { rows, details: ['### P7 convergence after load steps (real processes)', '', intro, '', ...sections.flatMap((s) => [s, ''])].join('\n') };
 }

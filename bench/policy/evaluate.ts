@@ -6,6 +6,7 @@
 import { runLoad, runSteady, type LoadResult, type SimTiming, type Target } from './scenarios.js';
 import { staticSetting, type DispatchSetting } from './sim-proxy.js';
 import type { UpstreamModel } from './upstream-models.js';
+import { settleMs as settleWhen, windowBinsFor } from '../settle.js';
 
 /** The grid: max-inflight {1,2,4,8} × max-batch-size {8,16,32} × buckets {off,1.5,2}. */
 export const STATIC_GRID: readonly DispatchSetting[] = [1, 2, 4, 8].flatMap((inflight) =>
@@ -56,17 +57,7 @@ export const STEP_PHASES = [
   { clients: 8, durationMs: 3000 },
 ] as const;
 
-/** Throughput must be back within this of the level's steady throughput... */
-export const SETTLE_SHARE = 0.9;
-/** ...within this long after the step. */
-export const SETTLE_WITHIN_MS = 2000;
-/**
- * Throughput is judged over a window of at least 300 ms (one 100-ms bin holds only a few calls)
- * and at least one request cycle of the level (its steady median latency): a closed-loop client
- * sends once per cycle, so a shorter window sees the phase of the batches, not the rate (padded
- * CPU, 128 clients: a batch of 32 takes about 300 ms and a cycle about 800 ms).
- */
-const MIN_WINDOW_MS = 300;
+export { SETTLE_SHARE, SETTLE_WITHIN_MS } from '../settle.js';
 
 export interface StepFigures {
   readonly from: number;
@@ -104,26 +95,8 @@ export async function runSteps(model: UpstreamModel, target: Target, timing: Sim
     const phase = STEP_PHASES[i]!;
     const level = (await runSteady(model, target, phase.clients, timing)).phases[0]!;
     const steady = level.inputsPerSecond;
-    const windowBins = Math.max(Math.ceil(MIN_WINDOW_MS / run.binMs), Math.ceil(level.p50Ms / run.binMs));
-    const first = Math.round(atMs / run.binMs);
-    const end = Math.round((atMs + phase.durationMs) / run.binMs);
-    const windowMean = (bin: number): number => {
-      let sum = 0;
-      for (let b = bin; b < bin + windowBins; b++) sum += run.curve[b]!;
-      return sum / windowBins;
-    };
-    // The first window at 90%, if the throughput from there to the end of the phase holds 90%
-    // on average (single windows after it may dip: batches are discrete, and the curve shows them).
-    let settledFrom = Infinity;
-    for (let bin = first; bin + windowBins <= end; bin++) {
-      if (windowMean(bin) < SETTLE_SHARE * steady) continue;
-      let rest = 0;
-      for (let b = bin; b < end; b++) rest += run.curve[b]!;
-      if (rest / (end - bin) >= SETTLE_SHARE * steady) settledFrom = bin;
-      break;
-    }
-    // Settled once the first good window ends.
-    const settleMs = settledFrom === Infinity ? Infinity : (settledFrom + windowBins) * run.binMs - atMs;
+    const windowBins = windowBinsFor(run.binMs, level.p50Ms);
+    const settleMs = settleWhen(run.curve, run.binMs, atMs, phase.durationMs, steady, windowBins);
     steps.push({ from: STEP_PHASES[i - 1]!.clients, to: phase.clients, atMs, steady, settleMs, windowMs: windowBins * run.binMs });
   }
   return { run, steps };
