@@ -23,7 +23,7 @@ import { DecisionLog, type LoggedChange } from './decision-log.js';
 import type { CallReport, CostFit, Decision, DispatchPolicy, PolicySnapshot, RoutePolicySnapshot } from './dispatch-policy.js';
 import { InflightLimit } from './inflight-limit.js';
 import { LengthProfile, type LengthPlan } from './length-plan.js';
-import { nextAmortizedSize } from './amortized-batch.js';
+import { MIN_BATCH, nextAmortizedSize } from './amortized-batch.js';
 
 /** Values given by flags; each one present is used as is and never learned. */
 export interface PolicyPins {
@@ -181,11 +181,27 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   batchSize(route: string): number {
     if (this.pins.maxBatchSize !== undefined) return this.pins.maxBatchSize;
-    const plan = this.routes.get(route)?.plan;
-    if (plan !== undefined) return plan.batchSize;
-    const size = this.routes.get(route)?.amortized ?? this.settings.maxBatchSize;
+    const state = this.routes.get(route);
+    const size = this.sizeFor(state);
+    if (state?.plan !== undefined) return size;
     // Halving is the limiter's probe (see InflightLimit.halved), for routes without a length plan.
     return this.limiter?.halved === true ? Math.max(1, Math.floor(size / 2)) : size;
+  }
+
+  /**
+   * The batch size in force before halving: the amortized size (amortized-batch.ts), or a length
+   * plan's. A learned plan chooses among sizes on its own model, which knows the padding; the
+   * amortized size caps it only at its floor, where a call's fixed cost is under a tenth of an
+   * input's own cost even shared by 8, so the plan's larger batch (chosen on a cost linear in the
+   * batch, blind to a cost per input that grows with it) can gain nothing measurable. Measured:
+   * the real model behind bench/upstreams, judged to pad, kept batches of 32 at 0.50x direct;
+   * the simulated padded CPU (2 ms a call, about 2 ms an input) keeps its plan's 32 at 128 clients.
+   */
+  private sizeFor(state: RouteState | undefined): number {
+    const amortized = state?.amortized ?? this.settings.maxBatchSize;
+    const plan = state?.plan;
+    if (plan === undefined || state!.exploring || amortized <= MIN_BATCH) return Math.min(plan?.batchSize ?? Infinity, amortized);
+    return plan.batchSize;
   }
 
   holdMs(): number {
@@ -291,7 +307,9 @@ export class AdaptivePolicy implements DispatchPolicy {
       pins.maxBatchSize !== undefined
         ? { value: pins.maxBatchSize, source: 'pinned', why: `--max-batch-size ${pins.maxBatchSize}` }
         : learned
-          ? { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
+          ? this.sizeFor(state) < state.plan!.batchSize
+            ? { value: this.sizeFor(state), source: 'learned', why: state.amortizedWhy }
+            : { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
           : this.limiter?.halved === true && state.plan === undefined
             ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
             : state.amortized !== undefined && state.plan === undefined
@@ -392,16 +410,11 @@ export class AdaptivePolicy implements DispatchPolicy {
       decided === undefined || size === undefined
         ? 'the largest batch the upstream takes'
         : `a call's fixed cost (${decided.fixedMs.toFixed(1)} ms) shared by ${size} inputs is about a tenth or less of an input's own cost (${decided.perInputMs.toFixed(1)} ms): larger batches gain little`;
-    if (state.plan === undefined)
-      this.log?.note({
-        decision: 'batchSize',
-        route: state.route,
-        from: state.amortized ?? this.settings.maxBatchSize,
-        to: size ?? this.settings.maxBatchSize,
-        why,
-      });
+    const before = this.sizeFor(state);
     state.amortized = size;
     state.amortizedWhy = why;
+    const after = this.sizeFor(state);
+    if (after !== before) this.log?.note({ decision: 'batchSize', route: state.route, from: before, to: after, why });
   }
 
   /** Whether buckets are worth trying to learn the padding (see EXPLORE_FACTOR). */
@@ -413,7 +426,7 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
-    const size = (plan: LengthPlan | undefined): number => plan?.batchSize ?? state.amortized ?? this.settings.maxBatchSize;
+    const size = (plan: LengthPlan | undefined): number => (plan === undefined ? (state.amortized ?? this.settings.maxBatchSize) : plan.batchSize);
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;

@@ -302,6 +302,55 @@ describe('adaptive policy', () => {
     ]);
   });
 
+  /** Calls of mixed lengths to an upstream that pads: `fixedMs` a call, `perByteMs` per padded byte. */
+  function feedPadding(fixedMs: number, perByteMs: number): ReturnType<typeof make> {
+    const made = make();
+    const { policy, clock } = made;
+    let seed = 11;
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 120; i++) {
+      const lengths = Array.from({ length: 2 + Math.floor(rand() * 14) }, () =>
+        rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),
+      );
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const longest = Math.max(...lengths);
+      const ms = fixedMs + perByteMs * lengths.length * longest;
+      const startedAt = clock.now;
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: lengths.length,
+        longestBytes: longest,
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      clock.now += 100;
+    }
+    return made;
+  }
+
+  it("caps a padding plan's batch at 8 when inputs cost far more than a call (a CPU model), and not otherwise", () => {
+    const slow = feedPadding(2, 0.1);
+    expect(slow.policy.snapshot().routes[0]!.pads.value).toBe(true);
+    expect(slow.policy.batchSize(ROUTE)).toBe(8);
+    expect(slow.policy.snapshot().routes[0]!.batchSize).toMatchObject({
+      value: 8,
+      source: 'learned',
+      why: expect.stringMatching(/^a call's fixed cost/),
+    });
+    const cheap = feedPadding(20, 0.001);
+    expect(cheap.policy.snapshot().routes[0]!.pads.value).toBe(true);
+    expect(cheap.policy.batchSize(ROUTE)).toBe(32);
+    expect(cheap.policy.snapshot().routes[0]!.batchSize.why).toMatch(/^lowest predicted cost per input/);
+  });
+
   it('times a call sent while the upstream was busy from the answer before it (its wait is not its cost)', () => {
     const { policy, clock } = make();
     for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, 50);
