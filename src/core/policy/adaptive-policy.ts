@@ -84,7 +84,7 @@ const LOAD_SMOOTHING = 0.25;
  * pad the verdict then comes within a few calls, so the detour is short.
  */
 const EXPLORE_FACTOR = 2;
-const EXPLORE_CALLS = 32;
+const EXPLORE_CALLS = 64;
 const EXPLORE_SPLIT = 0.9;
 const EXPLORE_CHECK = 16;
 
@@ -426,7 +426,10 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
-    const size = (plan: LengthPlan | undefined): number => (plan === undefined ? (state.amortized ?? this.settings.maxBatchSize) : plan.batchSize);
+    const amortized = state.amortized ?? this.settings.maxBatchSize;
+    // As sizeFor() counts them: the exploration's buckets, or a plan at the amortized floor, take the amortized size.
+    const size = (plan: LengthPlan | undefined): number =>
+      plan === undefined ? amortized : state.exploring || amortized <= MIN_BATCH ? Math.min(plan.batchSize, amortized) : plan.batchSize;
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;

@@ -34,6 +34,15 @@ const MERGE_WINDOW_MS = 0.5;
  * quarter of a second); the t-test and the physical check guard the verdict instead.
  */
 const MIN_SAMPLES = 5;
+/**
+ * Observations (weighted) before "does not pad": more, because that verdict ends the exploration's
+ * buckets, and a fit from a handful of slow calls can miss padding that buckets would have spared.
+ * Measured on the real model behind bench/upstreams (TF.js densifies each call to its longest
+ * input): from about 17 calls it fitted a padding byte at 0.2x a real one and said "does not pad",
+ * and without buckets it served 11 inputs/s where buckets of factor 2 serve 17 to 26. A fast
+ * upstream reaches this many calls within a few hundred milliseconds.
+ */
+const MIN_SAMPLES_UNPADDED = 32;
 /** Share of a mean call's cost the padding must be worth to count as padding, and under which it does not. */
 const PADS_ABOVE = 0.1;
 const UNPADS_BELOW = 0.05;
@@ -154,7 +163,12 @@ export class CostModel {
     const padVersusReal = padPerByteLike(this.fit);
     if (estimate > CONFIDENCE * spread && this.padShare > PADS_ABOVE && padVersusReal) this.padVerdict = true;
     // "Does not pad" needs calls that had padding to pay for: with no waste at all it is moot.
-    else if (meanWaste > 0 && Number.isFinite(spread) && ((estimate + CONFIDENCE * spread) * meanWaste) / cost < UNPADS_BELOW)
+    else if (
+      this.weight >= MIN_SAMPLES_UNPADDED &&
+      meanWaste > 0 &&
+      Number.isFinite(spread) &&
+      ((estimate + CONFIDENCE * spread) * meanWaste) / cost < UNPADS_BELOW
+    )
       this.padVerdict = false;
     return this.padVerdict !== before;
   }

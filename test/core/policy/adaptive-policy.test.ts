@@ -138,7 +138,7 @@ describe('adaptive policy', () => {
     expect(pinned.policy.bucketFactor(ROUTE)).toBeUndefined();
   });
 
-  it('ends the exploration after 32 calls of two inputs or more that could not tell, with no buckets', () => {
+  it('ends the exploration after 64 calls of two inputs or more that could not tell, with no buckets', () => {
     const { policy, clock, changes } = make();
     for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
     // Calls of one length: nothing to tell padding by. Calls of one input do not count.
@@ -159,7 +159,7 @@ describe('adaptive policy', () => {
     };
     for (let i = 0; i < 40; i++) call(1);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
-    for (let i = 0; i < 31; i++) call(4);
+    for (let i = 0; i < 63; i++) call(4);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
     for (let i = 0; i < 4; i++) call(4);
     expect(policy.bucketFactor(ROUTE)).toBeUndefined();

@@ -58,6 +58,19 @@ describe('cost model', () => {
     expect(model.costFit!.padPerByteMs).toBeCloseTo(0, 4);
   });
 
+  it('says "does not pad" only from about 45 calls (a weight of 32 with old calls fading), "pads" from a few', () => {
+    const byTotal = (lengths: number[]): number => 2 + 0.01 * lengths.reduce((a, b) => a + b, 0);
+    const early = new CostModel();
+    feed(early, 40, byTotal);
+    expect(early.pads).toBeNull();
+    const later = new CostModel();
+    feed(later, 50, byTotal);
+    expect(later.pads).toBe(false);
+    const padded = new CostModel();
+    feed(padded, 10, (lengths) => 2 + 0.01 * lengths.length * Math.max(...lengths));
+    expect(padded.pads).toBe(true);
+  });
+
   it('gives no verdict when every input has the same length (nothing tells the two apart)', () => {
     const model = new CostModel();
     feed(
