@@ -357,6 +357,11 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (pins.bucketByLength !== undefined && pins.maxBatchSize !== undefined) return;
     const fit = state.cost.costFit;
     this.amortize(state, fit);
+    // What padding would cost without buckets is what "does not pad" must rule out (cost-model.ts).
+    if (state.lengths.known) {
+      const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
+      state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch));
+    }
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
         if (state.exploring) return;

@@ -78,11 +78,24 @@ export class CostModel {
   private pending: Group | undefined;
   private fit: CostFit | null = null;
   private padVerdict: boolean | null = null;
+  private unbucketedWaste = 0;
   private padShare = 0;
 
   /** The latest fit, or null before there is one. */
   get costFit(): CostFit | null {
     return this.fit;
+  }
+
+  /**
+   * The padding bytes a call of this route would hold without length buckets (from its mix of
+   * lengths; 0: not known). "Does not pad" is judged against the larger of this and the calls'
+   * own mean: under the exploration's buckets calls hold little padding, so a small padding cost
+   * per byte, times that little, says nothing about the calls without them. Measured: the real
+   * model behind bench/upstreams (TF.js densifies a call to its longest input: 31 short texts and
+   * one paragraph take 2.5 s, 32 short ones 0.19 s) was judged not to pad from banded calls.
+   */
+  setUnbucketedWaste(bytesPerCall: number): void {
+    this.unbucketedWaste = Math.max(0, bytesPerCall) / KB;
   }
 
   /** True: pads; false: does not; null: not known (too few or too alike calls). */
@@ -167,7 +180,7 @@ export class CostModel {
       this.weight >= MIN_SAMPLES_UNPADDED &&
       meanWaste > 0 &&
       Number.isFinite(spread) &&
-      ((estimate + CONFIDENCE * spread) * meanWaste) / cost < UNPADS_BELOW
+      ((estimate + CONFIDENCE * spread) * Math.max(meanWaste, this.unbucketedWaste)) / cost < UNPADS_BELOW
     )
       this.padVerdict = false;
     return this.padVerdict !== before;

@@ -84,6 +84,23 @@ export class LengthProfile {
     return Math.max(...bands.values()) <= share * this.weight;
   }
 
+  /** Padding bytes a call of `batch` inputs drawn from the whole mix holds (no buckets). */
+  expectedWaste(batch: number): number {
+    if (this.weight <= 0) return 0;
+    let mean = 0;
+    let expectedLongest = 0;
+    let below = 0;
+    for (const [bin, weight] of [...this.bins].sort((a, b) => a[0] - b[0])) {
+      const length = 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
+      const p = weight / this.weight;
+      mean += p * length;
+      const above = below + p;
+      expectedLongest += length * (above ** batch - below ** batch);
+      below = above;
+    }
+    return batch * Math.max(0, expectedLongest - mean);
+  }
+
   /**
    * Cost per input of one plan. `inSystem`: inputs of this route in the proxy and the upstream
    * at once (what a batch can be cut from).
