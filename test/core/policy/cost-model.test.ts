@@ -71,6 +71,25 @@ describe('cost model', () => {
     expect(padded.pads).toBe(true);
   });
 
+  it('does not say "does not pad" from calls with little padding when calls without buckets would hold much', () => {
+    // Banded calls (lengths within 10% of each other) to an upstream that pads at 0.3x a real byte.
+    const banded = (rand: () => number, count: number): number[] => {
+      const base = rand() < 0.5 ? 50 : 800;
+      return Array.from({ length: count }, () => base + Math.floor(rand() * base * 0.1));
+    };
+    const cost = (lengths: number[]): number => {
+      const total = lengths.reduce((a, b) => a + b, 0);
+      return 2 + 0.01 * total + 0.003 * (lengths.length * Math.max(...lengths) - total);
+    };
+    const alone = new CostModel();
+    feed(alone, 80, cost, banded);
+    expect(alone.pads).toBe(false);
+    const told = new CostModel();
+    told.setUnbucketedWaste(16 * 600);
+    feed(told, 80, cost, banded);
+    expect(told.pads).not.toBe(false);
+  });
+
   it('gives no verdict when every input has the same length (nothing tells the two apart)', () => {
     const model = new CostModel();
     feed(

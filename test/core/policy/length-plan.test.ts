@@ -86,3 +86,22 @@ describe('length plan', () => {
     expect(new LengthProfile().splits(2, 0.9)).toBe(false);
   });
 });
+
+describe('LengthProfile.expectedWaste', () => {
+  it('is nothing for one length, and grows with the batch for a mix', () => {
+    const one = new LengthProfile();
+    for (let i = 0; i < 40; i++) one.add(100);
+    expect(one.expectedWaste(16)).toBeCloseTo(0, 6);
+    const mixed = new LengthProfile();
+    for (let i = 0; i < 40; i++) mixed.add(i % 4 === 3 ? 800 : 50);
+    const two = mixed.expectedWaste(2);
+    const sixteen = mixed.expectedWaste(16);
+    // Two inputs: the longest is the paragraph in 7 draws of 16, so about 2 x (7/16 x 800 + 9/16 x 50 - 237.5) bytes.
+    expect(two).toBeGreaterThan(250);
+    expect(two).toBeLessThan(450);
+    // Sixteen: nearly always a paragraph, about 16 x (800 - 237.5).
+    expect(sixteen).toBeGreaterThan(8000);
+    expect(sixteen).toBeLessThan(9500);
+    expect(new LengthProfile().expectedWaste(8)).toBe(0);
+  });
+});
