@@ -77,7 +77,7 @@ export class UpstreamClient {
     // The proxy's own trace context, when tracing is on, over any forwarded one.
     if (options.traceHeaders !== undefined) Object.assign(headers, options.traceHeaders);
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    let sent: string | Buffer | Readable | null = null;
+    let sent: string | Buffer | Readable | null;
     if (options.body === undefined || typeof options.body === 'string' || Buffer.isBuffer(options.body)) sent = options.body ?? null;
     else {
       // A new stream for every try: the chunks are written as they are, never joined.

@@ -8,18 +8,33 @@ import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
 
 const ROUTE = '/embed';
 
-/** Reports `calls` one-at-a-time calls of a padding upstream (2 ms + 0.01 ms per padded byte), mixed lengths. */
-function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: number): void {
-  let seed = 3;
+/** How the calls of feedPadded look: their cost, their sizes, the gap between them, the seed. */
+interface PaddedCalls {
+  fixedMs: number;
+  perByteMs: number;
+  /** Inputs per call: 16, or 2 to 15 at random. */
+  sizes: 'sixteen' | 'random';
+  gapMs: number;
+  seed: number;
+}
+
+/**
+ * Reports `calls` one-at-a-time calls of a padding upstream (by default 2 ms + 0.01 ms per
+ * padded byte, 16 inputs each), mixed lengths.
+ */
+function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: number, shape: Partial<PaddedCalls> = {}): void {
+  const { fixedMs, perByteMs, sizes, gapMs, seed: start } = { fixedMs: 2, perByteMs: 0.01, sizes: 'sixteen', gapMs: 1.5, seed: 3, ...shape };
+  let seed = start;
   const rand = (): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
   for (let i = 0; i < calls; i++) {
-    const lengths = Array.from({ length: 16 }, () => (rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40)));
+    const count = sizes === 'sixteen' ? 16 : 2 + Math.floor(rand() * 14);
+    const lengths = Array.from({ length: count }, () => (rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40)));
     for (const length of lengths) policy.requestArrived(ROUTE, length);
     const longest = Math.max(...lengths);
-    const ms = 2 + 0.01 * lengths.length * longest;
+    const ms = fixedMs + perByteMs * lengths.length * longest;
     const startedAt = clock.now;
     clock.now += ms;
     policy.callFinished({
@@ -33,7 +48,7 @@ function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: numbe
       queuedAtStart: 0,
       ok: true,
     });
-    clock.now += 0.5 + 1;
+    clock.now += gapMs;
   }
 }
 
@@ -305,34 +320,7 @@ describe('adaptive policy', () => {
   /** Calls of mixed lengths to an upstream that pads: `fixedMs` a call, `perByteMs` per padded byte. */
   function feedPadding(fixedMs: number, perByteMs: number): ReturnType<typeof make> {
     const made = make();
-    const { policy, clock } = made;
-    let seed = 11;
-    const rand = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
-    for (let i = 0; i < 120; i++) {
-      const lengths = Array.from({ length: 2 + Math.floor(rand() * 14) }, () =>
-        rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),
-      );
-      for (const length of lengths) policy.requestArrived(ROUTE, length);
-      const longest = Math.max(...lengths);
-      const ms = fixedMs + perByteMs * lengths.length * longest;
-      const startedAt = clock.now;
-      clock.now += ms;
-      policy.callFinished({
-        route: ROUTE,
-        items: lengths.length,
-        longestBytes: longest,
-        totalBytes: lengths.reduce((a, b) => a + b, 0),
-        startedAt,
-        durationMs: ms,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
-      clock.now += 100;
-    }
+    feedPadded(made.policy, made.clock, 120, { fixedMs, perByteMs, sizes: 'random', gapMs: 100, seed: 11 });
     return made;
   }
 
