@@ -197,9 +197,8 @@ export class AdaptivePolicy implements DispatchPolicy {
    * the real model behind bench/upstreams, judged to pad, kept batches of 32 at 0.50x direct;
    * the simulated padded CPU (2 ms a call, about 2 ms an input) keeps its plan's 32 at 128 clients.
    */
-  private sizeFor(state: RouteState | undefined): number {
+  private sizeFor(state: RouteState | undefined, plan: LengthPlan | undefined = state?.plan): number {
     const amortized = state?.amortized ?? this.settings.maxBatchSize;
-    const plan = state?.plan;
     if (plan === undefined || state!.exploring || amortized <= MIN_BATCH) return Math.min(plan?.batchSize ?? Infinity, amortized);
     return plan.batchSize;
   }
@@ -431,10 +430,7 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
-    const amortized = state.amortized ?? this.settings.maxBatchSize;
-    // As sizeFor() counts them: the exploration's buckets, or a plan at the amortized floor, take the amortized size.
-    const size = (plan: LengthPlan | undefined): number =>
-      plan === undefined ? amortized : state.exploring || amortized <= MIN_BATCH ? Math.min(plan.batchSize, amortized) : plan.batchSize;
+    const size = (plan: LengthPlan | undefined): number => this.sizeFor(state, plan);
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;

@@ -28,6 +28,29 @@ const FADE = 0.9;
 /** Requests (weighted) before the mix is trusted. */
 const MIN_REQUESTS = 30;
 
+/** The length a histogram bin stands for (its middle, on the geometric scale). */
+function binLength(bin: number): number {
+  return 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
+}
+
+/**
+ * Mean length and expected longest of `batch` draws from lengths sorted ascending, with weights
+ * summing to `total`: P(longest of `batch` draws is in this bin) = F(bin)^batch − F(previous)^batch.
+ */
+function draws(entries: readonly { length: number; weight: number }[], total: number, batch: number): { mean: number; expectedLongest: number } {
+  let mean = 0;
+  let expectedLongest = 0;
+  let below = 0;
+  for (const entry of entries) {
+    const p = entry.weight / total;
+    mean += p * entry.length;
+    const above = below + p;
+    expectedLongest += entry.length * (above ** batch - below ** batch);
+    below = above;
+  }
+  return { mean, expectedLongest };
+}
+
 export interface LengthPlan {
   factor: number | undefined;
   batchSize: number;
@@ -66,7 +89,7 @@ export class LengthProfile {
   get meanBytes(): number {
     if (this.weight <= 0) return 0;
     let sum = 0;
-    for (const [bin, weight] of this.bins) sum += weight * 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
+    for (const [bin, weight] of this.bins) sum += weight * binLength(bin);
     return sum / this.weight;
   }
 
@@ -78,7 +101,7 @@ export class LengthProfile {
     if (this.weight <= 0) return false;
     const bands = new Map<number, number>();
     for (const [bin, weight] of this.bins) {
-      const band = lengthBucket(2 ** ((bin + 0.5) / BINS_PER_OCTAVE), factor);
+      const band = lengthBucket(binLength(bin), factor);
       bands.set(band, (bands.get(band) ?? 0) + weight);
     }
     return Math.max(...bands.values()) <= share * this.weight;
@@ -87,17 +110,8 @@ export class LengthProfile {
   /** Padding bytes a call of `batch` inputs drawn from the whole mix holds (no buckets). */
   expectedWaste(batch: number): number {
     if (this.weight <= 0) return 0;
-    let mean = 0;
-    let expectedLongest = 0;
-    let below = 0;
-    for (const [bin, weight] of [...this.bins].sort((a, b) => a[0] - b[0])) {
-      const length = 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
-      const p = weight / this.weight;
-      mean += p * length;
-      const above = below + p;
-      expectedLongest += length * (above ** batch - below ** batch);
-      below = above;
-    }
+    const entries = [...this.bins].sort((a, b) => a[0] - b[0]).map(([bin, weight]) => ({ length: binLength(bin), weight }));
+    const { mean, expectedLongest } = draws(entries, this.weight, batch);
     return batch * Math.max(0, expectedLongest - mean);
   }
 
@@ -108,7 +122,7 @@ export class LengthProfile {
   costPerInput(fit: CostFit, factor: number | undefined, batchSize: number, inSystem: number): number {
     const bands = new Map<number, { length: number; weight: number }[]>();
     for (const [bin, weight] of [...this.bins].sort((a, b) => a[0] - b[0])) {
-      const length = 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
+      const length = binLength(bin);
       const band = factor === undefined ? 0 : lengthBucket(length, factor);
       let list = bands.get(band);
       if (list === undefined) bands.set(band, (list = []));
@@ -119,17 +133,7 @@ export class LengthProfile {
       const bandWeight = list.reduce((sum, entry) => sum + entry.weight, 0);
       const share = bandWeight / this.weight;
       const batch = Math.max(1, Math.min(batchSize, Math.round(share * inSystem)));
-      let mean = 0;
-      let expectedLongest = 0;
-      let below = 0;
-      for (const entry of list) {
-        const p = entry.weight / bandWeight;
-        mean += p * entry.length;
-        // P(longest of `batch` draws is in this bin) = F(bin)^batch − F(previous)^batch.
-        const above = below + p;
-        expectedLongest += entry.length * (above ** batch - below ** batch);
-        below = above;
-      }
+      const { mean, expectedLongest } = draws(list, bandWeight, batch);
       const perInput = fit.fixedMs / batch + fit.perInputMs + fit.perByteMs * mean + fit.padPerByteMs * Math.max(0, expectedLongest - mean);
       cost += share * perInput;
     }
