@@ -127,16 +127,21 @@ export function staticArgs(setting: DispatchSetting): string[] {
   return args;
 }
 
-/** GET /autobatch/policy, shortened; null when the proxy has no such endpoint. */
-async function readPolicy(proxyUrl: string): Promise<string | null> {
+/** GET /autobatch/policy's JSON; null when the proxy has no such endpoint or does not answer. */
+export async function fetchPolicyJson(proxyUrl: string, timeoutMs?: number): Promise<Record<string, unknown> | null> {
   try {
-    const response = await fetch(`${proxyUrl}/autobatch/policy`);
+    const response = await fetch(`${proxyUrl}/autobatch/policy`, timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) });
     if (response.status !== 200) return null;
-    const body = (await response.json()) as Record<string, unknown>;
-    return summarizePolicyJson(body);
+    return (await response.json()) as Record<string, unknown>;
   } catch {
     return null;
   }
+}
+
+/** GET /autobatch/policy, shortened; null when the proxy has no such endpoint. */
+async function readPolicy(proxyUrl: string): Promise<string | null> {
+  const body = await fetchPolicyJson(proxyUrl);
+  return body === null ? null : summarizePolicyJson(body);
 }
 
 /** One line from the endpoint's JSON: whatever of the decisions it reports, tolerant of shape. */

@@ -23,7 +23,7 @@ import { routeShapeFor } from '../../src/loadgen/route-shapes.js';
 import { settleMs, SETTLE_SHARE, SETTLE_WITHIN_MS, windowBinsFor } from '../settle.js';
 import type { ServiceGroup } from '../service-process.js';
 import { autobatchProxy } from '../service-specs.js';
-import { gridBest, SIM_UPSTREAMS, staticArgs } from './dispatch.js';
+import { fetchPolicyJson, gridBest, SIM_UPSTREAMS, staticArgs } from './dispatch.js';
 import { settingLabel } from '../policy/sim-proxy.js';
 import { fixed, isMain, runStandalone, say, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
@@ -54,14 +54,12 @@ interface StepRun {
 
 /** The in-flight limit and the first route's bucket factor, from the policy endpoint. */
 async function samplePolicy(proxyUrl: string): Promise<{ inflight: number | null; bucket: string }> {
-  try {
-    const response = await fetch(`${proxyUrl}/autobatch/policy`, { signal: AbortSignal.timeout(1000) });
-    const body = (await response.json()) as { inflightLimit?: { value?: number }; routes?: Array<{ bucketFactor?: { value?: number | null } }> };
-    const factor = body.routes?.[0]?.bucketFactor?.value;
-    return { inflight: body.inflightLimit?.value ?? null, bucket: factor === undefined ? '?' : factor === null ? 'off' : String(factor) };
-  } catch {
-    return { inflight: null, bucket: '?' };
-  }
+  const body = (await fetchPolicyJson(proxyUrl, 1000)) as {
+    inflightLimit?: { value?: number };
+    routes?: Array<{ bucketFactor?: { value?: number | null } }>;
+  } | null;
+  const factor = body?.routes?.[0]?.bucketFactor?.value;
+  return { inflight: body?.inflightLimit?.value ?? null, bucket: factor === undefined ? '?' : factor === null ? 'off' : String(factor) };
 }
 
 /**
