@@ -9,7 +9,8 @@
  * at each level is measured here (at most three per upstream, each at every level), and "best
  * static" at a level is the best of those measured. Each proxy is one process kept across the
  * levels (as a deployment sees load change); every level gets at least 2 s of warm-up, which is
- * what the issue allows the adaptive policy to settle. After each level the proxy's
+ * what the issue allows the adaptive policy to settle. All sides start warm (see warmAll) and
+ * take turns at each level, so none is favoured by going first. After each level the proxy's
  * GET /autobatch/policy is read (shown when the proxy has it), so the figures sit next to what
  * the policy chose.
  *
@@ -22,7 +23,7 @@ import { runBench } from '../../src/loadgen/index.js';
 import { parseSetting } from '../policy/simulate.js';
 import { settingFlags, settingLabel, type DispatchSetting } from '../policy/sim-proxy.js';
 import type { UpstreamKey } from '../policy/upstream-models.js';
-import type { ServiceGroup, ServiceSpec } from '../service-process.js';
+import type { RunningService, ServiceGroup, ServiceSpec } from '../service-process.js';
 import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from '../service-specs.js';
 import { TEXT_SETS } from '../text-sets.js';
 import { fixed, isMain, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
@@ -191,64 +192,89 @@ async function waitUntilAnswering(upstreamUrl: string): Promise<void> {
 
 interface Side {
   label: string;
+  /** The proxy's URL; none for direct. */
+  url: string | null;
   inputsPerSecond: number[];
   errors: number;
   policy: Array<string | null>;
 }
 
-async function measureSide(
-  services: ServiceGroup,
+/**
+ * The order of the sides at one level: rotated by one per level, so that no side is always the
+ * first after a level change (when a slow upstream may still be busy) or the last (when the
+ * machine has drifted furthest).
+ */
+export function sideOrder(sides: number, level: number): number[] {
+  return Array.from({ length: sides }, (_, i) => (i + level) % sides);
+}
+
+async function measureLevel(
+  side: Side,
   upstreamUrl: string,
-  label: string,
-  args: readonly string[],
+  clients: number,
   timing: PerfTiming,
   texts: readonly string[] | undefined,
-  withDirect: boolean,
-): Promise<{ side: Side; direct: number[] }> {
-  const proxy = await services.start(autobatchProxy(upstreamUrl, args));
-  const side: Side = { label, inputsPerSecond: [], errors: 0, policy: [] };
-  const direct: number[] = [];
+): Promise<void> {
+  say(`P6: ${side.label}, ${clients} clients`);
+  // A slow upstream (the model) may still be working off the previous side's calls.
+  await waitUntilAnswering(upstreamUrl);
   try {
-    for (const clients of LEVELS) {
-      say(`P6: ${label}, ${clients} clients${withDirect ? ' (and direct)' : ''}`);
-      // A slow upstream (the model) may still be working off the previous level's calls.
-      await waitUntilAnswering(upstreamUrl);
-      try {
-        const report = await runBench({
-          url: proxy.url,
-          ...(withDirect ? { baseline: upstreamUrl } : {}),
-          concurrency: [clients],
-          inputsPerRequest: 1,
-          ...(texts === undefined ? {} : { texts }),
-          ...timing,
-        });
-        const level = report.levels[0]!;
-        side.inputsPerSecond.push(level.target.inputsPerSecond);
-        side.errors += level.target.errorCount + (level.baseline?.errorCount ?? 0);
-        direct.push(level.baseline?.inputsPerSecond ?? NaN);
-      } catch (error) {
-        // One level that cannot be measured is reported as such; the rest of the run goes on.
-        say(`P6: ${label}, ${clients} clients: not measured (${error instanceof Error ? error.message : String(error)})`);
-        side.inputsPerSecond.push(NaN);
-        side.errors += 1;
-        direct.push(NaN);
-      }
-      side.policy.push(await readPolicy(proxy.url));
-    }
-  } finally {
-    await proxy.stop();
+    const report = await runBench({
+      url: side.url ?? upstreamUrl,
+      concurrency: [clients],
+      inputsPerRequest: 1,
+      ...(texts === undefined ? {} : { texts }),
+      ...timing,
+    });
+    const level = report.levels[0]!;
+    side.inputsPerSecond.push(level.target.inputsPerSecond);
+    side.errors += level.target.errorCount;
+  } catch (error) {
+    // One level that cannot be measured is reported as such; the rest of the run goes on.
+    say(`P6: ${side.label}, ${clients} clients: not measured (${error instanceof Error ? error.message : String(error)})`);
+    side.inputsPerSecond.push(NaN);
+    side.errors += 1;
   }
-  return { side, direct };
+  if (side.url !== null) side.policy.push(await readPolicy(side.url));
+}
+
+/**
+ * Before the first level, every side gets the same start: the upstream is loaded directly (a
+ * model's first calls are slow) and each proxy process answers a few hundred requests (its code is
+ * compiled by then). Without it the side measured first paid for both, which is how the defaults
+ * at 1 client once measured 5-20% under the static settings for no reason of their own.
+ */
+async function warmAll(sides: readonly Side[], upstreamUrl: string, timing: PerfTiming, texts: readonly string[] | undefined): Promise<void> {
+  for (const side of sides) {
+    say(`P6: warming ${side.label}`);
+    await waitUntilAnswering(upstreamUrl);
+    await runBench({
+      url: side.url ?? upstreamUrl,
+      concurrency: [8],
+      inputsPerRequest: 1,
+      ...(texts === undefined ? {} : { texts }),
+      durationSeconds: 0.5,
+      warmupSeconds: Math.min(timing.warmupSeconds, 1),
+    }).catch(() => undefined);
+  }
 }
 
 async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, timing: PerfTiming, rows: TargetRow[]): Promise<string> {
   const server = await services.start(upstream.spec());
   const texts = upstream.key === 'use' ? TEXT_SETS.mixed.texts : undefined;
+  const settings = candidates(upstream.gridKey);
+  const proxies: RunningService[] = [];
   try {
-    const { side: defaults, direct } = await measureSide(services, server.url, 'defaults', [], timing, texts, true);
-    const statics: Side[] = [];
-    for (const setting of candidates(upstream.gridKey)) {
-      statics.push((await measureSide(services, server.url, settingLabel(setting), staticArgs(setting), timing, texts, false)).side);
+    // One proxy process per setting, all kept across the levels (as a deployment sees load change).
+    for (const args of [[], ...settings.map(staticArgs)]) proxies.push(await services.start(autobatchProxy(server.url, args)));
+    const side = (label: string, url: string | null): Side => ({ label, url, inputsPerSecond: [], errors: 0, policy: [] });
+    const direct = side('direct', null);
+    const defaults = side('defaults', proxies[0]!.url);
+    const statics = settings.map((setting, i) => side(settingLabel(setting), proxies[i + 1]!.url));
+    const sides = [direct, defaults, ...statics];
+    await warmAll(sides, server.url, timing, texts);
+    for (const [level, clients] of LEVELS.entries()) {
+      for (const i of sideOrder(sides.length, level)) await measureLevel(sides[i]!, server.url, clients, timing, texts);
     }
     const lines = [
       `#### ${upstream.title}: \`${upstream.flags}\``,
@@ -258,19 +284,20 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
     ];
     LEVELS.forEach((clients, i) => {
       const own = defaults.inputsPerSecond[i]!;
+      const alone = direct.inputsPerSecond[i]!;
       const best = Math.max(...statics.map((s) => s.inputsPerSecond[i]!).filter(Number.isFinite));
-      const vsDirect = own / direct[i]!;
+      const vsDirect = own / alone;
       const vsBest = own / best;
       const policy = defaults.policy[i] ?? 'no GET /autobatch/policy on this build';
       lines.push(
-        `| ${clients} | ${fixed(direct[i]!, 0)} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
+        `| ${clients} | ${fixed(alone, 0)} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
       );
       const floor = clients === 1 ? 0.9 : 1.0;
       rows.push({
         id: 'P6',
         what: `${upstream.title}, ${clients} clients: defaults ÷ direct, inputs/s`,
         target: `≥ ${floor.toFixed(1)}×`,
-        measured: `${times(Number.isFinite(vsDirect) ? vsDirect : null)} (${fixed(own, 0)} vs ${fixed(direct[i]!, 0)} inputs/s)`,
+        measured: `${times(Number.isFinite(vsDirect) ? vsDirect : null)} (${fixed(own, 0)} vs ${fixed(alone, 0)} inputs/s)`,
         met: defaults.errors === 0 && vsDirect >= floor,
       });
       if (clients !== 1) {
@@ -283,13 +310,14 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
         });
       }
     });
-    const errors = [defaults, ...statics].reduce((n, s) => n + s.errors, 0);
+    const errors = sides.reduce((n, s) => n + s.errors, 0);
     lines.push(
       '',
       `Static settings as max-inflight/max-batch-size/bucket-by-length (\`${statics.map((s) => settingFlags(parseSetting(s.label))).join('`, `')}\`); errors: ${errors}.`,
     );
     return lines.join('\n');
   } finally {
+    for (const proxy of proxies) await proxy.stop();
     await server.stop();
   }
 }
@@ -303,7 +331,7 @@ function details(title: string, timing: PerfTiming, sections: string[]): string 
     title,
     '',
     `Closed-loop clients, one input per request, the load generator's built-in corpus (one text in four a paragraph); ${timing.durationSeconds} s measured per side and level ` +
-      `after ${timing.warmupSeconds} s of warm-up; one proxy process per setting kept across the levels; direct and defaults measured side by side at each level, the static settings after. ` +
+      `after ${timing.warmupSeconds} s of warm-up; the upstream and every proxy warmed first; one proxy process per setting kept across the levels; at each level direct, the defaults and the static settings measured one after another, in an order rotated per level. ` +
       "Static candidates: the simulator's best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. " +
       'On this 2-core machine the load generator, the proxy and the upstream share the cores: read the ratios, not the absolute numbers.',
     '',

@@ -1,6 +1,6 @@
 /** bench:perf P6's pieces that need no servers: the static candidates, their flags, the policy line. */
 import { describe, expect, it } from 'vitest';
-import { candidates, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
+import { candidates, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
 import { settingLabel, staticSetting } from '../../bench/policy/sim-proxy.js';
 
 describe('P6 static candidates', () => {
@@ -26,6 +26,15 @@ describe('P6 static candidates', () => {
       '--bucket-by-length',
       '1.5',
     ]);
+  });
+});
+
+describe('P6 order of the sides', () => {
+  it('measures every side once per level, and no side first at two levels running', () => {
+    const orders = [0, 1, 2, 3].map((level) => sideOrder(5, level));
+    for (const order of orders) expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(orders.map((o) => o[0])).toEqual([0, 1, 2, 3]);
+    expect(orders.map((o) => o.at(-1))).toEqual([4, 0, 1, 2]);
   });
 });
 
