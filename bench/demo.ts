@@ -35,7 +35,7 @@ interface DemoOptions extends MeasurePlan {
 const USAGE = `Usage: npm run demo -- [options]
   --quick              a smoke test: clients 1,4, 1 s per level and side, short warm-ups
   --upstreams <list>   model-short, model-short-batch8, model-short-buckets, model-mixed,
-                       model-mixed-buckets, gpu, tei, tei-inflight4
+                       model-mixed-buckets, gpu, tei, tei-inflight4, cpu-pad
                        (default model-short,gpu)
   --concurrency <l>    comma-separated client counts (default 1,8,32)
   --duration <s>       measured seconds per level and side (default 3)

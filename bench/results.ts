@@ -21,7 +21,9 @@
  *              call at a time, no batching across calls;
  *   tei        the same simulator batching across calls itself, as TEI does (--merge);
  *   tei-inflight4
- *              the same, with the proxy allowed 4 calls in flight instead of 2.
+ *              the same, with the proxy's calls in flight pinned to 4 (--max-inflight 4);
+ *   cpu-pad    the simulator as a CPU server that pads each batch to its longest input
+ *              (2 ms per call + 0.05 ms per word of count × longest).
  *
  *   npm run bench:results -- [--out /tmp/autobatch-results] [--upstreams model-short,...]
  *     [--concurrency 1,8,32,128] [--batch-size 32] [--batch-clients 1,4] [--duration 10]
@@ -55,7 +57,7 @@ interface ResultsOptions extends MeasurePlan {
 const USAGE = `Usage: npm run bench:results -- [options]
   --out <dir>             where JSON, SVG and Markdown go (default /tmp/autobatch-results)
   --upstreams <list>      model-short,model-short-batch8,model-short-buckets,model-mixed,
-                          model-mixed-buckets,gpu,tei,tei-inflight4 or a
+                          model-mixed-buckets,gpu,tei,tei-inflight4,cpu-pad or a
                           subset (default all)
   --concurrency <list>    clients sending individual requests (default 1,8,32,128)
   --batch-size <n>        inputs per client-side batch (default 32)

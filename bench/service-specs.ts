@@ -41,7 +41,16 @@ export interface SimulatorCost {
   slots: number;
   /** Batch across calls, as TEI does. */
   merge: boolean;
+  /** Cost per token of a call's padded length (count × longest), as a CPU backend that pads. */
+  padPerTokenMs?: number;
 }
+
+/**
+ * A CPU model that pads a batch to its longest input: 2 ms a call plus 0.05 ms per word of the
+ * padded batch. The simulator charges per token of its BERT-like tokenizer, which cuts the
+ * built-in corpus into about 2.3 tokens per word: 0.022 ms per token is the 0.05 ms per word.
+ */
+export const PADDED_CPU_COST: SimulatorCost = { perCallMs: 2, perItemMs: 0, slots: 1, merge: false, padPerTokenMs: 0.022 };
 
 /** The TEI simulator (dist-sim/sim/main.js) with a cost model. */
 export function teiSimulator(cost: SimulatorCost): ServiceSpec {
@@ -59,6 +68,7 @@ export function teiSimulator(cost: SimulatorCost): ServiceSpec {
     String(cost.slots),
   ];
   if (cost.merge) args.push('--merge');
+  if (cost.padPerTokenMs !== undefined) args.push('--per-token-ms', String(cost.padPerTokenMs), '--pad');
   return {
     name: `TEI simulator (${simulatorFlags(cost)})`,
     command: process.execPath,
@@ -71,7 +81,8 @@ export function teiSimulator(cost: SimulatorCost): ServiceSpec {
 
 /** The simulator's cost flags as typed on its command line. */
 export function simulatorFlags(cost: SimulatorCost): string {
-  return `--per-call-ms ${cost.perCallMs} --per-item-ms ${cost.perItemMs} --slots ${cost.slots}${cost.merge ? ' --merge' : ''}`;
+  const padding = cost.padPerTokenMs === undefined ? '' : ` --per-token-ms ${cost.padPerTokenMs} --pad`;
+  return `--per-call-ms ${cost.perCallMs} --per-item-ms ${cost.perItemMs} --slots ${cost.slots}${cost.merge ? ' --merge' : ''}${padding}`;
 }
 
 /** The proxy with its default settings (batch size from the upstream's /info), logging JSON. */

@@ -5,11 +5,20 @@
  * own batching, with costs given in milliseconds rather than measured.
  */
 import type { ServiceSpec } from './service-process.js';
-import { simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
+import { PADDED_CPU_COST, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from './service-specs.js';
 import { TEXT_SETS, type TextSet } from './text-sets.js';
 
 export interface UpstreamCase {
-  key: 'model-short' | 'model-short-batch8' | 'model-short-buckets' | 'model-mixed' | 'model-mixed-buckets' | 'gpu' | 'tei' | 'tei-inflight4';
+  key:
+    | 'model-short'
+    | 'model-short-batch8'
+    | 'model-short-buckets'
+    | 'model-mixed'
+    | 'model-mixed-buckets'
+    | 'gpu'
+    | 'tei'
+    | 'tei-inflight4'
+    | 'cpu-pad';
   title: string;
   /** Short name for chart panels. */
   panel: string;
@@ -124,6 +133,17 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     texts: TEXT_SETS.mixed,
     command: `node dist-sim/sim/main.js --port 8081 ${simulatorFlags(TEI_LIKE_COST)}`,
     proxyArgs: ['--max-inflight', '4'],
+  },
+  {
+    key: 'cpu-pad',
+    title: 'Simulated CPU server that pads a batch to its longest input: 2 ms per call + 0.05 ms per word of count × longest',
+    panel: 'padded CPU simulator',
+    description:
+      'The TEI simulator charging for the padded batch, as a CPU backend does: a call of n inputs whose longest has w words costs ' +
+      `2 + 0.05·n·w ms, one call at a time. A paragraph in a batch of short texts makes every text in it cost a paragraph. Texts: ${TEXT_SETS.mixed.detail}.`,
+    spec: teiSimulator(PADDED_CPU_COST),
+    texts: TEXT_SETS.mixed,
+    command: `node dist-sim/sim/main.js --port 8081 ${simulatorFlags(PADDED_CPU_COST)}`,
   },
 ];
 

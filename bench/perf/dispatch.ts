@@ -24,18 +24,13 @@ import { parseSetting } from '../policy/simulate.js';
 import { settingFlags, settingLabel, type DispatchSetting } from '../policy/sim-proxy.js';
 import type { UpstreamKey } from '../policy/upstream-models.js';
 import type { RunningService, ServiceGroup, ServiceSpec } from '../service-process.js';
-import { REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from '../service-specs.js';
+import { PADDED_CPU_COST, REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from '../service-specs.js';
 import { TEXT_SETS } from '../text-sets.js';
 import { fixed, isMain, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
 const LEVELS = [1, 8, 32, 128] as const;
 const GRID_LEVELS = [8, 32, 128] as const;
 const MIN_WARMUP_SECONDS = 2;
-/**
- * The simulator charges per token of its BERT-like tokenizer, which cuts the built-in corpus into
- * about 2.3 tokens per word: 0.022 ms per token is the model's 0.05 ms per word.
- */
-const PER_TOKEN_MS = 0.022;
 
 interface P6Upstream {
   key: UpstreamKey | 'use';
@@ -46,26 +41,13 @@ interface P6Upstream {
   gridKey: UpstreamKey;
 }
 
-function simulatorSpec(cost: SimulatorCost, extra: readonly string[]): ServiceSpec {
-  const spec = teiSimulator(cost);
-  return { ...spec, name: `${spec.name} ${extra.join(' ')}`.trim(), args: [...spec.args, ...extra] };
-}
-
-const PADDED_EXTRA = ['--per-token-ms', String(PER_TOKEN_MS), '--pad'];
 const GPU: SimulatorCost = { perCallMs: 10, perItemMs: 0.1, slots: 1, merge: false };
 const TEI: SimulatorCost = { ...GPU, merge: true };
-const PADDED: SimulatorCost = { perCallMs: 2, perItemMs: 0, slots: 1, merge: false };
 
 export const SIM_UPSTREAMS: readonly P6Upstream[] = [
   { key: 'gpu', gridKey: 'gpu', title: 'GPU-like', spec: () => teiSimulator(GPU), flags: simulatorFlags(GPU) },
   { key: 'tei', gridKey: 'tei', title: 'TEI-like (merges)', spec: () => teiSimulator(TEI), flags: simulatorFlags(TEI) },
-  {
-    key: 'cpu-pad',
-    gridKey: 'cpu-pad',
-    title: 'CPU, padded',
-    spec: () => simulatorSpec(PADDED, PADDED_EXTRA),
-    flags: `${simulatorFlags(PADDED)} ${PADDED_EXTRA.join(' ')}`,
-  },
+  { key: 'cpu-pad', gridKey: 'cpu-pad', title: 'CPU, padded', spec: () => teiSimulator(PADDED_CPU_COST), flags: simulatorFlags(PADDED_CPU_COST) },
 ];
 
 export const MODEL_UPSTREAM: P6Upstream = {
