@@ -1,8 +1,11 @@
 /**
  * The topology at scale, on simulated time: N proxies in front of M TEI replicas, each proxy the
- * real batching core (src/core/batcher.ts) with the limits the real proxy gives it (two calls in
- * flight and one staging slot per replica it knows), picking the replica with the least
- * outstanding work *as it sees it* (proxies do not share what they have sent: that is the point).
+ * real batching core (src/core/batcher.ts) with the dispatch policy the real proxy builds for it
+ * (src/core/policy/create-policy.ts): adaptive by default, as `autobatch` runs with no tuning
+ * flags, or static with `--max-inflight N` calls in flight and one staging slot per replica it
+ * knows. Each proxy has its own policy, fed only its own calls, and picks the replica with the
+ * least outstanding work *as it sees it* (proxies do not share what they have sent: that is the
+ * point; an adaptive proxy's limiter sees the replicas slow down with the others' calls).
  * Clients arrive open-loop (seeded Poisson arrivals, spread evenly over the proxies), so the load
  * is a share of what the replicas can do with full batches, and saturation shows as latency.
  *
@@ -11,7 +14,7 @@
  * Deterministic: the same scenario gives the same numbers, and a run takes seconds, no sockets.
  *
  *   npx tsx bench/scaling/topology.ts [--proxies 1,2,4,8] [--replicas 1,3,10,50] [--loads 0.2,0.5,0.8]
- *     [--topology tier|sidecar|both] [--call-ms 10] [--item-ms 0.1] [--max-inflight 2] [--requests 20000]
+ *     [--topology tier|sidecar|both] [--call-ms 10] [--item-ms 0.1] [--max-inflight adaptive|2|1] [--requests 20000]
  *
  * See docs/scaling.md for the tables this prints and what they mean.
  */
@@ -19,6 +22,10 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { Batcher } from '../../src/core/batcher.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
+import { lengthBucket } from '../../src/core/length-bucket.js';
+import { createDispatchPolicy } from '../../src/core/policy/create-policy.js';
+import type { DispatchPolicy } from '../../src/core/policy/dispatch-policy.js';
+import { DEFAULTS } from '../../src/options.js';
 import { mulberry32 as random } from '../../sim/random.js';
 
 /**
@@ -26,6 +33,13 @@ import { mulberry32 as random } from '../../sim/random.js';
  * client service). `sidecar`: one proxy per replica, knowing only its own (N = M).
  */
 export type Topology = 'tier' | 'sidecar';
+
+/**
+ * `--max-inflight`: 'adaptive' is the flag left out (the policy learns the limit from 2 per
+ * replica up); a number pins it, with the other dispatch flags pinned to the scenario's values so
+ * that the proxy runs the static policy (what the tables measured before the adaptive one).
+ */
+export type InflightSetting = 'adaptive' | number;
 
 export interface TopologyScenario {
   topology: Topology;
@@ -39,8 +53,8 @@ export interface TopologyScenario {
   rttMs: number;
   maxBatchSize: number;
   maxWaitMs: number;
-  /** Calls in flight per replica, per proxy (--max-inflight). */
-  maxInflight: number;
+  /** Calls in flight per replica, per proxy (--max-inflight), or learned. */
+  maxInflight: InflightSetting;
   /** Requests (one input each) in the run; the first fifth warms up and is not measured. */
   requests: number;
   seed: number;
@@ -59,6 +73,17 @@ export interface TopologyResult {
   p99: number;
   /** Requests refused (queue full); none below saturation. */
   rejected: number;
+  /** What the proxies' policies ended the run with, averaged over the proxies. */
+  decided: DecidedDispatch;
+}
+
+/** A policy's decisions at the end of a run (static: its pins), averaged over the proxies. */
+export interface DecidedDispatch {
+  /** Calls in flight allowed per replica the proxy knows. */
+  inflightPerReplica: number;
+  /** Of those, slots that also take partial batches, per replica (the batcher's work slots). */
+  workSlotsPerReplica: number;
+  batchSize: number;
 }
 
 export const DEFAULT_SCENARIO: Omit<TopologyScenario, 'topology' | 'proxies' | 'replicas' | 'load'> = {
@@ -67,7 +92,7 @@ export const DEFAULT_SCENARIO: Omit<TopologyScenario, 'topology' | 'proxies' | '
   rttMs: 0.3,
   maxBatchSize: 32,
   maxWaitMs: 5,
-  maxInflight: 2,
+  maxInflight: 'adaptive',
   requests: 20_000,
   seed: 1,
 };
@@ -151,6 +176,38 @@ interface SimReplica {
   busyMs: number;
 }
 
+/** The route and batch key of an /embed request of one input, as src/http/batch-handler.ts keys it. */
+const ROUTE = '/embed';
+const KEY = `${ROUTE}\u0000{}\u0000`;
+/** Every simulated input is this long (JSON bytes): one length, so the policy has no buckets to find. */
+const INPUT_BYTES = 40;
+
+/** The policy src/proxy.ts builds for these flags, for a proxy that knows `replicas` replicas. */
+function policyFor(s: TopologyScenario, replicas: number, clock: Clock): DispatchPolicy {
+  const pins =
+    s.maxInflight === 'adaptive'
+      ? {}
+      : { maxInflight: s.maxInflight, maxBatchSize: s.maxBatchSize, bucketByLength: 'off' as const, maxWaitMs: s.maxWaitMs };
+  return createDispatchPolicy({
+    replicas,
+    // The replicas' /info max_client_batch_size.
+    maxBatchSize: s.maxBatchSize,
+    pins,
+    defaultHoldMs: s.maxWaitMs,
+    initialInflight: DEFAULTS.maxInflight,
+    maxLearnedInflight: DEFAULTS.maxLearnedInflight,
+    now: () => clock.now(),
+  });
+}
+
+/** The policy's decisions now, per replica the proxy knows. */
+function decisionsOf(policy: DispatchPolicy, replicas: number): DecidedDispatch {
+  const limit = policy.inflightLimit();
+  // The batcher's work slots (batcher.ts): never fewer than one, over all replicas.
+  const workSlots = Math.max(1, limit - policy.stagingSlots());
+  return { inflightPerReplica: limit / replicas, workSlotsPerReplica: workSlots / replicas, batchSize: policy.batchSize(ROUTE) };
+}
+
 export async function simulateTopology(s: TopologyScenario): Promise<TopologyResult> {
   if (s.topology === 'sidecar' && s.proxies !== s.replicas) throw new RangeError('a sidecar topology has one proxy per replica');
   const clock = new HeapClock();
@@ -174,16 +231,18 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     const known =
       s.topology === 'sidecar' ? [p] : Array.from({ length: s.replicas }, (_, i) => (i + Math.floor((p * s.replicas) / s.proxies)) % s.replicas);
     const outstanding = new Map(known.map((replica) => [replica, 0]));
-    return new Batcher<string, number, number, string>({
+    const policy = policyFor(s, known.length, clock);
+    const batcher = new Batcher<string, number, number, string>({
       limits: {
         maxBatchSize: s.maxBatchSize,
         maxBatchBytes: 1e12,
         maxWaitMs: s.maxWaitMs,
-        maxInflight: s.maxInflight * known.length,
+        maxInflight: DEFAULTS.maxInflight * known.length,
         stagingSlots: known.length,
         maxQueue: 10_000,
         queueTimeoutMs: Infinity,
       },
+      policy,
       clock,
       internalFailure: (message) => message,
       executor: ({ items }) =>
@@ -206,6 +265,7 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
           );
         }),
     });
+    return { batcher, policy, replicas: known.length };
   });
 
   // Open-loop arrivals: each request reaches a proxy half a round trip after it is sent, and
@@ -217,7 +277,11 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     const arrivedAt = clock.now();
     if (index === warmup) measuredFrom = arrivedAt;
     lastArrival = arrivedAt;
-    void proxy.submit({ key: 'embed', group: 'embed', items: [index], itemBytes: [1], overheadBytes: 0 }).then((outcome) => {
+    // Keyed as the HTTP handler keys it, length band included should the policy choose buckets.
+    const factor = proxy.policy.bucketFactor(ROUTE);
+    const key = factor === undefined ? KEY : `${KEY}\u0000len${lengthBucket(INPUT_BYTES, factor)}`;
+    const job = { key, route: ROUTE, group: 'embed', items: [index], itemBytes: [INPUT_BYTES + 1], overheadBytes: 0 };
+    void proxy.batcher.submit(job).then((outcome) => {
       if (outcome.status !== 'ok') {
         rejected++;
         return;
@@ -246,7 +310,25 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     p50: latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN,
     p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
     rejected,
+    decided: mean(proxies.map((proxy) => decisionsOf(proxy.policy, proxy.replicas))),
   };
+}
+
+function mean(all: DecidedDispatch[]): DecidedDispatch {
+  const average = (pick: (d: DecidedDispatch) => number): number => all.reduce((sum, d) => sum + pick(d), 0) / all.length;
+  return {
+    inflightPerReplica: average((d) => d.inflightPerReplica),
+    workSlotsPerReplica: average((d) => d.workSlotsPerReplica),
+    batchSize: average((d) => d.batchSize),
+  };
+}
+
+/** `--max-inflight`'s value: 'adaptive' or a whole number of at least 1. */
+export function parseInflight(text: string): InflightSetting {
+  if (text === 'adaptive') return 'adaptive';
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= 1)) throw new RangeError(`--max-inflight takes 'adaptive' or a whole number of at least 1, got ${text}`);
+  return value;
 }
 
 function list(text: string): number[] {
@@ -272,18 +354,23 @@ async function main(): Promise<void> {
     callMs: Number(values['call-ms']),
     itemMs: Number(values['item-ms']),
     maxWaitMs: Number(values['max-wait-ms']),
-    maxInflight: Number(values['max-inflight']),
+    maxInflight: parseInflight(values['max-inflight']!),
     requests: Number(values.requests),
   };
   const row = (r: TopologyResult, head: string): string =>
-    `| ${head} | ${r.offered.toFixed(0)} | ${r.throughput.toFixed(0)} | ${r.meanBatch.toFixed(1)} | ${(100 * r.utilisation).toFixed(0)}% | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.rejected} |`;
-  const header = '| offered inputs/s | answered inputs/s | mean batch | replicas busy | p50 ms | p99 ms | refused |';
+    `| ${head} | ${r.offered.toFixed(0)} | ${r.throughput.toFixed(0)} | ${r.meanBatch.toFixed(1)} | ${(100 * r.utilisation).toFixed(0)}% | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.rejected} | ${decided(r.decided)} |`;
+  // What the policies ended with: in flight / work slots per replica, batch size (means over the proxies).
+  const decided = (d: DecidedDispatch): string =>
+    `${d.inflightPerReplica.toFixed(1)} / ${d.workSlotsPerReplica.toFixed(1)} / ${d.batchSize.toFixed(0)}`;
+  const header =
+    '| offered inputs/s | answered inputs/s | mean batch | replicas busy | p50 ms | p99 ms | refused | in flight / work slots per replica, batch |';
+  const inflight = base.maxInflight === 'adaptive' ? 'adaptive in-flight limit (--max-inflight unset)' : `--max-inflight ${base.maxInflight}`;
   console.log(
-    `call ${base.callMs} ms + ${base.itemMs} ms/input, max batch ${base.maxBatchSize}, max wait ${base.maxWaitMs} ms, ${base.maxInflight} in flight per replica per proxy, ${base.requests} requests per row\n`,
+    `call ${base.callMs} ms + ${base.itemMs} ms/input, max batch ${base.maxBatchSize}, max wait ${base.maxWaitMs} ms, ${inflight}, ${base.requests} requests per row\n`,
   );
   if (values.topology === 'tier' || values.topology === 'both') {
     console.log(`| replicas | proxies | load ${header}`);
-    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const replicas of list(values.replicas!)) {
       for (const proxies of list(values.proxies!)) {
         for (const load of list(values.loads!)) {
@@ -295,7 +382,7 @@ async function main(): Promise<void> {
   }
   if (values.topology === 'sidecar' || values.topology === 'both') {
     console.log(`\nsidecar (one proxy per replica, knowing only its own)\n\n| replicas = proxies | load ${header}`);
-    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const replicas of list(values.replicas!)) {
       for (const load of list(values.loads!)) {
         const r = await simulateTopology({ ...base, topology: 'sidecar', proxies: replicas, replicas, load });
