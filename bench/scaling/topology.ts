@@ -361,7 +361,7 @@ async function main(): Promise<void> {
     `| ${head} | ${r.offered.toFixed(0)} | ${r.throughput.toFixed(0)} | ${r.meanBatch.toFixed(1)} | ${(100 * r.utilisation).toFixed(0)}% | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.rejected} | ${decided(r.decided)} |`;
   // What the policies ended with: in flight / work slots per replica, batch size (means over the proxies).
   const decided = (d: DecidedDispatch): string =>
-    `${d.inflightPerReplica.toFixed(1)} / ${d.workSlotsPerReplica.toFixed(1)} / ${d.batchSize.toFixed(0)}`;
+    `${d.inflightPerReplica.toFixed(1)} / ${d.workSlotsPerReplica.toFixed(2)} / ${d.batchSize.toFixed(0)}`;
   const header =
     '| offered inputs/s | answered inputs/s | mean batch | replicas busy | p50 ms | p99 ms | refused | in flight / work slots per replica, batch |';
   const inflight = base.maxInflight === 'adaptive' ? 'adaptive in-flight limit (--max-inflight unset)' : `--max-inflight ${base.maxInflight}`;
