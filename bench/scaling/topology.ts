@@ -233,6 +233,8 @@ export async function simulateTopology(s: TopologyScenario): Promise<TopologyRes
     const outstanding = new Map(known.map((replica) => [replica, 0]));
     const policy = policyFor(s, known.length, clock);
     const batcher = new Batcher<string, number, number, string>({
+      // In-flight, staging, batch size and hold are the policy's; these only stand in when no
+      // policy is given, and are filled as src/proxy.ts fills them.
       limits: {
         maxBatchSize: s.maxBatchSize,
         maxBatchBytes: 1e12,
