@@ -305,6 +305,7 @@ export class InflightLimit {
     this.meanCallMs = this.windowDuration / this.windowCalls;
     this.lastThroughput = measured.throughput;
     this.resetWindow();
+    // Stryker: ConditionalExpression equivalent: `lastLoad !== undefined` -> true gives shifted(undefined, ...), whose Math.max is NaN, and NaN > 0 is false.
     if (this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
       // A new level of load: what was learned about probing at the old one no longer holds.
       this.upBackoff = 1;
@@ -512,6 +513,7 @@ function workSlots(extra: number): string {
 
 function shifted(before: number, after: number, share: number): boolean {
   const high = Math.max(before, after);
+  // Stryker: ConditionalExpression, EqualityOperator equivalent: `high > 0` -> true or `high >= 0` only differ when both loads are 0 (loads are not negative), and then 0 / 0 is NaN, not above the share.
   return high > 0 && Math.abs(after - before) / high > share;
 }
 

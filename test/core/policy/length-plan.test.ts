@@ -55,6 +55,11 @@ describe('length plan', () => {
       near(mix().costPerInput(fit, undefined, 2, 4), mix().costPerInput(fit, undefined, 32, 2));
     });
 
+    it('three per call: the expected longest of an odd number of draws', () => {
+      const longest = 100 * 0.75 ** 3 + 1000 * (1 - 0.75 ** 3);
+      near(mix().costPerInput(fit, undefined, 32, 3), 2 / 3 + 0.1 + 0.01 * 325 + 0.01 * (longest - 325));
+    });
+
     it('two bands: queries in calls of three with no paragraph, paragraphs alone', () => {
       near(mix().costPerInput(fit, 2, 32, 4), 0.75 * (2 / 3 + 0.1 + 1) + 0.25 * (2 + 0.1 + 10));
     });
@@ -103,5 +108,60 @@ describe('LengthProfile.expectedWaste', () => {
     expect(sixteen).toBeGreaterThan(8000);
     expect(sixteen).toBeLessThan(9500);
     expect(new LengthProfile().expectedWaste(8)).toBe(0);
+  });
+});
+
+describe('the length mix', () => {
+  /** The length a histogram bin stands for: the middle of the eighth of an octave holding `bytes`. */
+  const centre = (bytes: number): number => 2 ** ((Math.floor(Math.log2(bytes) * 8) + 0.5) / 8);
+  const added = (lengths: readonly number[]): LengthProfile => {
+    const profile = new LengthProfile();
+    for (const length of lengths) profile.add(length);
+    return profile;
+  };
+  const times = (count: number, length: number): number[] => new Array<number>(count).fill(length);
+
+  it('has a mean length of 0 before any request', () => {
+    expect(new LengthProfile().meanBytes).toBe(0);
+  });
+
+  it('lets every length lose a tenth of its weight at every 64th request, not before', () => {
+    const lengths = added([...times(64, 100), ...times(63, 1000)]);
+    // The 64 short ones faded once (57.6); the 63 long ones not yet.
+    expect(lengths.meanBytes).toBeCloseTo((57.6 * centre(100) + 63 * centre(1000)) / 120.6, 9);
+    lengths.add(1000);
+    expect(lengths.meanBytes).toBeCloseTo((57.6 * 0.9 * centre(100) + 64 * 0.9 * centre(1000)) / (0.9 * 121.6), 9);
+  });
+
+  it('forgets a length once its weight fades below a hundredth of a request (44 fades of one request)', () => {
+    const lengths = added([10_000, ...times(64 * 43 - 1, 100)]);
+    // 0.9^43 = 0.0108: still there.
+    expect(lengths.meanBytes).toBeGreaterThan(centre(100) + 0.1);
+    for (let i = 0; i < 64; i++) lengths.add(100);
+    // 0.9^44 = 0.0097: gone, and with it every padding byte.
+    expect(lengths.meanBytes).toBeCloseTo(centre(100), 9);
+    expect(lengths.expectedWaste(8)).toBeCloseTo(0, 9);
+  });
+
+  it('splits when the largest band holds exactly the share given, not more', () => {
+    expect(added([...times(10, 100), ...times(10, 1000)]).splits(2, 0.5)).toBe(true);
+    expect(added([...times(10, 100), ...times(11, 1000)]).splits(2, 0.5)).toBe(false);
+  });
+
+  it('reads the lengths in length order, whatever order they came in', () => {
+    const rising = added([...times(10, 50), ...times(10, 300), ...times(10, 2000)]);
+    const falling = added([...times(10, 2000), ...times(10, 50), ...times(10, 300)]);
+    expect(falling.expectedWaste(4)).toBeCloseTo(rising.expectedWaste(4), 9);
+    const fit = { fixedMs: 2, perInputMs: 0.1, perByteMs: 0.01, padPerByteMs: 0.01, samples: 100 };
+    expect(falling.costPerInput(fit, undefined, 32, 4)).toBeCloseTo(rising.costPerInput(fit, undefined, 32, 4), 9);
+    expect(falling.costPerInput(fit, 2, 32, 12)).toBeCloseTo(rising.costPerInput(fit, 2, 32, 12), 9);
+  });
+
+  it('takes a later plan only when it is more than 0.1% cheaper', () => {
+    // Only a fixed cost per call: 999 ms / 999 inputs = 1 ms per input, / 1000 = 0.999 exactly 0.1% less.
+    const fixedOnly = { fixedMs: 999, perInputMs: 0, perByteMs: 0, padPerByteMs: 0, samples: 100 };
+    const lengths = added(times(40, 100));
+    expect(lengths.bestPlan(fixedOnly, 1000, 2000, [undefined], [999, 1000]).batchSize).toBe(999);
+    expect(lengths.bestPlan(fixedOnly, 1000, 2000, [undefined], [999, 1001]).batchSize).toBe(1001);
   });
 });

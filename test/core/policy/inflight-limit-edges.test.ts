@@ -1,0 +1,372 @@
+/**
+ * The in-flight limiter's rules pinned at their edges, one scripted window at a time: where a
+ * window opens and closes (bursts, its shortest span, calls sent before a change), exactly at each
+ * threshold (a gain of 15% or 5%, a loss of 2%, a busy share of a quarter, a full share of a half,
+ * a load moved by a third, a gain equal to twice the noise) and just beyond it, what each verdict
+ * says and returns, the backoff of failed probes, and the work slots and halving undone at a new
+ * level of load. inflight-limit.test.ts drives the limiter with modelled upstreams; these tests
+ * choose every completion, with inputs per call that make each throughput and ratio exact in
+ * floating point, so a threshold is met exactly, not about.
+ */
+import { describe, expect, it } from 'vitest';
+import { InflightLimit, type InflightLimitSettings, type LimitChange } from '../../../src/core/policy/inflight-limit.js';
+
+/** Between two counted completions of a window. */
+const GAP_MS = 32;
+/** Counted completions in a window. */
+const CALLS = 16;
+
+interface WindowShape {
+  /** Inputs of each call, or of each call of the window's first and second half (default 40: 1250 inputs/s). */
+  items?: number | readonly [number, number];
+  /** Load of every call (default 128). */
+  load?: number;
+  /** How many of the 16 counted calls left inputs queued (default all). */
+  busy?: number;
+  /** How many of the 16 counted calls were full (default all). */
+  full?: number;
+  /** Duration of every call (default 20 ms). */
+  durationMs?: number;
+}
+
+/**
+ * Scripted windows: an opening completion, 16 counted ones GAP_MS apart and the one that closes
+ * the window, so a window's throughput is 1000 × 16 × items / 512 (31.25 × items inputs/s). Each
+ * window starts 200 ms after the last one's last counted completion, so its calls started after
+ * any change the last window made.
+ */
+class Script {
+  /** The last counted completion. */
+  time = 0;
+  constructor(readonly limiter: InflightLimit) {}
+
+  window(shape: WindowShape = {}): LimitChange | undefined {
+    const [first, second] = typeof shape.items === 'object' ? shape.items : [shape.items ?? 40, shape.items ?? 40];
+    const busy = shape.busy ?? CALLS;
+    const full = shape.full ?? CALLS;
+    const duration = shape.durationMs ?? 20;
+    const opening = this.time + 200;
+    const record = (at: number, items: number, index: number): LimitChange | undefined =>
+      this.limiter.record({
+        startedAt: at - duration,
+        finishedAt: at,
+        items,
+        load: shape.load ?? 128,
+        busy: index < busy,
+        full: index < full,
+      });
+    expect(record(opening, first, 0)).toBeUndefined();
+    for (let i = 0; i < CALLS; i++) expect(record(opening + GAP_MS * (i + 1), i < CALLS / 2 ? first : second, i)).toBeUndefined();
+    this.time = opening + GAP_MS * CALLS;
+    return record(this.time + GAP_MS, first, 0);
+  }
+
+  /** Several windows of one shape; the limit after each. */
+  windows(count: number, shape: WindowShape = {}): number[] {
+    const limits: number[] = [];
+    for (let i = 0; i < count; i++) {
+      this.window(shape);
+      limits.push(this.limiter.limit);
+    }
+    return limits;
+  }
+
+  /** A call that started `offsetMs` after the last counted completion and finished 100 ms after it. */
+  straggler(offsetMs: number): void {
+    this.limiter.record({ startedAt: this.time + offsetMs, finishedAt: this.time + 100, items: 40, load: 128, busy: true, full: true });
+  }
+}
+
+function script(settings: Partial<InflightLimitSettings> = {}): Script {
+  return new Script(new InflightLimit({ replicas: 1, min: 2, max: 16, initial: 2, ...settings }));
+}
+
+describe('in-flight limit: its account before anything was tried', () => {
+  it('says why the batch size is whole and why there is one work slot', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 16, initial: 2 });
+    expect(limiter.halvingReason).toBe('whole batches (halving not tried)');
+    expect(limiter.workSlotsReason).toBe('one work slot per replica (more not tried)');
+  });
+});
+
+describe('in-flight limit: where a window opens and closes', () => {
+  /** Completions of 32 inputs from calls of 1 ms; returns the throughput after each. */
+  const feed = (limiter: InflightLimit, finishes: readonly number[], items = 32): number[] =>
+    finishes.map((at) => {
+      limiter.record({ startedAt: at - 1, finishedAt: at, items, load: 128, busy: true });
+      return limiter.throughput;
+    });
+  const from = (first: number, step: number, count: number): number[] => Array.from({ length: count }, (_, i) => first + step * i);
+
+  it('counts a call that started exactly when the limit last changed (restart)', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 2, initial: 2 });
+    limiter.restart(1000);
+    // The opening completion's call started at 1000; ignored, the window would lack one call.
+    for (const at of from(1020, GAP_MS, CALLS + 2))
+      limiter.record({ startedAt: at === 1020 ? 1000 : at - 20, finishedAt: at, items: 40, load: 128, busy: true });
+    expect(limiter.throughput).toBe(1250);
+  });
+
+  it('drops completions within 0.5 ms of the opening one (same burst), and counts one just later', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 2, initial: 2 });
+    // Opening at 0, one at exactly 0.5 (the opening burst), 16 counted at 10..160, closed at 170.
+    feed(limiter, [0, 0.5, ...from(10, 10, CALLS), 170]);
+    expect(limiter.throughput).toBe((1000 * CALLS * 32) / 160);
+  });
+
+  it('counts a completion within 0.5 ms of the last counted one into the window, rather than closing it', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 2, initial: 2 });
+    const before = feed(limiter, [0, ...from(10, 10, CALLS), 160.5]);
+    expect(before.at(-1)).toBe(0);
+    feed(limiter, [170]);
+    expect(limiter.throughput).toBeCloseTo((1000 * (CALLS + 1) * 32) / 160.5, 9);
+  });
+
+  it('closes a window only once it spans 40 ms, counting calls until then, and not the one that closes it', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 2, initial: 2 });
+    // Opening at 1000, a completion every 2 ms: 16 calls span 32 ms, 20 span exactly 40.
+    expect(feed(limiter, [1000, ...from(1002, 2, 20)]).every((throughput) => throughput === 0)).toBe(true);
+    feed(limiter, [1042], 100);
+    expect(limiter.throughput).toBe((1000 * 20 * 32) / 40);
+  });
+
+  describe('does not count a call started less than one mean call duration after the limit changed', () => {
+    // The straggler started 10 ms after the last counted completion (calls take 20 ms): counted,
+    // it would open the next window 100 ms early and the window's throughput would not be 1250.
+    const nextWindowIgnoresStraggler = (s: Script): void => {
+      s.straggler(10);
+      s.window();
+      expect(s.limiter.throughput).toBe(1250);
+    };
+
+    it('after a probe starts, and after it is undone', () => {
+      const s = script();
+      s.window();
+      expect(s.limiter.limit).toBe(3);
+      nextWindowIgnoresStraggler(s);
+      expect(s.limiter.limit).toBe(2);
+      expect(s.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+      nextWindowIgnoresStraggler(s);
+    });
+
+    it('after halving starts, and after it is undone', () => {
+      const s = script({ max: 2 });
+      s.window({ busy: 0 });
+      expect(s.limiter.halved).toBe(true);
+      nextWindowIgnoresStraggler(s);
+      expect(s.limiter.halved).toBe(false);
+      nextWindowIgnoresStraggler(s);
+    });
+  });
+});
+
+describe('in-flight limit: probes of the limit, at their thresholds', () => {
+  it('keeps a step up that gains exactly 15%, says so, returns the change over all replicas, and probes on at once while a quarter of the calls were busy', () => {
+    const s = script({ replicas: 2 });
+    expect(s.window()).toBeUndefined();
+    expect(s.limiter.limit).toBe(6);
+    const why = 'raised to 3 per replica: throughput +15% (1250 -> 1438 inputs/s)';
+    expect(s.window({ items: 46, busy: 4 })).toEqual({ from: 4, to: 6, why });
+    expect(s.limiter.limit).toBe(8);
+    expect(s.limiter.reason).toBe(`${why}; probing 4 per replica against 3`);
+    // Fewer busy calls in the window that paid: the limit stays where it was raised to.
+    const calm = script({ replicas: 2 });
+    calm.window();
+    expect(calm.window({ items: 46, busy: 3 })).toEqual({ from: 4, to: 6, why });
+    expect(calm.limiter.limit).toBe(6);
+    expect(calm.limiter.reason).toBe(why);
+  });
+
+  it('keeps a gain of exactly twice the noise of the windows, and not one just inside it', () => {
+    // The probe window's halves deliver 56.25 and 43.75 inputs per call: noise |f - s| / (f + s) = 0.125.
+    const s = script();
+    s.window();
+    s.window({ items: [56.25, 43.75], busy: 0 });
+    expect(s.limiter.reason).toMatch(/^raised to 3 per replica: throughput \+25%/);
+    // 57 and 43: noise 0.14, so +25% would need to be +28%.
+    const noisy = script();
+    noisy.window();
+    noisy.window({ items: [57, 43] });
+    expect(noisy.limiter.limit).toBe(2);
+    expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput (calls only queued upstream)');
+  });
+
+  it('keeps a step down that loses exactly 2%, returns the change over all replicas, and probes lower at once', () => {
+    const s = script({ replicas: 2, initial: 4 });
+    // Nothing busy: no upward probe competes.
+    expect(s.window({ items: 50, busy: 0 })).toBeUndefined();
+    expect(s.limiter.limit).toBe(6);
+    const why = 'lowered to 3 per replica: throughput -2% with one call fewer in flight';
+    expect(s.window({ items: 49, busy: 0 })).toEqual({ from: 8, to: 6, why });
+    expect(s.limiter.limit).toBe(4);
+    expect(s.limiter.reason).toBe(`${why}; probing 2 per replica against 3`);
+  });
+
+  it('undoes a step down that loses 3%, and backs off from probing down exponentially (1, 2, 4 windows)', () => {
+    const s = script({ initial: 3, max: 3 });
+    const limits: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      s.window({ items: s.limiter.limit === 3 ? 50 : 48.5 });
+      limits.push(s.limiter.limit);
+      if (i === 1) expect(s.limiter.reason).toBe('kept 3 per replica: 2 lost -3% of throughput');
+    }
+    expect(limits).toEqual([2, 3, 2, 3, 3, 2, 3, 3, 3, 3, 2]);
+  });
+
+  it('judges a probe whose load moved by exactly a third, and throws away one whose load moved more', () => {
+    const s = script();
+    s.window({ load: 96 });
+    s.window({ load: 64 });
+    expect(s.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+    const moved = script();
+    moved.window({ load: 96 });
+    moved.window({ load: 63 });
+    expect(moved.limiter.reason).toBe('probe to 3 inconclusive: load moved from 96 to 63 inputs');
+  });
+
+  it('is initial until the first verdict, and never again after later ones (a probe, then a halving)', () => {
+    const s = script({ max: 3 });
+    s.window();
+    expect(s.limiter.initial).toBe(true);
+    s.window();
+    expect(s.limiter.initial).toBe(false);
+    s.window({ busy: 0 });
+    expect(s.limiter.halved).toBe(true);
+    s.window({ busy: 0 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.initial).toBe(false);
+  });
+});
+
+describe('in-flight limit: shares of busy and full calls, at their thresholds', () => {
+  it('probes up from a window where exactly a quarter of the calls left inputs queued, and halves below that', () => {
+    const quarter = script();
+    quarter.window({ busy: 4 });
+    expect(quarter.limiter.limit).toBe(3);
+    expect(quarter.limiter.halved).toBe(false);
+    const fewer = script();
+    fewer.window({ busy: 3 });
+    expect(fewer.limiter.limit).toBe(2);
+    expect(fewer.limiter.halved).toBe(true);
+  });
+
+  it('neither halves nor widens while upward probes back off at a busy share of a quarter', () => {
+    const s = script();
+    // Up, undone, up, undone; then a baseline window that waits out the backoff.
+    expect(s.windows(5, { busy: 4, full: 0 })).toEqual([3, 2, 3, 2, 2]);
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+
+  it('widens when fewer than half the calls were full, not at exactly half', () => {
+    const s = script({ max: 3 });
+    // A halving probe first (nothing busy), which gains nothing.
+    s.windows(2, { busy: 0 });
+    expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave +0% throughput');
+    s.window({ busy: 0, full: 8 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    s.window({ busy: 0, full: 7 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.limit).toBe(3);
+  });
+
+  it('does not widen at the highest limit', () => {
+    const s = script({ max: 2 });
+    expect(s.windows(6, { busy: 0, full: 0 })).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+});
+
+describe('in-flight limit: halving, retried and undone', () => {
+  it('retries a halving whose gain of exactly 5% the noise hid, twice per level of load', () => {
+    const s = script({ max: 2 });
+    let probes = 0;
+    for (let i = 0; i < 10; i++) {
+      const halved = s.limiter.halved;
+      if (halved) probes++;
+      // Halved: +5% exactly, through halves of noise 0.125.
+      s.window({ busy: 0, items: halved ? [47.25, 36.75] : 40 });
+    }
+    expect(probes).toBe(3);
+    expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave +5% throughput');
+  });
+
+  const halvedThenNewLevel = (): Script => {
+    const s = script({ max: 2 });
+    s.window({ busy: 0 });
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(true);
+    // The load falls from 128 to 32: a new level, where whole batches are tried again.
+    s.window({ busy: 0, items: 50, load: 32 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingDecided).toBe(true);
+    return s;
+  };
+
+  it('goes back to whole batches at a new level of load when they lose exactly 2%', () => {
+    const s = halvedThenNewLevel();
+    s.window({ busy: 0, items: 49, load: 32 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('whole batches again: throughput -2%');
+  });
+
+  it('keeps half batches at a new level of load when whole ones lose 3%', () => {
+    const s = halvedThenNewLevel();
+    s.window({ busy: 0, items: 48.5, load: 32 });
+    expect(s.limiter.halved).toBe(true);
+    expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -3% throughput');
+  });
+});
+
+describe('in-flight limit: work slots, widened and narrowed', () => {
+  /** Halving tried and lost, then a second work slot that paid 50%, at the highest limit 3. */
+  const widened = (): Script => {
+    const s = script({ max: 3 });
+    s.windows(2, { busy: 0, full: 0 });
+    expect(s.limiter.initial).toBe(false);
+    s.window({ busy: 0, full: 0 });
+    expect(s.limiter.limit).toBe(3);
+    s.window({ busy: 0, full: 0, items: 60 });
+    expect(s.limiter.initial).toBe(false);
+    return s;
+  };
+
+  it('keeps a work slot that paid, says so, and stays there: no third at the highest limit, no probe down into the staging slot', () => {
+    const s = widened();
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +50% with one more');
+    expect(s.limiter.limit).toBe(3);
+    // A verdict is not a probe: a restart keeps it.
+    s.limiter.restart(s.time);
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.windows(4, { busy: 0, full: 0, items: 60 })).toEqual([3, 3, 3, 3]);
+  });
+
+  /** At a new level of load (128 -> 32): halving tried again and lost, then one work slot fewer probed. */
+  const narrowing = (): Script => {
+    const s = widened();
+    s.windows(3, { busy: 0, full: 0, items: 50, load: 32 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(2);
+    return s;
+  };
+
+  it('narrows back to one work slot at a new level of load when that loses exactly 2%', () => {
+    const s = narrowing();
+    s.window({ busy: 0, full: 0, items: 49, load: 32 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(2);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: throughput -2% with one fewer');
+  });
+
+  it('keeps two work slots at a new level of load when one fewer loses 3%', () => {
+    const s = narrowing();
+    s.window({ busy: 0, full: 0, items: 48.5, load: 32 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: one fewer gave -3% throughput');
+  });
+});
