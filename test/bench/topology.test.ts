@@ -87,14 +87,14 @@ describe('topology simulation', () => {
     expect(adaptive.decided.workSlotsPerReplica).toBeGreaterThanOrEqual(1);
   });
 
-  it('shows the cost of the adaptive halving probe on a one-slot replica at load 0.8 (reported in docs/scaling.md)', async () => {
-    // One proxy, one replica: nothing is shared, yet the adaptive policy's tail latency is about
-    // three times static 2's, because it keeps probing half batches (see docs/scaling.md). When
-    // the policy stops doing that, this test fails: update the doc's tables with it.
+  it('matches static 2 on a one-slot replica at load 0.8: a losing halving probe is not repeated', async () => {
+    // One proxy, one replica: nothing is shared. The policy once restarted its halving probe about
+    // once a second here (the backlog the lost probe left, draining, read as a new level of load),
+    // for a p99 three times static 2's; the limiter now ignores a shape probe's echo.
     const adaptive = await simulateTopology(scenario({ load: 0.8, requests: 10_000 }));
     const two = await simulateTopology(scenario({ load: 0.8, requests: 10_000, maxInflight: 2 }));
-    expect(adaptive.p99).toBeGreaterThan(2 * two.p99);
-    expect(adaptive.utilisation).toBeGreaterThan(two.utilisation + 0.05);
-    expect(adaptive.meanBatch).toBeLessThan(two.meanBatch - 2);
+    expect(adaptive.p99).toBeLessThan(1.25 * two.p99);
+    expect(adaptive.utilisation).toBeLessThan(two.utilisation + 0.03);
+    expect(adaptive.meanBatch).toBeGreaterThan(two.meanBatch - 1);
   });
 });

@@ -97,6 +97,14 @@ const BUSY_SHARE = 0.25;
 const HALVE_GAIN = 1.05;
 /** Share of a window's calls that were full batches for halving them to be worth a probe. */
 const FULL_SHARE = 0.5;
+/**
+ * Windows after a halving or widening verdict whose load is not read as a new level. Such a
+ * probe moves the inputs the proxy holds by itself: a losing one leaves a backlog (GPU-like at an
+ * open-loop load of 0.8: 40 -> 117 inputs) that drains after it is undone, and that swing, read
+ * as a new level, restarted the same probe about once a second for as long as the load lasted
+ * (bench/scaling/topology.ts: p99 94 ms against 31 ms with the limit pinned).
+ */
+const ECHO_WINDOWS = 2;
 /** Halving probes whose gain the noise hid, tried again per level of load. */
 const MAX_RETRIES = 2;
 /** Gain one more work slot must show to be kept. */
@@ -144,6 +152,8 @@ export class InflightLimit {
   /** Work slots per replica beyond the first (slots that take partial batches too). */
   private extraWork = 0;
   private widenTried = false;
+  /** Windows left in a shape probe's echo (see ECHO_WINDOWS); lastLoad keeps the load before it. */
+  private echoWindows = 0;
   private widenWhy = 'one work slot per replica (more not tried)';
 
   constructor(settings: InflightLimitSettings) {
@@ -305,8 +315,12 @@ export class InflightLimit {
     this.meanCallMs = this.windowDuration / this.windowCalls;
     this.lastThroughput = measured.throughput;
     this.resetWindow();
+    // During a shape probe and its echo the load is its effect, not a new level: it is compared
+    // afterwards with the load before the probe, which lastLoad keeps meanwhile.
+    const echo = this.phase.kind === 'halve' || this.phase.kind === 'widen' || this.echoWindows > 0;
+    if (this.echoWindows > 0 && this.phase.kind === 'baseline') this.echoWindows--;
     // Stryker: ConditionalExpression equivalent: `lastLoad !== undefined` -> true gives shifted(undefined, ...), whose Math.max is NaN, and NaN > 0 is false.
-    if (this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
+    if (!echo && this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
       // A new level of load: what was learned about probing at the old one no longer holds.
       this.upBackoff = 1;
       this.downBackoff = 1;
@@ -316,7 +330,7 @@ export class InflightLimit {
       this.halveRetries = 0;
       this.widenTried = false;
     }
-    this.lastLoad = measured.load;
+    if (!echo) this.lastLoad = measured.load;
 
     const phase = this.phase;
     if (phase.kind === 'halve') return this.judgeHalving(phase.halve, phase.baseline, measured);
@@ -411,6 +425,7 @@ export class InflightLimit {
   /** The verdict on one more work slot (or one fewer): kept when it paid, else undone. */
   private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): undefined {
     this.phase = { kind: 'baseline' };
+    this.echoWindows = ECHO_WINDOWS;
     this.decisions++;
     const ratio = measured.throughput / base.throughput;
     const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
@@ -433,6 +448,7 @@ export class InflightLimit {
   /** The verdict on halving the batch size (or undoing it): kept when it paid, else undone. */
   private judgeHalving(halve: boolean, base: Measurement, measured: Measurement): undefined {
     this.phase = { kind: 'baseline' };
+    this.echoWindows = ECHO_WINDOWS;
     this.decisions++;
     const ratio = measured.throughput / base.throughput;
     const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);

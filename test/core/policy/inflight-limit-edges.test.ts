@@ -298,7 +298,10 @@ describe('in-flight limit: halving, retried and undone', () => {
     expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(true);
-    // The load falls from 128 to 32: a new level, where whole batches are tried again.
+    // The load falls from 128 to 32. The first window at 32 is still the halving's echo (two
+    // windows after its verdict); the next is a new level, where whole batches are tried again.
+    s.window({ busy: 0, items: 50, load: 32 });
+    expect(s.limiter.halved).toBe(true);
     s.window({ busy: 0, items: 50, load: 32 });
     expect(s.limiter.halved).toBe(false);
     expect(s.limiter.halvingDecided).toBe(true);
@@ -317,6 +320,35 @@ describe('in-flight limit: halving, retried and undone', () => {
     s.window({ busy: 0, items: 48.5, load: 32 });
     expect(s.limiter.halved).toBe(true);
     expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -3% throughput');
+  });
+});
+
+describe('in-flight limit: a shape probe’s echo is not a new level of load', () => {
+  /** A halving probe that lost 25% while a backlog built (load 40 -> 120), undone. */
+  const lostHalving = (): Script => {
+    const s = script({ max: 2 });
+    s.window({ busy: 0, load: 40 });
+    s.window({ busy: 0, items: 30, load: 120 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave -25% throughput');
+    return s;
+  };
+
+  it('does not probe halving again while the backlog it left drains back to the load before it', () => {
+    const s = lostHalving();
+    for (let i = 0; i < 6; i++) {
+      s.window({ busy: 0, load: 40 });
+      expect(s.limiter.halved).toBe(false);
+    }
+    expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave -25% throughput');
+  });
+
+  it('still finds a new level of load after the echo: compared with the load before the probe', () => {
+    const s = lostHalving();
+    s.windows(2, { busy: 0, load: 40 });
+    // 40 -> 12: more than half of the load before the probe gone, so halving is tried again.
+    s.window({ busy: 0, load: 12 });
+    expect(s.limiter.halved).toBe(true);
   });
 });
 
@@ -348,7 +380,8 @@ describe('in-flight limit: work slots, widened and narrowed', () => {
   /** At a new level of load (128 -> 32): halving tried again and lost, then one work slot fewer probed. */
   const narrowing = (): Script => {
     const s = widened();
-    s.windows(3, { busy: 0, full: 0, items: 50, load: 32 });
+    // Two windows of the widening's echo, then the new level: halving tried and lost, narrowing probed.
+    s.windows(5, { busy: 0, full: 0, items: 50, load: 32 });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
     expect(s.limiter.limit).toBe(2);
     return s;
