@@ -87,6 +87,17 @@ describe('topology simulation', () => {
     expect(adaptive.decided.workSlotsPerReplica).toBeGreaterThanOrEqual(1);
   });
 
+  it('one proxy in front of 50 replicas keeps full batches at load 0.8 and answers all it is offered', async () => {
+    // The 50 replicas answer a few hundred microseconds apart. Read as one upstream's answers, each
+    // made the next call look almost free, and the batch size was cut to 8: a quarter of the
+    // replicas' capacity, 10% of the requests refused (upstream-time.ts).
+    const adaptive = await simulateTopology(scenario({ replicas: 50, load: 0.8, requests: 100_000 }));
+    expect(adaptive.decided.batchSize).toBe(32);
+    expect(adaptive.meanBatch).toBeGreaterThan(24);
+    expect(adaptive.rejected).toBe(0);
+    expect(adaptive.throughput).toBeGreaterThan(0.95 * adaptive.offered);
+  });
+
   it('matches static 2 on a one-slot replica at load 0.8: a losing halving probe is not repeated', async () => {
     // One proxy, one replica: nothing is shared. The policy once restarted its halving probe about
     // once a second here (the backlog the lost probe left, draining, read as a new level of load),

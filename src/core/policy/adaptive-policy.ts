@@ -24,6 +24,7 @@ import type { CallReport, CostFit, Decision, DispatchPolicy, PolicySnapshot, Rou
 import { InflightLimit } from './inflight-limit.js';
 import { LengthProfile, type LengthPlan } from './length-plan.js';
 import { MIN_BATCH, nextAmortizedSize } from './amortized-batch.js';
+import { UpstreamTime } from './upstream-time.js';
 
 /** Values given by flags; each one present is used as is and never learned. */
 export interface PolicyPins {
@@ -108,28 +109,6 @@ interface RouteState {
   amortizedWhy: string;
 }
 
-/**
- * When the upstream could have started on a call: a call sent while the upstream was still busy
- * with earlier answers (any route) waited inside it, and that wait is not its cost. Calls
- * answered within half a millisecond of each other are one burst (one merged batch upstream).
- */
-class UpstreamTime {
-  private previousEnd = -Infinity;
-  private burstEnd = -Infinity;
-
-  startOf(startedAt: number, finishedAt: number): number {
-    if (finishedAt - this.burstEnd > BURST_MS) {
-      this.previousEnd = this.burstEnd;
-      this.burstEnd = finishedAt;
-    } else {
-      this.burstEnd = Math.max(this.burstEnd, finishedAt);
-    }
-    return Math.max(startedAt, Math.min(this.previousEnd, finishedAt));
-  }
-}
-
-const BURST_MS = 0.5;
-
 export class AdaptivePolicy implements DispatchPolicy {
   private readonly settings: AdaptivePolicySettings;
   private readonly pins: PolicyPins;
@@ -154,6 +133,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       });
     }
     if (settings.onDecision !== undefined) this.log = new DecisionLog(settings.now, settings.onDecision);
+    this.upstreamTime.setLanes(settings.replicas);
   }
 
   inflightLimit(): number {
@@ -163,6 +143,7 @@ export class AdaptivePolicy implements DispatchPolicy {
   setReplicas(count: number): void {
     this.settings.replicas = count;
     this.limiter?.setReplicas(count);
+    this.upstreamTime.setLanes(count);
   }
 
   /**
