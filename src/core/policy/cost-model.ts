@@ -10,23 +10,28 @@
  * fitted by exponentially weighted least squares (a 4×4 normal system, so memory is constant
  * and old traffic fades within about a hundred calls). The verdict is statistical and physical:
  * the upstream pads when the padding term is clearly non-zero (t > 3), worth at least a tenth of
- * a call's cost for the padding a call holds without buckets, and a padding byte costs about what a real byte does (within 2x either way:
- * padded positions are computed like real ones; a fit far from that is noise, e.g. several
- * routes of different costs sharing one upstream). It does not pad when even the term's upper
- * bound (estimate + 3 standard errors) is worth under a twentieth of a call; otherwise (calls
- * too alike to tell, e.g. inputs of one length) it stays unknown and nothing is bucketed. The
- * thresholds differ, so the verdict does not flap.
+ * a call's cost for the padding a call would hold without buckets, and a padding byte costs about
+ * what a real byte does (within 2x either way: padded positions are computed like real ones; a fit
+ * far from that is noise, e.g. several routes of different costs sharing one upstream). It does
+ * not pad when even the term's upper bound (estimate + 3 standard errors) is worth under a
+ * twentieth of a call, from calls that held padding; otherwise (calls too alike to tell, e.g.
+ * inputs of one length) it stays unknown and nothing is bucketed. The thresholds differ, so the
+ * verdict does not flap.
  *
  * Calls the exploration cut from length bands (flagged `exploring`) are also fitted on their own
- * to a model blind to how length is charged, ms = fixed + perInput·count + perPaddedByte·count·longest,
+ * to a model blind to how length is charged,
+ *
+ *   ms = fixed + perInput·count + perPaddedByte·count·longest
+ *
  * which says whether length costs anything at all. Why: the four-term fit separates padding from
- * real bytes only once many calls have vouched for it (see MIN_SAMPLES_UNPADDED), since banded calls
- * hold little padding; but a band of paragraphs and a band of short queries differ in count·longest
- * tenfold, so an upstream whose cost ignores length (a GPU at these sizes: 10 ms + 0.1 ms an input)
- * shows it within a few calls per band, and one that pads (cost ∝ count·longest) shows the opposite
- * at once. When even the upper bound of that length cost would be worth under LENGTH_FREE_BELOW of
- * a call for the padding a call holds without buckets, the upstream does not pad: padding is
- * length. Whether length costs as padding or as total bytes is still the four-term fit's to tell.
+ * real bytes only once many calls have vouched for it (see MIN_SAMPLES_UNPADDED), since banded
+ * calls hold little padding; but a band of paragraphs and a band of short queries differ in
+ * count·longest tenfold, so an upstream whose cost ignores length (a GPU at these sizes: 10 ms +
+ * 0.1 ms an input) shows it within a few calls per band, and one that pads (cost ∝ count·longest)
+ * shows the opposite at once. When even the upper bound of that length cost would be worth under
+ * LENGTH_FREE_BELOW of a call for the padding a call holds without buckets, the upstream does not
+ * pad: padding is length. Whether length costs as padding or as total bytes is still the four-term
+ * fit's to tell.
  *
  * What is fitted is the time the upstream spent on a batch, not a call's latency, which also
  * holds the time a staged call waited for the one ahead of it: calls answered together (an
@@ -46,8 +51,9 @@ const MERGE_WINDOW_MS = 0.5;
  */
 const MIN_SAMPLES = 5;
 /**
- * Observations holding padding (weighted) before "does not pad": more, because that verdict ends the exploration's
- * buckets, and a fit from a handful of slow calls can miss padding that buckets would have spared.
+ * Observations holding padding (weighted) before "does not pad": more, because that verdict ends
+ * the exploration's buckets, and a fit from a handful of slow calls can miss padding that buckets
+ * would have spared.
  * Measured on the real model behind bench/upstreams (TF.js densifies each call to its longest
  * input): from about 17 calls it fitted a padding byte at 0.2x a real one and said "does not pad",
  * and without buckets it served 11 inputs/s where buckets of factor 2 serve 17 to 26. A fast
@@ -65,15 +71,15 @@ const CONFIDENCE = 3;
 /**
  * Banded calls (weighted) before "length costs nothing": a few calls in each of the three or four
  * bands of a mix like the built-in corpus's, and a residual variance of a three-term fit that
- * means something. Simulated GPU-like, 1 -> 128 clients: the verdict about 130 ms after the step.
+ * means something. Simulated GPU-like, 1 -> 128 clients: the verdict about 150 ms after the step.
  */
 const MIN_SAMPLES_LENGTH_FREE = 10;
 /**
  * "Length costs nothing" when the padding at stake, priced at the upper bound of a byte of
  * count·longest, is under this share of a banded call. Looser than UNPADS_BELOW on purpose: the
  * two upstreams told apart are far apart (the padded ones modelled pay about ten times a banded
- * call for that padding, the length-blind ones nothing), and a real machine's noise (a few ms on calls of
- * 14: simulated with --jitter-ms 4) keeps a 5% bar out of reach for a hundred calls, the
+ * call for that padding, the length-blind ones nothing), and a real machine's noise (a few ms on
+ * calls of 14: simulated with --jitter-ms 4) keeps a 5% bar out of reach for a hundred calls, the
  * exploration's buckets with it. Padding worth under a quarter of a call would not pay for
  * splitting calls into bands on an upstream whose call costs are mostly fixed; and a verdict
  * given this way still yields to the four-term fit if later calls show padding.
@@ -299,9 +305,9 @@ export class CostModel {
 
   /**
    * From the banded calls: even the upper bound of what a kilobyte of count·longest costs, times
-   * the padding at stake, is under UNPADS_BELOW of a mean banded call (see the header). A fit on
-   * calls of one band cannot bound it (count·longest then moves with count alone), so its spread
-   * stays wide and the rule stays silent.
+   * the padding at stake, is under LENGTH_FREE_BELOW of a mean banded call (see the header). Calls
+   * whose count·longest moved with their count alone (one band) cannot bound it: their spread is
+   * wide, or, fitted exactly, their variation too small (LENGTH_FREE_SPAN).
    */
   private lengthCostsNothing(wasteAtStake: number): boolean {
     const banded = this.banded;
