@@ -13,13 +13,17 @@
  * - Two slots: GPU-like costs, two calls running at once (two model instances, or a server with
  *   two workers), each call its own batch.
  * - TEI on CPU (context only): padded CPU costs and TEI's merging queue, as the real CPU image runs.
+ * - USE-like (context only): the padded CPU's shape ten times slower, 20 ms + 0.5 ms × inputs ×
+ *   the longest input in words, one call at a time: the real USE model behind bench/upstreams
+ *   (TF.js densifies a call to its longest input; 32 short texts take 0.19 s, 31 and a paragraph
+ *   2.5 s; here 0.1 s and 2.4 s). Few, slow calls: what the padding verdict must not misjudge.
  *
  * Why words and not the simulator's tokens: the issue states the padded cost in words, and a
  * word count needs no tokenizer here. The TEI simulator charges `--per-token-ms` per token of
  * its BERT-like tokenizer instead (about 1.6 tokens per word on the built-in corpus).
  */
 
-export type UpstreamKey = 'gpu' | 'tei' | 'cpu-pad' | 'two-slot' | 'tei-cpu';
+export type UpstreamKey = 'gpu' | 'tei' | 'cpu-pad' | 'two-slot' | 'tei-cpu' | 'use-like';
 
 export interface UpstreamModel {
   readonly key: UpstreamKey;
@@ -74,9 +78,18 @@ export const UPSTREAM_MODELS: Readonly<Record<UpstreamKey, UpstreamModel>> = {
     pad: true,
     merge: true,
   },
+  'use-like': {
+    ...base,
+    key: 'use-like',
+    title: 'USE-like (20 ms + 0.5 ms × n × longest words, one call at a time)',
+    perCallMs: 20,
+    perItemMs: 0,
+    perWordMs: 0.5,
+    pad: true,
+  },
 };
 
-/** The four upstreams of the issue's targets (TEI on CPU is reported for context only). */
+/** The four upstreams of the issue's targets (TEI on CPU and USE-like are reported for context only). */
 export const TARGET_UPSTREAMS: readonly UpstreamKey[] = ['gpu', 'tei', 'cpu-pad', 'two-slot'];
 
 export function wordCount(text: string): number {

@@ -250,13 +250,15 @@ export class AdaptivePolicy implements DispatchPolicy {
     const bounded = Math.min(load, 1e6);
     state.inSystem = state.inSystem === undefined ? bounded : state.inSystem + LOAD_SMOOTHING * (bounded - state.inSystem);
     // A call of one input has no padding to tell (Stryker: >= 2 and > 1 are the same on integers).
-    if (state.exploring && report.items > 1) state.explored++;
+    const explored = state.exploring && report.items > 1;
+    if (explored) state.explored++;
     const verdictChanged = state.cost.observe({
       startedAt: upstreamStart,
       finishedAt,
       items: report.items,
       longestBytes: report.longestBytes,
       totalBytes: report.totalBytes,
+      exploring: explored,
     });
     if (verdictChanged) {
       this.log?.note({ decision: 'pads', route: state.route, from: !state.cost.pads, to: state.cost.pads, why: this.padsWhy(state) });
@@ -326,6 +328,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (fit === null) return 'too few calls measured';
     const verdict = state.cost.pads;
     if (verdict === null) return 'calls too alike in length mix to tell (or padding cost between the thresholds)';
+    if (state.cost.lengthFree) return 'the length bands’ calls cost alike whatever their length (does not pad)';
     const ratio = fit.perByteMs > 0 ? fit.padPerByteMs / fit.perByteMs : Infinity;
     return `a padding byte costs ${ratio.toFixed(2)}x a real byte (${verdict ? 'pads' : 'does not pad'})`;
   }

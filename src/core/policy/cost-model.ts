@@ -10,12 +10,28 @@
  * fitted by exponentially weighted least squares (a 4×4 normal system, so memory is constant
  * and old traffic fades within about a hundred calls). The verdict is statistical and physical:
  * the upstream pads when the padding term is clearly non-zero (t > 3), worth at least a tenth of
- * a call's cost, and a padding byte costs about what a real byte does (within 2x either way:
- * padded positions are computed like real ones; a fit far from that is noise, e.g. several
- * routes of different costs sharing one upstream). It does not pad when even the term's upper
- * bound (estimate + 3 standard errors) is worth under a twentieth of a call; otherwise (calls
- * too alike to tell, e.g. inputs of one length) it stays unknown and nothing is bucketed. The
- * thresholds differ, so the verdict does not flap.
+ * a call's cost for the padding a call would hold without buckets, and a padding byte costs about
+ * what a real byte does (within 2x either way: padded positions are computed like real ones; a fit
+ * far from that is noise, e.g. several routes of different costs sharing one upstream). It does
+ * not pad when even the term's upper bound (estimate + 3 standard errors) is worth under a
+ * twentieth of a call, from calls that held padding; otherwise (calls too alike to tell, e.g.
+ * inputs of one length) it stays unknown and nothing is bucketed. The thresholds differ, so the
+ * verdict does not flap.
+ *
+ * Calls the exploration cut from length bands (flagged `exploring`) are also fitted on their own
+ * to a model blind to how length is charged,
+ *
+ *   ms = fixed + perInput·count + perPaddedByte·count·longest
+ *
+ * which says whether length costs anything at all. Why: the four-term fit separates padding from
+ * real bytes only once many calls have vouched for it (see MIN_SAMPLES_UNPADDED), since banded
+ * calls hold little padding; but a band of paragraphs and a band of short queries differ in
+ * count·longest tenfold, so an upstream whose cost ignores length (a GPU at these sizes: 10 ms +
+ * 0.1 ms an input) shows it within a few calls per band, and one that pads (cost ∝ count·longest)
+ * shows the opposite at once. When even the upper bound of that length cost would be worth under
+ * LENGTH_FREE_BELOW of a call for the padding a call holds without buckets, the upstream does not
+ * pad: padding is length. Whether length costs as padding or as total bytes is still the four-term
+ * fit's to tell.
  *
  * What is fitted is the time the upstream spent on a batch, not a call's latency, which also
  * holds the time a staged call waited for the one ahead of it: calls answered together (an
@@ -35,12 +51,16 @@ const MERGE_WINDOW_MS = 0.5;
  */
 const MIN_SAMPLES = 5;
 /**
- * Observations (weighted) before "does not pad": more, because that verdict ends the exploration's
- * buckets, and a fit from a handful of slow calls can miss padding that buckets would have spared.
+ * Observations holding padding (weighted) before "does not pad": more, because that verdict ends
+ * the exploration's buckets, and a fit from a handful of slow calls can miss padding that buckets
+ * would have spared.
  * Measured on the real model behind bench/upstreams (TF.js densifies each call to its longest
  * input): from about 17 calls it fitted a padding byte at 0.2x a real one and said "does not pad",
  * and without buckets it served 11 inputs/s where buckets of factor 2 serve 17 to 26. A fast
- * upstream reaches this many calls within a few hundred milliseconds.
+ * upstream reaches this many calls within a few hundred milliseconds. Only calls that held padding
+ * count: a lone client's calls of one input say nothing of it, and counted, they let the simulated
+ * USE-like upstream at 8 clients be judged not to pad from its first two banded calls (fitted
+ * exactly, so with no spread) after 2 s of one client.
  */
 const MIN_SAMPLES_UNPADDED = 32;
 /** Share of a mean call's cost the padding must be worth to count as padding, and under which it does not. */
@@ -48,8 +68,33 @@ const PADS_ABOVE = 0.1;
 const UNPADS_BELOW = 0.05;
 /** Standard errors the estimate must stand clear by. */
 const CONFIDENCE = 3;
+/**
+ * Banded calls (weighted) before "length costs nothing": a few calls in each of the three or four
+ * bands of a mix like the built-in corpus's, and a residual variance of a three-term fit that
+ * means something. Simulated GPU-like, 1 -> 128 clients: the verdict about 150 ms after the step.
+ */
+const MIN_SAMPLES_LENGTH_FREE = 10;
+/**
+ * "Length costs nothing" when the padding at stake, priced at the upper bound of a byte of
+ * count·longest, is under this share of a banded call. Looser than UNPADS_BELOW on purpose: the
+ * two upstreams told apart are far apart (the padded ones modelled pay about ten times a banded
+ * call for that padding, the length-blind ones nothing), and a real machine's noise (a few ms on
+ * calls of 14: simulated with --jitter-ms 4) keeps a 5% bar out of reach for a hundred calls, the
+ * exploration's buckets with it. Padding worth under a quarter of a call would not pay for
+ * splitting calls into bands on an upstream whose call costs are mostly fixed; and a verdict
+ * given this way still yields to the four-term fit if later calls show padding.
+ */
+const LENGTH_FREE_BELOW = 0.25;
+/**
+ * The banded calls' count·longest must have varied (beyond what their count explains) by at
+ * least this share of the padding at stake: calls of one length fit any slope exactly (a residual
+ * of 0 and so a spread of 0), and tell nothing of it.
+ */
+const LENGTH_FREE_SPAN = 0.1;
 const KB = 1024;
 const FEATURES = 4;
+/** The length-blind fit's terms: [1, count, count·longest KB]. */
+const LENGTH_FEATURES = 3;
 
 export interface CostObservation {
   startedAt: number;
@@ -57,6 +102,8 @@ export interface CostObservation {
   items: number;
   longestBytes: number;
   totalBytes: number;
+  /** Cut from the exploration's length bands (see the header): also fitted for whether length costs anything. */
+  exploring?: boolean;
 }
 
 interface Group {
@@ -65,21 +112,89 @@ interface Group {
   items: number;
   longest: number;
   total: number;
+  exploring: boolean;
+}
+
+/**
+ * Exponentially weighted least squares of ms on a few features, with the standard error of one
+ * coefficient (the normal system, so memory is constant; FORGET fades old calls).
+ */
+class WeightedFit {
+  private readonly xx: number[];
+  private readonly xy: number[];
+  private yy = 0;
+  private sum = 0;
+
+  constructor(private readonly features: number) {
+    this.xx = new Array<number>(features * features).fill(0);
+    this.xy = new Array<number>(features).fill(0);
+  }
+
+  /** Calls fitted, weighted (old ones fade). */
+  get weight(): number {
+    return this.sum;
+  }
+
+  /** Weighted mean of feature i (feature 0 is the constant 1). */
+  mean(i: number): number {
+    return this.xx[i]! / this.weight;
+  }
+
+  /** Weighted mean milliseconds of a call, at least a nanosecond (a divisor). */
+  get meanMs(): number {
+    return Math.max(this.xy[0]! / this.weight, 1e-9);
+  }
+
+  add(x: readonly number[], ms: number): void {
+    const n = this.features;
+    for (let i = 0; i < this.xx.length; i++) this.xx[i]! *= FORGET;
+    for (let i = 0; i < n; i++) {
+      this.xy[i]! *= FORGET;
+      for (let j = 0; j < n; j++) this.xx[i * n + j]! += x[i]! * x[j]!;
+      this.xy[i]! += x[i]! * ms;
+    }
+    this.yy = this.yy * FORGET + ms * ms;
+    this.sum = this.sum * FORGET + 1;
+  }
+
+  /**
+   * The coefficients; the standard error of the last one (Infinity when it cannot be told); and
+   * how much the last feature varied beyond what the others explain (its residual's standard
+   * deviation per call: 0 when it moved with them, where a fit that matches exactly still tells
+   * nothing of its coefficient). Undefined when singular.
+   */
+  solve(): { beta: number[]; spread: number; variation: number } | undefined {
+    const n = this.features;
+    // A little ridge keeps the system solvable when a feature does not vary (one input per call).
+    const ridged = this.xx.map((value, index) => (index % (n + 1) === 0 && index > 0 ? value * (1 + 1e-6) + 1e-9 : value));
+    const beta = solve(ridged, this.xy);
+    if (beta === undefined) return undefined;
+    // Residual variance from the sums: RSS = yy − βᵀXᵀy.
+    let explained = 0;
+    for (let i = 0; i < n; i++) explained += beta[i]! * this.xy[i]!;
+    const variance = Math.max(0, this.yy - explained) / Math.max(1, this.weight - n);
+    const unit = new Array<number>(n).fill(0);
+    unit[n - 1] = 1;
+    const column = solve(ridged, unit);
+    const spread = column === undefined ? Infinity : Math.sqrt(Math.max(0, variance * column[n - 1]!));
+    const variation = column === undefined || !(column[n - 1]! > 0) ? 0 : Math.sqrt(1 / (column[n - 1]! * this.sum));
+    return { beta, spread, variation };
+  }
 }
 
 export class CostModel {
-  /** Weighted sums for the normal equations over x = [1, count, total KB, waste KB]. */
-  private readonly xx = new Array<number>(FEATURES * FEATURES).fill(0);
-  private readonly xy = new Array<number>(FEATURES).fill(0);
-  private yy = 0;
-  private weight = 0;
-  private readonly means = new Array<number>(FEATURES).fill(0);
-  private meanMs = 0;
+  /** Over x = [1, count, total KB, waste KB]. */
+  private readonly all = new WeightedFit(FEATURES);
+  /** The exploration's banded calls only, over x = [1, count, count·longest KB] (see the header). */
+  private readonly banded = new WeightedFit(LENGTH_FEATURES);
+  /** Weight of the calls that held padding (faded as the fits' weights are): see MIN_SAMPLES_UNPADDED. */
+  private paddedWeight = 0;
   private pending: Group | undefined;
   private fit: CostFit | null = null;
   private padVerdict: boolean | null = null;
   private unbucketedWaste = 0;
   private padShare = 0;
+  private lengthFreeVerdict = false;
 
   /** The latest fit, or null before there is one. */
   get costFit(): CostFit | null {
@@ -103,6 +218,11 @@ export class CostModel {
     return this.padVerdict;
   }
 
+  /** True when "does not pad" came from the banded calls costing the same whatever their length (see the header). */
+  get lengthFree(): boolean {
+    return this.lengthFreeVerdict;
+  }
+
   /** The padding term's share of a mean call's cost (0 when not fitted). */
   get paddingShare(): number {
     return this.padShare;
@@ -121,6 +241,7 @@ export class CostModel {
       pending.items += call.items;
       pending.longest = Math.max(pending.longest, call.longestBytes);
       pending.total += call.totalBytes;
+      pending.exploring &&= call.exploring === true;
       return false;
     }
     const changed = pending !== undefined ? this.add(pending) : false;
@@ -130,6 +251,7 @@ export class CostModel {
       items: call.items,
       longest: call.longestBytes,
       total: call.totalBytes,
+      exploring: call.exploring === true,
     };
     return changed;
   }
@@ -139,51 +261,61 @@ export class CostModel {
     if (!(ms > 0)) return false;
     const waste = Math.max(0, group.items * group.longest - group.total);
     // In kilobytes, so the normal system's entries stay within a few orders of magnitude.
-    const x = [1, group.items, group.total / KB, waste / KB];
-    for (let i = 0; i < this.xx.length; i++) this.xx[i]! *= FORGET;
-    for (let i = 0; i < FEATURES; i++) {
-      this.xy[i]! *= FORGET;
-      for (let j = 0; j < FEATURES; j++) this.xx[i * FEATURES + j]! += x[i]! * x[j]!;
-      this.xy[i]! += x[i]! * ms;
-    }
-    this.yy = this.yy * FORGET + ms * ms;
-    this.weight = this.weight * FORGET + 1;
-    for (let i = 0; i < FEATURES; i++) this.means[i] = this.xx[i]! / this.weight;
-    this.meanMs = this.xy[0]! / this.weight;
+    this.all.add([1, group.items, group.total / KB, waste / KB], ms);
+    this.paddedWeight = this.paddedWeight * FORGET + (waste > 0 ? 1 : 0);
+    if (group.exploring) this.banded.add([1, group.items, (group.items * group.longest) / KB], ms);
     return this.refit();
   }
 
   private refit(): boolean {
-    if (this.weight < MIN_SAMPLES) return false;
-    // A little ridge keeps the system solvable when a feature does not vary (one input per call).
-    const ridged = this.xx.map((value, index) => (index % (FEATURES + 1) === 0 && index > 0 ? value * (1 + 1e-6) + 1e-9 : value));
-    const beta = solve(ridged, this.xy);
-    if (beta === undefined) return false;
-    this.fit = { fixedMs: beta[0]!, perInputMs: beta[1]!, perByteMs: beta[2]! / KB, padPerByteMs: beta[3]! / KB, samples: this.weight };
-    // Residual variance from the sums: RSS = yy − βᵀXᵀy.
-    let explained = 0;
-    for (let i = 0; i < FEATURES; i++) explained += beta[i]! * this.xy[i]!;
-    const variance = Math.max(0, this.yy - explained) / Math.max(1, this.weight - FEATURES);
-    const unit = new Array<number>(FEATURES).fill(0);
-    unit[FEATURES - 1] = 1;
-    const column = solve(ridged, unit);
-    const spread = column === undefined ? Infinity : Math.sqrt(Math.max(0, variance * column[FEATURES - 1]!));
-    const meanWaste = this.means[FEATURES - 1]!;
-    const cost = Math.max(this.meanMs, 1e-9);
+    const all = this.all;
+    if (all.weight < MIN_SAMPLES) return false;
+    const solved = all.solve();
+    if (solved === undefined) return false;
+    const { beta, spread } = solved;
+    this.fit = { fixedMs: beta[0]!, perInputMs: beta[1]!, perByteMs: beta[2]! / KB, padPerByteMs: beta[3]! / KB, samples: all.weight };
+    const meanWaste = all.mean(FEATURES - 1);
+    const cost = all.meanMs;
     const estimate = beta[FEATURES - 1]!;
     this.padShare = (estimate * meanWaste) / cost;
     const before = this.padVerdict;
     const padVersusReal = padPerByteLike(this.fit);
-    if (estimate > CONFIDENCE * spread && this.padShare > PADS_ABOVE && padVersusReal) this.padVerdict = true;
+    // The padding a call would hold without buckets, or the calls' own if more: what "does not pad" must rule out.
+    const wasteAtStake = Math.max(meanWaste, this.unbucketedWaste);
+    // Judged, as "does not pad" is, on the padding at stake: banded calls hold little padding, and
+    // judged on their own the simulated USE-like upstream at 8 clients was never found to pad.
+    if (estimate > CONFIDENCE * spread && (estimate * wasteAtStake) / cost > PADS_ABOVE && padVersusReal) this.setVerdict(true, false);
     // "Does not pad" needs calls that had padding to pay for: with no waste at all it is moot.
     else if (
-      this.weight >= MIN_SAMPLES_UNPADDED &&
-      meanWaste > 0 &&
+      this.paddedWeight >= MIN_SAMPLES_UNPADDED &&
       Number.isFinite(spread) &&
-      ((estimate + CONFIDENCE * spread) * Math.max(meanWaste, this.unbucketedWaste)) / cost < UNPADS_BELOW
+      ((estimate + CONFIDENCE * spread) * wasteAtStake) / cost < UNPADS_BELOW
     )
-      this.padVerdict = false;
+      this.setVerdict(false, false);
+    // Only to end the exploration: once there is a verdict the four-term fit alone moves it, so
+    // the two rules' different bars cannot make it flap.
+    else if (this.padVerdict === null && this.lengthCostsNothing(wasteAtStake)) this.setVerdict(false, true);
     return this.padVerdict !== before;
+  }
+
+  private setVerdict(pads: boolean, lengthFree: boolean): void {
+    this.padVerdict = pads;
+    this.lengthFreeVerdict = lengthFree;
+  }
+
+  /**
+   * From the banded calls: even the upper bound of what a kilobyte of count·longest costs, times
+   * the padding at stake, is under LENGTH_FREE_BELOW of a mean banded call (see the header). Calls
+   * whose count·longest moved with their count alone (one band) cannot bound it: their spread is
+   * wide, or, fitted exactly, their variation too small (LENGTH_FREE_SPAN).
+   */
+  private lengthCostsNothing(wasteAtStake: number): boolean {
+    const banded = this.banded;
+    if (banded.weight < MIN_SAMPLES_LENGTH_FREE || !(wasteAtStake > 0)) return false;
+    const solved = banded.solve();
+    if (solved === undefined || !Number.isFinite(solved.spread) || solved.variation < LENGTH_FREE_SPAN * wasteAtStake) return false;
+    const upperPerKb = solved.beta[LENGTH_FEATURES - 1]! + CONFIDENCE * solved.spread;
+    return (upperPerKb * wasteAtStake) / banded.meanMs < LENGTH_FREE_BELOW;
   }
 }
 

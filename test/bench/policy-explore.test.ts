@@ -1,0 +1,73 @@
+/**
+ * The exploration for the padding verdict on simulated time (bench/policy): after a step from
+ * one client to 128, an upstream whose cost ignores length must leave the exploration's length
+ * buckets within a few hundred milliseconds, even with a real machine's noise modelled (where the
+ * four-term fit's "does not pad" takes over a second: bench/policy's noisy steps), and padding
+ * upstreams, the USE-like one's few slow calls included, must still be found to pad.
+ */
+import { describe, expect, it } from 'vitest';
+import { runLoad, type Phase } from '../../bench/policy/scenarios.js';
+import { DEFAULT_SETTING } from '../../bench/policy/sim-proxy.js';
+import { UPSTREAM_MODELS, type UpstreamKey } from '../../bench/policy/upstream-models.js';
+import type { RoutePolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
+
+/** The simulator's real-machine noise, with jitter of 1.5 ms mean per leg (about 2 ms on a call's time). */
+const NOISY = { proxyCpuMs: 0.4, jitterMs: 3 };
+
+/** The route's decisions at the end of the last phase. */
+async function routeAtEnd(
+  upstream: UpstreamKey,
+  phases: readonly Phase[],
+  noise: { proxyCpuMs: number; jitterMs: number },
+): Promise<RoutePolicySnapshot> {
+  const run = await runLoad({ model: UPSTREAM_MODELS[upstream], target: DEFAULT_SETTING, phases, ...noise });
+  const route = run.phases.at(-1)!.decisions!.routes[0];
+  expect(route).toBeDefined();
+  return route!;
+}
+
+describe('exploring for the padding verdict', () => {
+  for (const upstream of ['gpu', 'tei'] as const) {
+    it(`${upstream}: 300 ms after 1 -> 128 clients, with noise, the buckets are gone and "does not pad" came from the bands costing alike`, async () => {
+      const route = await routeAtEnd(
+        upstream,
+        [
+          { clients: 1, durationMs: 2000 },
+          { clients: 128, durationMs: 300 },
+        ],
+        NOISY,
+      );
+      expect(route.pads.value).toBe(false);
+      expect(route.pads.why).toMatch(/length/);
+      expect(route.bucketFactor.value).toBeNull();
+    });
+  }
+
+  it('cpu-pad: still found to pad, with or without noise', async () => {
+    for (const noise of [{ proxyCpuMs: 0, jitterMs: 0 }, NOISY]) {
+      const route = await routeAtEnd(
+        'cpu-pad',
+        [
+          { clients: 1, durationMs: 2000 },
+          { clients: 128, durationMs: 2000 },
+        ],
+        noise,
+      );
+      expect(route.pads.value).toBe(true);
+      expect(route.bucketFactor.value).not.toBeNull();
+    }
+  });
+
+  for (const clients of [8, 128]) {
+    it(`use-like, ${clients} clients: found to pad from its few slow calls, never "does not pad" on the way`, async () => {
+      for (const noise of [{ proxyCpuMs: 0, jitterMs: 0 }, NOISY]) {
+        // A level in steps of a second: a verdict of "does not pad" given and taken back would show in one of them.
+        const phases = [{ clients: 1, durationMs: 2000 }, ...Array.from({ length: 6 }, () => ({ clients, durationMs: 1000 }))];
+        const run = await runLoad({ model: UPSTREAM_MODELS['use-like'], target: DEFAULT_SETTING, phases, ...noise });
+        const verdicts = run.phases.map((p) => p.decisions!.routes[0]?.pads.value ?? null);
+        expect(verdicts).not.toContain(false);
+        expect(verdicts.at(-1)).toBe(true);
+      }
+    });
+  }
+});

@@ -1,0 +1,206 @@
+/**
+ * "Does not pad" from the exploration's banded calls costing alike whatever their length
+ * (cost-model.ts, the length-blind fit): its edges on the cost model, and the adaptive policy
+ * leaving its exploration by it. Time is what the calls report, never the wall clock.
+ */
+import { describe, expect, it } from 'vitest';
+import { AdaptivePolicy } from '../../../src/core/policy/adaptive-policy.js';
+import { CostModel } from '../../../src/core/policy/cost-model.js';
+
+const ROUTE = '/embed';
+
+/** A deterministic pseudo-random sequence in [0, 1). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+/** Bands of factor 2 as the exploration cuts them from a mix like the built-in corpus's: short, medium, paragraphs. */
+const BANDS: readonly (readonly [number, number])[] = [
+  [20, 32],
+  [100, 128],
+  [450, 700],
+];
+
+interface BandedCalls {
+  /** The upstream's cost of a call of these input lengths. */
+  cost: (lengths: readonly number[]) => number;
+  /** Uniform noise of ± this on each call's time. */
+  noiseMs?: number;
+  /** Which bands the calls come from (default: all three in turn). */
+  bands?: readonly (readonly [number, number])[];
+  exploring?: boolean;
+  /** Inputs per call (default: 16 to 32 at random). */
+  count?: number;
+}
+
+/** Feeds `calls` calls of 16 to 32 inputs cut from one band each, one after the other; returns the verdict after each. */
+function feed(model: CostModel, calls: number, shape: BandedCalls): (boolean | null)[] {
+  const rand = random(11);
+  const bands = shape.bands ?? BANDS;
+  const verdicts: (boolean | null)[] = [];
+  let time = 0;
+  for (let i = 0; i < calls; i++) {
+    const [low, high] = bands[i % bands.length]!;
+    const lengths = Array.from({ length: shape.count ?? 16 + Math.floor(rand() * 17) }, () => low + Math.floor(rand() * (high - low)));
+    const ms = shape.cost(lengths) + (shape.noiseMs ?? 0) * (2 * rand() - 1);
+    model.observe({
+      startedAt: time,
+      finishedAt: time + ms,
+      items: lengths.length,
+      longestBytes: Math.max(...lengths),
+      totalBytes: lengths.reduce((a, b) => a + b, 0),
+      exploring: shape.exploring ?? true,
+    });
+    verdicts.push(model.pads);
+    time += ms + 1;
+  }
+  return verdicts;
+}
+
+/** GPU-like: 10 ms + 0.1 ms an input, whatever the lengths. */
+const lengthBlind = (lengths: readonly number[]): number => 10 + 0.1 * lengths.length;
+/** Padded: 2 ms + 0.002 ms per byte of every input padded to the longest. */
+const padded = (lengths: readonly number[]): number => 2 + 0.002 * lengths.length * Math.max(...lengths);
+/** Unpadded but length-sensitive: 2 ms + 0.002 ms per real byte. */
+const byTotal = (lengths: readonly number[]): number => 2 + 0.002 * lengths.reduce((a, b) => a + b, 0);
+/** The padding a call of 32 from the whole mix holds (about 32 × (650 − 200) bytes). */
+const AT_STAKE = 32 * 450;
+
+function model(): CostModel {
+  const m = new CostModel();
+  m.setUnbucketedWaste(AT_STAKE);
+  return m;
+}
+
+describe('"does not pad" from the banded calls costing alike', () => {
+  it('comes from a weight of 10 banded calls (the 11th call fitted) on a length-blind upstream, and says how it was told', () => {
+    const m = model();
+    const verdicts = feed(m, 14, { cost: lengthBlind });
+    // A call is fitted when the next one arrives (calls answered together are one batch).
+    expect(verdicts.slice(0, 11)).toEqual(new Array(11).fill(null));
+    expect(verdicts[11]).toBe(false);
+    expect(m.lengthFree).toBe(true);
+  });
+
+  it('holds through noise of ±2 ms on 13 ms calls, from a few more calls', () => {
+    const m = model();
+    const verdicts = feed(m, 40, { cost: lengthBlind, noiseMs: 2 });
+    const first = verdicts.indexOf(false);
+    expect(first).toBeGreaterThan(10);
+    expect(first).toBeLessThan(30);
+    expect(m.lengthFree).toBe(true);
+  });
+
+  it('is withheld while noise leaves the bound over a quarter of a call (±12 ms on 13 ms calls)', () => {
+    const m = model();
+    expect(feed(m, 20, { cost: lengthBlind, noiseMs: 12 })).not.toContain(false);
+  });
+
+  it('never comes on a padded upstream, which is found to pad', () => {
+    const m = model();
+    const verdicts = feed(m, 40, { cost: padded, noiseMs: 1 });
+    expect(verdicts).not.toContain(false);
+    expect(m.pads).toBe(true);
+    expect(m.lengthFree).toBe(false);
+  });
+
+  it('never comes on an upstream that charges real bytes: length costs there, and only the four-term fit may tell "does not pad"', () => {
+    const m = model();
+    feed(m, 20, { cost: byTotal });
+    expect(m.lengthFree).toBe(false);
+  });
+
+  it('needs calls of different lengths: calls alike fit any length cost exactly (no residual, no spread) and tell nothing', () => {
+    const m = model();
+    expect(feed(m, 40, { cost: lengthBlind, bands: [[50, 51]], count: 4 })).not.toContain(false);
+  });
+
+  it('does not overturn a verdict: once the upstream was found to pad, banded calls costing alike leave it to the four-term fit', () => {
+    const m = model();
+    feed(m, 30, { cost: padded, exploring: false });
+    expect(m.pads).toBe(true);
+    expect(feed(m, 15, { cost: lengthBlind })).toEqual(new Array(15).fill(true));
+  });
+
+  it('needs padding at stake: with none known (and the calls holding none) there is nothing to rule out', () => {
+    const m = new CostModel();
+    expect(
+      feed(m, 40, {
+        cost: lengthBlind,
+        bands: [
+          [20, 21],
+          [640, 641],
+        ],
+      }),
+    ).not.toContain(false);
+  });
+
+  it('counts only the exploration’s calls: the same calls unflagged leave it to the four-term fit (32 calls holding padding)', () => {
+    const m = model();
+    const verdicts = feed(m, 20, { cost: lengthBlind, exploring: false });
+    expect(verdicts).not.toContain(false);
+  });
+});
+
+describe('"does not pad" from the four-term fit', () => {
+  it('counts only calls that held padding: calls of one input first do not bring it closer', () => {
+    const fresh = model();
+    const afterSingles = model();
+    let time = 0;
+    for (let i = 0; i < 60; i++) {
+      afterSingles.observe({ startedAt: time, finishedAt: time + 10.1, items: 1, longestBytes: 30 + (i % 7) * 100, totalBytes: 30 + (i % 7) * 100 });
+      time += 11;
+    }
+    // Unflagged calls of 16 to 32 that hold padding, from a length-blind upstream: the fit alone must vouch for it.
+    const a = feed(fresh, 30, { cost: lengthBlind, exploring: false });
+    const b = feed(afterSingles, 30, { cost: lengthBlind, exploring: false });
+    expect(a).not.toContain(false);
+    expect(b).not.toContain(false);
+  });
+});
+
+describe('the adaptive policy exploring', () => {
+  it('leaves the exploration as soon as the banded calls cost alike, and says why', () => {
+    const clock = { now: 0 };
+    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
+    const rand = random(5);
+    const lengthOf = (i: number): number => {
+      const [low, high] = BANDS[i % BANDS.length]!;
+      return low + Math.floor(rand() * (high - low));
+    };
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    let calls = 0;
+    while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
+      const band = BANDS[calls % BANDS.length]!;
+      const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const startedAt = clock.now;
+      const ms = lengthBlind(lengths);
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 96,
+        ok: true,
+      });
+      clock.now += 1;
+      calls++;
+    }
+    // A weight of 10 banded calls and the one after it: well before the 64 calls the exploration may last.
+    expect(calls).toBe(12);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.pads).toMatchObject({ value: false, source: 'learned' });
+    expect(route.pads.why).toMatch(/length bands’ calls cost alike/);
+    expect(route.bucketFactor.value).toBeNull();
+  });
+});
