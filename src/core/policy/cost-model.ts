@@ -210,6 +210,7 @@ function solve(matrix: readonly number[], rhs: readonly number[]): number[] | un
     for (let row = col + 1; row < n; row++) if (Math.abs(a[row * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = row;
     const p = a[pivot * n + col]!;
     // Stryker: ConditionalExpression, EqualityOperator equivalent for `Math.abs(p) > 1e-12` -> true or `>=`: the ridge keeps every pivot of a finite system far above 1e-12; only a non-finite one (killed) is refused.
+    // Stryker: LogicalOperator (`&&`) equivalent for the same reason: no pivot is tiny, and an infinite one that goes on makes a later pivot NaN, refused by both tests.
     if (!(Math.abs(p) > 1e-12) || !Number.isFinite(p)) return undefined;
     // Stryker: ConditionalExpression equivalent: -> true swaps a row with itself.
     if (pivot !== col) {

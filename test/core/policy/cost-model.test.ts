@@ -245,7 +245,7 @@ describe('cost model: calls answered together', () => {
     model.observe({ startedAt: 1e6, finishedAt: 1e6 + 5, items: Infinity, longestBytes: 40, totalBytes: 40 });
     const before = { ...model.costFit! };
     for (let i = 1; i <= 3; i++)
-      model.observe({ startedAt: 1e6 + 100 * i, finishedAt: 1e6 + 100 * i + 5, items: 2, longestBytes: 40, totalBytes: 80 });
+      expect(model.observe({ startedAt: 1e6 + 100 * i, finishedAt: 1e6 + 100 * i + 5, items: 2, longestBytes: 40, totalBytes: 80 })).toBe(false);
     expect(model.costFit).toEqual(before);
   });
 });
