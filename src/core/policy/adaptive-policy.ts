@@ -114,6 +114,7 @@ interface RouteState {
  * answered within half a millisecond of each other are one burst (one merged batch upstream).
  */
 class UpstreamTime {
+  // Stryker: UnaryOperator equivalent: the first call always opens a burst (burstEnd is -Infinity), which sets previousEnd before it is read.
   private previousEnd = -Infinity;
   private burstEnd = -Infinity;
 
@@ -361,6 +362,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
       state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch));
     }
+    // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
         if (state.exploring) return;

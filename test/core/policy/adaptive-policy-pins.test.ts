@@ -35,7 +35,7 @@ function feed(
   made: ReturnType<typeof make>,
   calls: number,
   cost: (count: number, longest: number, total: number) => number,
-  options: { requests?: boolean; lengths?: 'mixed' | 'one' } = {},
+  options: { requests?: boolean; lengths?: 'mixed' | 'one'; count?: number; inflightAtStart?: number } = {},
 ): void {
   const { policy, clock } = made;
   let seed = 11;
@@ -44,7 +44,7 @@ function feed(
     return seed / 2147483648;
   };
   for (let i = 0; i < calls; i++) {
-    const count = 2 + Math.floor(rand() * 14);
+    const count = options.count ?? 2 + Math.floor(rand() * 14);
     const lengths = Array.from({ length: count }, () =>
       options.lengths === 'one' ? 50 : rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),
     );
@@ -62,7 +62,7 @@ function feed(
       totalBytes: total,
       startedAt,
       durationMs: ms,
-      inflightAtStart: 1,
+      inflightAtStart: options.inflightAtStart ?? 1,
       queuedAtStart: 0,
       ok: true,
     });
@@ -111,6 +111,15 @@ describe('adaptive policy without a decision log, or with its limit pinned', () 
     expect(policy.inflightLimit()).toBeGreaterThanOrEqual(4);
     // One work slot; the rest of the limit takes full batches only.
     expect(policy.stagingSlots()).toBe(policy.inflightLimit() - 1);
+  });
+});
+
+describe('adaptive policy with its in-flight limit pinned', () => {
+  it("gives a route without a plan the upstream's batch size, and accounts for it", () => {
+    const { policy } = make({ maxInflight: 2 });
+    expect(policy.batchSize('/other')).toBe(32);
+    policy.requestArrived(ROUTE, 50);
+    expect(policy.snapshot().routes[0]!.batchSize).toEqual({ value: 32, source: 'default', why: 'the largest batch the upstream takes' });
   });
 });
 
@@ -193,5 +202,35 @@ describe("adaptive policy's account of a route", () => {
       ok: true,
     });
     expect(made.policy.snapshot().routes.map((route) => route.route)).not.toContain('/r256');
+  });
+});
+
+describe("adaptive policy's decision log", () => {
+  it('logs only changes that move a value', () => {
+    for (const cost of [padded, slowPadded, (count: number): number => 10 + 0.1 * count]) {
+      const made = make();
+      feed(made, 150, cost);
+      expect(made.changes.length).toBeGreaterThan(0);
+      for (const change of made.changes) expect(change.from, JSON.stringify(change)).not.toEqual(change.to);
+    }
+  });
+
+  it('goes back to the largest batch when calls stop paying off before it, and says why', () => {
+    // Inputs of one length (no padding to judge): 2 ms a call and 20 ms an input, then 40 ms a call and 0.01 ms an input.
+    const made = make();
+    feed(made, 120, (count) => 2 + 20 * count, { lengths: 'one' });
+    expect(made.policy.batchSize(ROUTE)).toBe(8);
+    feed(made, 600, (count) => 40 + 0.01 * count, { lengths: 'one' });
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+      to: 32,
+      why: 'the largest batch the upstream takes',
+    });
+  });
+
+  it('plans for the inputs in flight counted from the calls in flight when their inputs are not given (16 inputs × 2 calls)', () => {
+    const made = make();
+    feed(made, 120, padded, { count: 16, inflightAtStart: 2 });
+    expect(made.policy.snapshot().routes[0]!.bucketFactor.why).toMatch(/ at ~32 inputs in flight$/);
   });
 });
