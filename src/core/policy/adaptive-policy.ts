@@ -345,6 +345,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
       state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch));
     }
+    // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
         if (state.exploring) return;
@@ -414,7 +415,8 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
     const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
-    const size = (plan: LengthPlan | undefined): number => this.sizeFor(state, plan);
+    // A pinned batch size never changes (sizeFor is the learned one: it would log 32 -> 16 for --max-batch-size 16).
+    const size = (plan: LengthPlan | undefined): number => this.pins.maxBatchSize ?? this.sizeFor(state, plan);
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;
@@ -441,6 +443,7 @@ export class AdaptivePolicy implements DispatchPolicy {
         explored: 0,
         sinceCheck: 0,
         amortized: undefined,
+        // Stryker: the string is equivalent: amortizedWhy is read only with an amortized size, and is set with it.
         amortizedWhy: '',
       };
       this.routes.set(route, state);

@@ -53,6 +53,7 @@ export function amortizedBatch(fit: CostFit, meanBytes: number, maxBatchSize: nu
 export function nextAmortizedSize(fit: CostFit, meanBytes: number, maxBatchSize: number, current: number): AmortizedBatch | undefined {
   const strict = amortizedBatch(fit, meanBytes, maxBatchSize, AMORTIZED_SHARE / HYSTERESIS);
   const loose = amortizedBatch(fit, meanBytes, maxBatchSize, AMORTIZED_SHARE * HYSTERESIS);
+  // Stryker: ConditionalExpression, LogicalOperator equivalent (either test -> false, `&&`): the two are undefined together, since whether a fit says anything does not depend on the share.
   if (strict === undefined || loose === undefined) return undefined;
   return { ...strict, size: Math.min(Math.max(current, loose.size), strict.size) };
 }

@@ -321,31 +321,47 @@ export class CostModel {
 
 /** A padding byte costs about what a real byte costs (both positive, within 2x): the signature of padding. */
 function padPerByteLike(fit: CostFit): boolean {
+  // Stryker: ConditionalExpression, LogicalOperator, EqualityOperator equivalent for the first two tests (`perByteMs > 0`, `padPerByteMs > 0` -> true, `>=`, `||`):
+  // within 0.5x-2x of a positive real byte a padding byte is positive, and pad > 0 within 2x of a real byte makes that one positive; dropping both differs
+  // only at exactly 0 and 0, and refit() consults this only with an estimate above 3 spreads and a padding share above a tenth (so pad > 0).
+  // `<` for `<=` and `>` for `>=` differ only on a fitted ratio of exactly 2 or 0.5, a measure-zero tie of a ridged fit (as batcher.ts's waitingPaysOff).
   return fit.perByteMs > 0 && fit.padPerByteMs > 0 && fit.padPerByteMs <= 2 * fit.perByteMs && fit.padPerByteMs >= 0.5 * fit.perByteMs;
 }
 
 /** Solves a small symmetric system by Gaussian elimination with partial pivoting; undefined when singular. */
 function solve(matrix: readonly number[], rhs: readonly number[]): number[] | undefined {
   const n = rhs.length;
+  // Stryker: MethodExpression (`matrix` for `matrix.slice()`) not equivalent, not killed: the spread's solve then gets the first one's triangle; only the verdict reads the spread (left with the verdict, see docs/mutation-testing.md).
   const a = matrix.slice();
   const b = rhs.slice();
   for (let col = 0; col < n; col++) {
     let pivot = col;
+    // Stryker: ConditionalExpression, EqualityOperator, ArithmeticOperator (row < n -> false, <= n; the comparison -> false, >=; the indices) equivalent but for rounding:
+    // the matrix is symmetric positive definite (normal equations plus a ridge), so elimination in any row order, pivoting or not, meets no zero pivot
+    // and gives the same solution; reading past the matrix (<= n, row / n, pivot / n) compares NaN, which never moves the pivot.
     for (let row = col + 1; row < n; row++) if (Math.abs(a[row * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = row;
     const p = a[pivot * n + col]!;
+    // Stryker: ConditionalExpression, EqualityOperator equivalent for `Math.abs(p) > 1e-12` -> true or `>=`: the ridge keeps every pivot of a finite system far above 1e-12; only a non-finite one (killed) is refused.
+    // Stryker: LogicalOperator (`&&`) equivalent for the same reason: no pivot is tiny, and an infinite one that goes on makes a later pivot NaN, refused by both tests.
     if (!(Math.abs(p) > 1e-12) || !Number.isFinite(p)) return undefined;
+    // Stryker: ConditionalExpression equivalent: -> true swaps a row with itself.
     if (pivot !== col) {
       for (let k = 0; k < n; k++) [a[col * n + k], a[pivot * n + k]] = [a[pivot * n + k]!, a[col * n + k]!];
       [b[col], b[pivot]] = [b[pivot]!, b[col]!];
     }
+    // Stryker: EqualityOperator equivalent: `row <= n` reads past the matrix (factor NaN) and writes only past the ends of a and b, which are never read.
     for (let row = col + 1; row < n; row++) {
       const factor = a[row * n + col]! / p;
+      // Stryker: ConditionalExpression equivalent: -> false subtracts 0 × a finite entry (a non-finite system was refused at its pivot), which changes nothing.
       if (factor === 0) continue;
+      // Stryker: EqualityOperator equivalent but for rounding: `k <= n` also changes a[(row + 1) · n], in column 0 below the diagonal (read again only at col 0, less a rounding residue) or past the end.
       for (let k = col; k < n; k++) a[row * n + k]! -= factor * a[col * n + k]!;
       b[row]! -= factor * b[col]!;
     }
   }
+  // Stryker disable next-line ArrayDeclaration: every x[row] is written before it is read, from the last row up, so the array's initial length does not matter.
   const x = new Array<number>(n).fill(0);
+  // Stryker disable next-line ArithmeticOperator: starting at n + 1 fills x[n + 1] and x[n] with NaN, which no row below reads (k < n) and no caller reads.
   for (let row = n - 1; row >= 0; row--) {
     let sum = b[row]!;
     for (let k = row + 1; k < n; k++) sum -= a[row * n + k]! * x[k]!;

@@ -182,3 +182,70 @@ describe('cost model', () => {
     expect(verdict(0.3)).toBe(null);
   });
 });
+
+describe('cost model: calls answered together', () => {
+  /** The fitted cost of a call of `count` inputs of 40 bytes (no padding). */
+  const predict = (model: CostModel, count: number): number => {
+    const fit = model.costFit!;
+    return fit.fixedMs + count * fit.perInputMs + count * 40 * fit.perByteMs;
+  };
+
+  it('merges answers up to 0.5 ms apart, measured from the latest answer of the batch (a chain of three)', () => {
+    const model = new CostModel();
+    const rand = random(11);
+    let time = 0;
+    // Three calls answered 0.5 ms apart: one batch costing 10 ms + 1 ms per input, to the last answer.
+    for (let i = 0; i < 60; i++) {
+      const counts = [1, 2, 3].map(() => 1 + Math.floor(rand() * 8));
+      const total = counts[0]! + counts[1]! + counts[2]!;
+      counts.forEach((items, k) => {
+        const finishedAt = time + 10 + total - 0.5 * (2 - k);
+        expect(model.observe({ startedAt: time, finishedAt, items, longestBytes: 40, totalBytes: 40 * items })).toBe(false);
+      });
+      time += 10 + total + 5;
+    }
+    expect(predict(model, 3)).toBeCloseTo(13, 1);
+    expect(predict(model, 24)).toBeCloseTo(34, 1);
+  });
+
+  it("takes a merged batch's longest input and summed lengths (a padded upstream)", () => {
+    const model = new CostModel();
+    const rand = random(5);
+    let time = 0;
+    for (let i = 0; i < 80; i++) {
+      // Two calls answered together; the batch costs 2 ms + 0.01 ms per byte of its inputs padded to its longest.
+      const calls = [0, 1].map(() => mixedLengths(rand, 1 + Math.floor(rand() * 16)));
+      const all = calls.flat();
+      const ms = 2 + 0.01 * all.length * Math.max(...all);
+      for (const lengths of calls) {
+        const sum = lengths.reduce((a, b) => a + b, 0);
+        model.observe({ startedAt: time, finishedAt: time + ms, items: lengths.length, longestBytes: Math.max(...lengths), totalBytes: sum });
+      }
+      time += ms + 1;
+    }
+    const fit = model.costFit!;
+    expect(fit.fixedMs).toBeCloseTo(2, 1);
+    expect(fit.perByteMs).toBeCloseTo(0.01, 3);
+    expect(fit.padPerByteMs).toBeCloseTo(0.01, 3);
+  });
+
+  it('reports no change of verdict for a first call, a merged one, or one of no duration', () => {
+    const model = new CostModel();
+    const call = (finishedAt: number, startedAt = 0): boolean => model.observe({ startedAt, finishedAt, items: 2, longestBytes: 50, totalBytes: 80 });
+    // No duration: added (and dropped) when the next call is not answered with it.
+    expect(call(0)).toBe(false);
+    expect(call(10)).toBe(false);
+    expect(call(10.2)).toBe(false);
+  });
+
+  it('keeps its last fit when a call of non-finite size (a caller bug) makes the system unsolvable', () => {
+    const model = new CostModel();
+    feed(model, 20, (lengths) => 2 + 0.01 * lengths.length * Math.max(...lengths));
+    // Observing it adds the last call fed, which is the last fit to keep.
+    model.observe({ startedAt: 1e6, finishedAt: 1e6 + 5, items: Infinity, longestBytes: 40, totalBytes: 40 });
+    const before = { ...model.costFit! };
+    for (let i = 1; i <= 3; i++)
+      expect(model.observe({ startedAt: 1e6 + 100 * i, finishedAt: 1e6 + 100 * i + 5, items: 2, longestBytes: 40, totalBytes: 80 })).toBe(false);
+    expect(model.costFit).toEqual(before);
+  });
+});
