@@ -178,7 +178,7 @@ function renderPreamble(options: ResultsOptions, report: BenchReport): string {
     `- POST /embed, closed loop, ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up per level and side; ` +
       'direct and through autobatch alternate which goes first at each level; ' +
       `${options.primeSeconds} s of unmeasured load on each side before the first level (the model runs slower for its first few hundred calls)`,
-    '- autobatch with default settings unless a section says otherwise: max batch from the upstream’s /info (32), max wait 5 ms, 2 calls in flight',
+    '- autobatch with no tuning flags unless a section says otherwise: adaptive dispatch (calls in flight, batch size and length buckets learned from the calls it makes, docs/dispatch.md), max batch from the upstream’s /info (32), hold at most 5 ms',
     `- inputs in flight = clients × inputs per request; client batches of ${options.batchSize} with ${options.batchClients.join(' and ')} client(s) unless a section says otherwise`,
     '- ratios are autobatch ÷ direct, measured side by side in the same run',
   ].join('\n');
