@@ -329,8 +329,11 @@ export class AdaptivePolicy implements DispatchPolicy {
     const verdict = state.cost.pads;
     if (verdict === null) return 'calls too alike in length mix to tell (or padding cost between the thresholds)';
     if (state.cost.lengthFree) return 'the length bands’ calls cost alike whatever their length (does not pad)';
-    const ratio = fit.perByteMs > 0 ? fit.padPerByteMs / fit.perByteMs : Infinity;
-    return `a padding byte costs ${ratio.toFixed(2)}x a real byte (${verdict ? 'pads' : 'does not pad'})`;
+    const said = verdict ? 'pads' : 'does not pad';
+    // A fit whose real bytes cost nothing (length paid only as padding) has no ratio to give.
+    if (!(fit.perByteMs > 0))
+      return `a padding byte costs ${(fit.padPerByteMs * 1024).toFixed(3)} ms per KB, a real byte nothing measurable (${said})`;
+    return `a padding byte costs ${(fit.padPerByteMs / fit.perByteMs).toFixed(2)}x a real byte (${said})`;
   }
 
   /** Re-decides buckets and batch size for a route that pads (only while nothing pins both). */

@@ -171,6 +171,18 @@ describe("adaptive policy's account of a route", () => {
     expect(pads.policy.snapshot().routes[0]!.pads).toEqual({ value: true, source: 'learned', why: 'a padding byte costs 1.00x a real byte (pads)' });
   });
 
+  it('gives no ratio when real bytes cost nothing measurable (once "Infinityx a real byte")', () => {
+    const made = make();
+    feed(made, 120, padded);
+    // The upstream's cost stops depending on length: the verdict stays, real bytes now cost nothing.
+    feed(made, 600, (count) => 10 + 0.1 * count);
+    const why = made.policy.snapshot().routes[0]!.pads.why;
+    expect(why).not.toMatch(/Infinity|NaN/);
+    expect(why).toMatch(
+      /^a padding byte costs (-?\d+\.\d{3} ms per KB, a real byte nothing measurable|-?\d+\.\d\dx a real byte) \((pads|does not pad)\)$/,
+    );
+  });
+
   it('keeps the largest batch as a default, not as a learned size, when a call is not paid off before it (GPU-like)', () => {
     const made = make({ bucketByLength: 'off' });
     feed(made, 120, (count) => 10 + 0.1 * count, { lengths: 'one' });
