@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
+import { feedMergingCalls } from '../../support/merging-upstream.js';
 
 const ROUTE = '/embed';
 
@@ -373,23 +374,7 @@ describe('adaptive policy', () => {
 
   it('raises the in-flight limit for an upstream that merges, logs it, and scales it with the replicas', () => {
     const { policy, changes } = make();
-    let time = 0;
-    for (let i = 0; i < 400; i++) {
-      const limit = policy.inflightLimit();
-      time += (1000 * 32) / (1000 * Math.min(limit, 5));
-      policy.callFinished({
-        route: ROUTE,
-        items: 32,
-        longestBytes: 50,
-        totalBytes: 1600,
-        startedAt: time - 20,
-        durationMs: 20,
-        inflightAtStart: limit,
-        inflightItemsAtStart: 32 * limit,
-        queuedAtStart: 64,
-        ok: true,
-      });
-    }
+    feedMergingCalls(policy, ROUTE);
     expect(policy.inflightLimit()).toBeGreaterThanOrEqual(4);
     expect(policy.snapshot().inflightLimit.source).toBe('learned');
     expect(policy.snapshot().throughput).toBeGreaterThan(3000);
