@@ -152,7 +152,7 @@ export class InflightLimit {
   /** Work slots per replica beyond the first (slots that take partial batches too). */
   private extraWork = 0;
   private widenTried = false;
-  /** Windows left in a shape probe's echo (see ECHO_WINDOWS); lastLoad keeps the load before it. */
+  /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
   private echoWindows = 0;
   private widenWhy = 'one work slot per replica (more not tried)';
 
@@ -318,7 +318,8 @@ export class InflightLimit {
     // During a shape probe and its echo the load is its effect, not a new level: it is compared
     // afterwards with the load before the probe, which lastLoad keeps meanwhile.
     const echo = this.phase.kind === 'halve' || this.phase.kind === 'widen' || this.echoWindows > 0;
-    if (this.echoWindows > 0 && this.phase.kind === 'baseline') this.echoWindows--;
+    // Stryker: `> 0` -> `>= 0` or true is equivalent: below zero is as over as zero (echo reads `> 0`; a verdict sets it anew).
+    if (this.echoWindows > 0) this.echoWindows--;
     // Stryker: ConditionalExpression equivalent: `lastLoad !== undefined` -> true gives shifted(undefined, ...), whose Math.max is NaN, and NaN > 0 is false.
     if (!echo && this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL)) {
       // A new level of load: what was learned about probing at the old one no longer holds.

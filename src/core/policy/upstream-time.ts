@@ -35,10 +35,9 @@ export class UpstreamTime {
   /** When the upstream could have started on a call handed over at `startedAt`, answered at `finishedAt`. */
   startOf(startedAt: number, finishedAt: number): number {
     if (finishedAt - this.burstEnd > BURST_MS) {
-      if (this.burstEnd !== -Infinity) {
-        this.ends.push(this.burstEnd);
-        if (this.ends.length > this.lanes) this.ends.shift();
-      }
+      // The first burst pushes -Infinity: an end before any call, which delays none.
+      this.ends.push(this.burstEnd);
+      if (this.ends.length > this.lanes) this.ends.shift();
       this.burstEnd = finishedAt;
     } else {
       this.burstEnd = Math.max(this.burstEnd, finishedAt);

@@ -343,6 +343,24 @@ describe('in-flight limit: a shape probe’s echo is not a new level of load', (
     expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave -25% throughput');
   });
 
+  it('does not take a widening probe’s window for a new level either', () => {
+    const s = script({ max: 3 });
+    // Halving probed and lost; a raise probed and lost (its windows outlast the halving's echo);
+    // then one more work slot probed (limit 3).
+    s.windows(2, { busy: 0, full: 0 });
+    expect(s.limiter.halvingReason).toMatch(/^kept whole batches/);
+    s.windows(2, { full: 0 });
+    expect(s.limiter.limit).toBe(2);
+    s.window({ busy: 0, full: 0 });
+    expect(s.limiter.limit).toBe(3);
+    // The probe's window: the load falls from 128 to 40 while it runs, throughput flat: undone.
+    s.window({ busy: 0, full: 0, load: 40 });
+    expect(s.limiter.limit).toBe(2);
+    // Read as a new level, that window would have let halving be probed again at once.
+    s.window({ busy: 0, full: 0, load: 40 });
+    expect(s.limiter.halved).toBe(false);
+  });
+
   it('still finds a new level of load after the echo: compared with the load before the probe', () => {
     const s = lostHalving();
     s.windows(2, { busy: 0, load: 40 });

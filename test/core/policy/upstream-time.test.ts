@@ -49,6 +49,15 @@ describe('upstream time', () => {
     expect(many.startOf(0, 150)).toBeLessThanOrEqual(150);
   });
 
+  it('keeps the latest bursts when replicas leave, for calls answered in the current burst too', () => {
+    const time = new UpstreamTime();
+    time.setLanes(3);
+    for (const end of [10, 11, 12, 13]) time.startOf(0, end);
+    time.setLanes(2);
+    // Within the burst that ended at 13 (no new burst): free at the older of the last two, 11.
+    expect(time.startOf(0, 13.2)).toBe(11);
+  });
+
   it('follows the replica count down and up', () => {
     const time = new UpstreamTime();
     time.setLanes(3);
