@@ -58,6 +58,16 @@ describe('upstream time', () => {
     expect(time.startOf(0, 13.2)).toBe(11);
   });
 
+  it('replicas joining: no wait known until as many bursts have been answered as there are replicas', () => {
+    const time = new UpstreamTime();
+    time.startOf(0, 10);
+    expect(time.startOf(0, 13)).toBe(10);
+    time.setLanes(3);
+    // Two bursts seen (10 and 13) for three replicas: one of them may have been free.
+    expect(time.startOf(0, 20)).toBe(0);
+    expect(time.startOf(0, 30)).toBe(10);
+  });
+
   it('follows the replica count down and up', () => {
     const time = new UpstreamTime();
     time.setLanes(3);
