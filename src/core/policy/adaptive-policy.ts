@@ -252,6 +252,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     // A call of one input has no padding to tell (Stryker: >= 2 and > 1 are the same on integers).
     const explored = state.exploring && report.items > 1;
     if (explored) state.explored++;
+    // What the log says it changed from: null while not known (a first verdict is not a flip).
+    const padsBefore = state.cost.pads;
     const verdictChanged = state.cost.observe({
       startedAt: upstreamStart,
       finishedAt,
@@ -261,7 +263,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       exploring: explored,
     });
     if (verdictChanged) {
-      this.log?.note({ decision: 'pads', route: state.route, from: !state.cost.pads, to: state.cost.pads, why: this.padsWhy(state) });
+      this.log?.note({ decision: 'pads', route: state.route, from: padsBefore, to: state.cost.pads, why: this.padsWhy(state) });
     }
     if (verdictChanged || finishedAt - state.plannedAt >= REPLAN_MS) this.replan(state, finishedAt);
   }
