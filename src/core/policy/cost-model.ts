@@ -39,11 +39,10 @@
  * the moment the upstream finished its previous answer if the call was sent before then.
  */
 import type { CostFit } from './dispatch-policy.js';
+import { BURST_MS } from './upstream-time.js';
 
 /** Weight kept by old observations per new one (memory of about 1 / (1 − FORGET) calls). */
 const FORGET = 0.985;
-/** Calls answered within this of each other were one batch inside the upstream. */
-const MERGE_WINDOW_MS = 0.5;
 /**
  * Observations (weighted) before any fit: one more than the fit's unknowns. Few, because a padded
  * upstream is slow exactly while it is not yet bucketed (a call of 32 mixed inputs can take a
@@ -235,7 +234,7 @@ export class CostModel {
    */
   observe(call: CostObservation): boolean {
     const pending = this.pending;
-    if (pending !== undefined && Math.abs(call.finishedAt - pending.finishedAt) <= MERGE_WINDOW_MS) {
+    if (pending !== undefined && Math.abs(call.finishedAt - pending.finishedAt) <= BURST_MS) {
       pending.startedAt = Math.min(pending.startedAt, call.startedAt);
       pending.finishedAt = Math.max(pending.finishedAt, call.finishedAt);
       pending.items += call.items;

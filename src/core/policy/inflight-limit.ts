@@ -26,6 +26,7 @@
  * The same windows judge one more probe: when the whole load fits in the calls in flight and
  * they are full, whether calls of half the batch size deliver more (see `halved`).
  */
+import { BURST_MS } from './upstream-time.js';
 
 export interface InflightLimitSettings {
   /** Upstream replicas; the limit is per replica, steps move all of them. */
@@ -81,8 +82,6 @@ const WINDOW_CALLS = 16;
 const WINDOW_MIN_MS = 40;
 /** A window spans at least this many mean call durations, so one slow call is a small part of it. */
 const WINDOW_DURATIONS = 4;
-/** Completions this close together were one burst (answered together). */
-const BURST_MS = 0.5;
 /** Gain an upward step must show to be kept. */
 const UP_GAIN = 1.15;
 /** Share of throughput a downward step may lose and still be kept. */

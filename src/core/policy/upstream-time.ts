@@ -17,7 +17,11 @@
  * Answers within BURST_MS of each other are one burst: one merged batch upstream (TEI's queue).
  */
 
-/** Answers this close together were one burst (answered together). */
+/**
+ * Answers this close together were one burst (answered together): one merged batch upstream.
+ * The one width of a burst for the policy: the cost model merges such calls into one
+ * observation and the in-flight limiter opens and closes its windows on whole bursts.
+ */
 export const BURST_MS = 0.5;
 
 export class UpstreamTime {
