@@ -287,12 +287,13 @@ export class AdaptivePolicy implements DispatchPolicy {
     const pins = this.pins;
     const pads = state.cost.pads;
     const learned = pads === true && state.plan !== undefined;
+    const size = this.sizeFor(state);
     const batchSize: Decision<number> =
       pins.maxBatchSize !== undefined
         ? { value: pins.maxBatchSize, source: 'pinned', why: `--max-batch-size ${pins.maxBatchSize}` }
         : learned
-          ? this.sizeFor(state) < state.plan!.batchSize
-            ? { value: this.sizeFor(state), source: 'learned', why: state.amortizedWhy }
+          ? size < state.plan!.batchSize
+            ? { value: size, source: 'learned', why: state.amortizedWhy }
             : { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
           : this.limiter?.halved === true && state.plan === undefined
             ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
