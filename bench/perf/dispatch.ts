@@ -192,6 +192,23 @@ export function sideOrder(sides: number, level: number): number[] {
   return Array.from({ length: sides }, (_, i) => (i + level) % sides);
 }
 
+/** Closed-loop clients of one input each, sent to the side (its proxy, or the upstream for direct). */
+function loadSide(
+  side: Side,
+  upstreamUrl: string,
+  clients: number,
+  texts: readonly string[] | undefined,
+  timing: PerfTiming,
+): ReturnType<typeof runBench> {
+  return runBench({
+    url: side.url ?? upstreamUrl,
+    concurrency: [clients],
+    inputsPerRequest: 1,
+    ...(texts === undefined ? {} : { texts }),
+    ...timing,
+  });
+}
+
 async function measureLevel(
   side: Side,
   upstreamUrl: string,
@@ -203,13 +220,7 @@ async function measureLevel(
   // A slow upstream (the model) may still be working off the previous side's calls.
   await waitUntilAnswering(upstreamUrl);
   try {
-    const report = await runBench({
-      url: side.url ?? upstreamUrl,
-      concurrency: [clients],
-      inputsPerRequest: 1,
-      ...(texts === undefined ? {} : { texts }),
-      ...timing,
-    });
+    const report = await loadSide(side, upstreamUrl, clients, texts, timing);
     const level = report.levels[0]!;
     side.inputsPerSecond.push(level.target.inputsPerSecond);
     side.errors += level.target.errorCount;
@@ -232,14 +243,7 @@ async function warmAll(sides: readonly Side[], upstreamUrl: string, timing: Perf
   for (const side of sides) {
     say(`P6: warming ${side.label}`);
     await waitUntilAnswering(upstreamUrl);
-    await runBench({
-      url: side.url ?? upstreamUrl,
-      concurrency: [8],
-      inputsPerRequest: 1,
-      ...(texts === undefined ? {} : { texts }),
-      durationSeconds: 0.5,
-      warmupSeconds: Math.min(timing.warmupSeconds, 1),
-    }).catch(() => undefined);
+    await loadSide(side, upstreamUrl, 8, texts, { durationSeconds: 0.5, warmupSeconds: Math.min(timing.warmupSeconds, 1) }).catch(() => undefined);
   }
 }
 
