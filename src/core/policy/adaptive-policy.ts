@@ -83,9 +83,20 @@ const LOAD_SMOOTHING = 0.25;
  * (simulated padded CPU at 128 clients: 7 calls of 32, 2 s, before the verdict). Calls cut from
  * bands differ in longest input, which is what separates the two; on an upstream that does not
  * pad the verdict then comes within a few calls, so the detour is short.
+ *
+ * EXPLORE_CALLS bounds the detour where no verdict comes: banded calls are smaller than full ones
+ * (a band holding a twentieth of the mix gets a twentieth of the queue), so exploring costs about
+ * a third of a GPU-like upstream's throughput while it lasts, and on a real machine the timing
+ * noise keeps "length costs nothing" out of reach (GPU-like, 1 -> 128 clients: the cap was hit,
+ * 1.5 s, in every run of bench:perf P7). Simulated, "pads" came within 6 banded calls on every
+ * padded model and load without jitter, and within 5 with 4 ms of it but at 8 clients, where the
+ * padded CPU and TEI-CPU models took 75 and 69; with the cap at 32 the four-term fit told it from
+ * the unbanded calls that followed, at the same throughput (226 and 224 inputs/s against 225 and
+ * 221). So 32.
  */
 const EXPLORE_FACTOR = 2;
-const EXPLORE_CALLS = 64;
+/** Exported for the tests. */
+export const EXPLORE_CALLS = 32;
 const EXPLORE_SPLIT = 0.9;
 const EXPLORE_CHECK = 16;
 

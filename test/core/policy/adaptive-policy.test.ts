@@ -3,7 +3,7 @@
  * learns from reported calls, and flags that pin values whatever is learned.
  */
 import { describe, expect, it } from 'vitest';
-import { AdaptivePolicy, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import { AdaptivePolicy, EXPLORE_CALLS, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
 
@@ -154,7 +154,7 @@ describe('adaptive policy', () => {
     expect(pinned.policy.bucketFactor(ROUTE)).toBeUndefined();
   });
 
-  it('ends the exploration after 64 calls of two inputs or more that could not tell, with no buckets', () => {
+  it('ends the exploration after EXPLORE_CALLS calls of two inputs or more that could not tell, with no buckets', () => {
     const { policy, clock, changes } = make();
     for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
     // Calls of one length: nothing to tell padding by. Calls of one input do not count.
@@ -175,7 +175,7 @@ describe('adaptive policy', () => {
     };
     for (let i = 0; i < 40; i++) call(1);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
-    for (let i = 0; i < 63; i++) call(4);
+    for (let i = 0; i < EXPLORE_CALLS - 1; i++) call(4);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
     for (let i = 0; i < 4; i++) call(4);
     expect(policy.bucketFactor(ROUTE)).toBeUndefined();
