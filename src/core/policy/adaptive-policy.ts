@@ -263,6 +263,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     // A call of one input has no padding to tell (Stryker: >= 2 and > 1 are the same on integers).
     const explored = state.exploring && report.items > 1;
     if (explored) state.explored++;
+    // Cut from length bands (the exploration's, a learned plan's or pinned ones): whether length costs anything at all (cost-model.ts).
+    const banded = report.items > 1 && this.bucketFactor(report.route) !== undefined;
     // What the log says it changed from: null while not known (a first verdict is not a flip).
     const padsBefore = state.cost.pads;
     const verdictChanged = state.cost.observe({
@@ -271,7 +273,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       items: report.items,
       longestBytes: report.longestBytes,
       totalBytes: report.totalBytes,
-      exploring: explored,
+      banded,
     });
     if (verdictChanged) {
       this.log?.note({ decision: 'pads', route: state.route, from: padsBefore, to: state.cost.pads, why: this.padsWhy(state) });

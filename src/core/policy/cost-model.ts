@@ -18,8 +18,8 @@
  * inputs of one length) it stays unknown and nothing is bucketed. The thresholds differ, so the
  * verdict does not flap.
  *
- * Calls the exploration cut from length bands (flagged `exploring`) are also fitted on their own
- * to a model blind to how length is charged,
+ * Calls cut from length bands (flagged `banded`: the exploration's, or a learned plan's) are also
+ * fitted on their own to a model blind to how length is charged,
  *
  *   ms = fixed + perInput·count + perPaddedByte·count·longest
  *
@@ -101,8 +101,8 @@ export interface CostObservation {
   items: number;
   longestBytes: number;
   totalBytes: number;
-  /** Cut from the exploration's length bands (see the header): also fitted for whether length costs anything. */
-  exploring?: boolean;
+  /** Cut from length bands (the exploration's or a plan's; see the header): also fitted for whether length costs anything. */
+  banded?: boolean;
 }
 
 interface Group {
@@ -111,7 +111,7 @@ interface Group {
   items: number;
   longest: number;
   total: number;
-  exploring: boolean;
+  banded: boolean;
 }
 
 /**
@@ -184,8 +184,8 @@ class WeightedFit {
 export class CostModel {
   /** Over x = [1, count, total KB, waste KB]. */
   private readonly all = new WeightedFit(FEATURES);
-  /** The exploration's banded calls only, over x = [1, count, count·longest KB] (see the header). */
-  private readonly banded = new WeightedFit(LENGTH_FEATURES);
+  /** The banded calls only, over x = [1, count, count·longest KB] (see the header). */
+  private banded = new WeightedFit(LENGTH_FEATURES);
   /** Weight of the calls that held padding (faded as the fits' weights are): see MIN_SAMPLES_UNPADDED. */
   private paddedWeight = 0;
   private pending: Group | undefined;
@@ -240,7 +240,7 @@ export class CostModel {
       pending.items += call.items;
       pending.longest = Math.max(pending.longest, call.longestBytes);
       pending.total += call.totalBytes;
-      pending.exploring &&= call.exploring === true;
+      pending.banded &&= call.banded === true;
       return false;
     }
     const changed = pending !== undefined ? this.add(pending) : false;
@@ -250,7 +250,7 @@ export class CostModel {
       items: call.items,
       longest: call.longestBytes,
       total: call.totalBytes,
-      exploring: call.exploring === true,
+      banded: call.banded === true,
     };
     return changed;
   }
@@ -262,7 +262,7 @@ export class CostModel {
     // In kilobytes, so the normal system's entries stay within a few orders of magnitude.
     this.all.add([1, group.items, group.total / KB, waste / KB], ms);
     this.paddedWeight = this.paddedWeight * FORGET + (waste > 0 ? 1 : 0);
-    if (group.exploring) this.banded.add([1, group.items, (group.items * group.longest) / KB], ms);
+    if (group.banded) this.banded.add([1, group.items, (group.items * group.longest) / KB], ms);
     return this.refit();
   }
 
@@ -283,7 +283,11 @@ export class CostModel {
     const wasteAtStake = Math.max(meanWaste, this.unbucketedWaste);
     // Judged, as "does not pad" is, on the padding at stake: banded calls hold little padding, and
     // judged on their own the simulated USE-like upstream at 8 clients was never found to pad.
-    if (estimate > CONFIDENCE * spread && (estimate * wasteAtStake) / cost > PADS_ABOVE && padVersusReal) this.setVerdict(true, false);
+    if (estimate > CONFIDENCE * spread && (estimate * wasteAtStake) / cost > PADS_ABOVE && padVersusReal) {
+      // The banded calls start afresh: what overturns "pads" (below) must be calls made since.
+      if (this.padVerdict !== true) this.banded = new WeightedFit(LENGTH_FEATURES);
+      this.setVerdict(true, false);
+    }
     // "Does not pad" needs calls that had padding to pay for: with no waste at all it is moot.
     else if (
       this.paddedWeight >= MIN_SAMPLES_UNPADDED &&
@@ -291,9 +295,12 @@ export class CostModel {
       ((estimate + CONFIDENCE * spread) * wasteAtStake) / cost < UNPADS_BELOW
     )
       this.setVerdict(false, false);
-    // Only to end the exploration: once there is a verdict the four-term fit alone moves it, so
-    // the two rules' different bars cannot make it flap.
-    else if (this.padVerdict === null && this.lengthCostsNothing(wasteAtStake)) this.setVerdict(false, true);
+    // Ends the exploration, and overturns "pads" once the four-term fit no longer holds it: a route
+    // bucketed for padding sends banded calls, which hold too little padding for that fit's 5%
+    // bar, so "pads" had no way back (an upstream whose cost stopped following length, say a CPU
+    // deployment replaced by a GPU one behind the same address, kept its buckets for good). Not
+    // after "does not pad": the four-term fit alone moves that, so the two bars cannot flap.
+    else if (this.padVerdict !== false && this.lengthCostsNothing(wasteAtStake)) this.setVerdict(false, true);
     return this.padVerdict !== before;
   }
 

@@ -93,6 +93,43 @@ describe('adaptive policy', () => {
     expect(changes.some((c) => c.decision === 'bucketFactor' && c.route === ROUTE)).toBe(true);
   });
 
+  it('drops its buckets when the upstream stops charging length (its banded calls cost alike), and says so', () => {
+    const { policy, clock, changes } = make();
+    feedPadded(policy, clock, 80);
+    expect(policy.bucketFactor(ROUTE)).toBeDefined();
+    // Now a GPU-like upstream behind the same address: 10 ms + 0.1 ms an input, calls of 16 cut
+    // from the plan's bands (short texts, then paragraphs, in turn).
+    let calls = 0;
+    while (policy.bucketFactor(ROUTE) !== undefined && calls < 600) {
+      const lengths = Array.from({ length: 16 }, (_, i) => (calls % 2 === 0 ? 40 + i : 700 + 10 * i));
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const startedAt = clock.now;
+      const ms = 10 + 0.1 * lengths.length;
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: lengths.length,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      clock.now += 1.5;
+      calls++;
+    }
+    // The plan's banded calls from the padded time fade first (about 360 calls of 12 ms here).
+    expect(calls).toBeLessThan(600);
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(route.pads).toMatchObject({ value: false, source: 'learned' });
+    expect(route.pads.why).toMatch(/length bands’ calls cost alike/);
+    expect(route.bucketFactor).toMatchObject({ value: null, why: 'the upstream does not pad' });
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'pads', from: true, to: false }));
+    expect(changes).toContainEqual(expect.objectContaining({ decision: 'bucketFactor', to: null, why: 'the upstream does not pad' }));
+  });
+
   it('ignores failed calls (their duration says nothing about cost)', () => {
     const { policy } = make();
     for (let i = 0; i < 50; i++) {

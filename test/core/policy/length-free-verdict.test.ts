@@ -1,7 +1,7 @@
 /**
- * "Does not pad" from the exploration's banded calls costing alike whatever their length
- * (cost-model.ts, the length-blind fit): its edges on the cost model, and the adaptive policy
- * leaving its exploration by it. Time is what the calls report, never the wall clock.
+ * "Does not pad" from banded calls (the exploration's or a plan's) costing alike whatever their
+ * length (cost-model.ts, the length-blind fit): its edges on the cost model, and the adaptive
+ * policy leaving its exploration by it. Time is what the calls report, never the wall clock.
  */
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy } from '../../../src/core/policy/adaptive-policy.js';
@@ -32,7 +32,7 @@ interface BandedCalls {
   noiseMs?: number;
   /** Which bands the calls come from (default: all three in turn). */
   bands?: readonly (readonly [number, number])[];
-  exploring?: boolean;
+  banded?: boolean;
   /** Inputs per call (default: 16 to 32 at random). */
   count?: number;
 }
@@ -53,7 +53,7 @@ function feed(model: CostModel, calls: number, shape: BandedCalls): (boolean | n
       items: lengths.length,
       longestBytes: Math.max(...lengths),
       totalBytes: lengths.reduce((a, b) => a + b, 0),
-      exploring: shape.exploring ?? true,
+      banded: shape.banded ?? true,
     });
     verdicts.push(model.pads);
     time += ms + 1;
@@ -119,11 +119,35 @@ describe('"does not pad" from the banded calls costing alike', () => {
     expect(feed(m, 40, { cost: lengthBlind, bands: [[50, 51]], count: 4 })).not.toContain(false);
   });
 
-  it('does not overturn a verdict: once the upstream was found to pad, banded calls costing alike leave it to the four-term fit', () => {
+  it('overturns "pads" once the upstream stops charging length, from banded calls made since, and for good', () => {
     const m = model();
-    feed(m, 30, { cost: padded, exploring: false });
+    feed(m, 30, { cost: padded, banded: false });
     expect(m.pads).toBe(true);
-    expect(feed(m, 15, { cost: lengthBlind })).toEqual(new Array(15).fill(true));
+    const verdicts = feed(m, 60, { cost: lengthBlind });
+    const flip = verdicts.indexOf(false);
+    // The banded calls before "pads" were dropped with it: the flip needs a weight of 10 new ones.
+    expect(flip).toBeGreaterThanOrEqual(11);
+    expect(verdicts.slice(flip)).toEqual(new Array(60 - flip).fill(false));
+    expect(m.lengthFree).toBe(true);
+  });
+
+  it('does not flap: "pads" found again is overturned only by banded calls made after it', () => {
+    const m = model();
+    feed(m, 30, { cost: padded, banded: false });
+    feed(m, 20, { cost: lengthBlind });
+    expect(m.pads).toBe(false);
+    // The four-term fit takes it back once the length-blind calls have faded from it (about 240 calls).
+    const again = feed(m, 300, { cost: padded, banded: false });
+    expect(again).toContain(true);
+    expect(m.pads).toBe(true);
+    // The length-free calls from before would still vouch for "length costs nothing".
+    expect(feed(m, 9, { cost: lengthBlind })).toEqual(new Array(9).fill(true));
+  });
+
+  it('keeps "pads" on a padded upstream bucketed by a plan (its banded calls show the length it charges)', () => {
+    const m = model();
+    feed(m, 30, { cost: padded, banded: false });
+    expect(feed(m, 100, { cost: padded, noiseMs: 1 })).toEqual(new Array(100).fill(true));
   });
 
   it('needs padding at stake: with none known (and the calls holding none) there is nothing to rule out', () => {
@@ -139,9 +163,9 @@ describe('"does not pad" from the banded calls costing alike', () => {
     ).not.toContain(false);
   });
 
-  it('counts only the exploration’s calls: the same calls unflagged leave it to the four-term fit (32 calls holding padding)', () => {
+  it('counts only banded calls: the same calls unflagged leave it to the four-term fit (32 calls holding padding)', () => {
     const m = model();
-    const verdicts = feed(m, 20, { cost: lengthBlind, exploring: false });
+    const verdicts = feed(m, 20, { cost: lengthBlind, banded: false });
     expect(verdicts).not.toContain(false);
   });
 });
@@ -156,8 +180,8 @@ describe('"does not pad" from the four-term fit', () => {
       time += 11;
     }
     // Unflagged calls of 16 to 32 that hold padding, from a length-blind upstream: the fit alone must vouch for it.
-    const a = feed(fresh, 30, { cost: lengthBlind, exploring: false });
-    const b = feed(afterSingles, 30, { cost: lengthBlind, exploring: false });
+    const a = feed(fresh, 30, { cost: lengthBlind, banded: false });
+    const b = feed(afterSingles, 30, { cost: lengthBlind, banded: false });
     expect(a).not.toContain(false);
     expect(b).not.toContain(false);
   });
@@ -196,7 +220,7 @@ describe('the adaptive policy exploring', () => {
       clock.now += 1;
       calls++;
     }
-    // A weight of 10 banded calls and the one after it: well before the 64 calls the exploration may last.
+    // A weight of 10 banded calls and the one after it: well before the exploration's cap (EXPLORE_CALLS).
     expect(calls).toBe(12);
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
     expect(route.pads).toMatchObject({ value: false, source: 'learned' });
