@@ -420,7 +420,9 @@ export class AdaptivePolicy implements DispatchPolicy {
   }
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
-    const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
+    // A pinned factor never changes either (the plan's is the learned one: it would log null -> 2, lift the staging slots and
+    // restart the limiter for --bucket-by-length 2 when the padding is first learned).
+    const factor = (plan: LengthPlan | undefined): number | null => (this.pins.bucketByLength !== undefined ? null : (plan?.factor ?? null));
     // A pinned batch size never changes (sizeFor is the learned one: it would log 32 -> 16 for --max-batch-size 16).
     const size = (plan: LengthPlan | undefined): number => this.pins.maxBatchSize ?? this.sizeFor(state, plan);
     if (factor(from) !== factor(to)) {
