@@ -297,7 +297,8 @@ export class AdaptivePolicy implements DispatchPolicy {
             : { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
           : this.limiter?.halved === true && state.plan === undefined
             ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
-            : state.amortized !== undefined && state.plan === undefined
+            : // Also while exploring: the exploration's buckets take the largest batch, capped by the amortized size.
+              state.amortized !== undefined
               ? { value: state.amortized, source: 'learned', why: state.amortizedWhy }
               : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
     const bucketFactor: Decision<number | null> =

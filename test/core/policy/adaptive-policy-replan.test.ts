@@ -108,3 +108,19 @@ describe('adaptive policy: pinned buckets', () => {
     expect(made.changes.filter((change) => change.decision === 'bucketFactor')).toEqual([]);
   });
 });
+
+describe('adaptive policy: the account while exploring', () => {
+  it('shows the batch size in force while exploring: an amortized size learned before the mix split', () => {
+    const made = make();
+    // One length first (nothing to explore): 10 ms a call and 8.5 ms an input, so a call is paid off well before 32.
+    for (let i = 0; i < 20; i++) call(made, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 10 + 8.5 * (2 + (i % 5)) }, 300);
+    const amortized = made.policy.batchSize(ROUTE);
+    expect(amortized).toBeLessThan(32);
+    // Then the mix splits, and the exploration's buckets start (capped by the amortized size).
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 2 === 0 ? 50 : 800);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect(made.policy.batchSize(ROUTE)).toBe(amortized);
+    expect(route(made).batchSize).toMatchObject({ value: amortized, source: 'learned' });
+    expect(route(made).batchSize.why).toMatch(/fixed cost/);
+  });
+});
