@@ -124,3 +124,132 @@ describe('adaptive policy: the account while exploring', () => {
     expect(route(made).batchSize.why).toMatch(/fixed cost/);
   });
 });
+
+describe('adaptive policy: when a route is re-planned', () => {
+  /** One request per call of `n` inputs of 50 bytes, sent every 25 ms: 2 ms a call and 5 ms an input (paid off at 8). */
+  function cpuCalls(made: Made, calls: number): number[] {
+    const sizes: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const n = 2 + (i % 5);
+      made.policy.requestArrived(ROUTE, 50);
+      made.policy.callFinished({
+        route: ROUTE,
+        items: n,
+        longestBytes: 50,
+        totalBytes: 50 * n,
+        startedAt: 25 * i,
+        durationMs: 2 + 5 * n,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      sizes.push(made.policy.batchSize(ROUTE));
+    }
+    return sizes;
+  }
+
+  it('at the first answer 250 ms (REPLAN_MS) or more after the last plan, not at every answer', () => {
+    // The first answer (at 12 ms) plans; the fit exists from the 7th call (at 162 ms), but the batch size moves
+    // only at the 11th answer, exactly at 262 ms. (Fewer than 16 requests: the exploration's look never re-plans.)
+    const sizes = cpuCalls(make({ maxInflight: 2 }), 12);
+    expect(sizes.slice(0, 10)).toEqual(new Array(10).fill(32));
+    expect(sizes.slice(10)).toEqual([8, 8]);
+  });
+
+  it('plans a route found to pad before its mix was known at its next answer, not at a request', () => {
+    const made = make();
+    const rand = random(11);
+    // One request per call: the verdict comes before the mix is known (30 requests).
+    for (let i = 0; i < 12; i++) {
+      const lengths = mixed(rand);
+      made.policy.requestArrived(ROUTE, Math.max(...lengths));
+      call(made, { lengths, ms: padded(lengths), requests: false });
+    }
+    expect(route(made).pads.value).toBe(true);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    for (let i = 0; i < 48; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    const lengths = mixed(rand);
+    call(made, { lengths, ms: padded(lengths), requests: false });
+    expect(made.policy.bucketFactor(ROUTE)).toBeDefined();
+  });
+
+  it('plans for the inputs in the system smoothed over calls, not the last call’s', () => {
+    const made = make();
+    const rand = random(11);
+    // Loads alternate 8 and 40: smoothed by a quarter per call, the estimate settles between about 22 and 26.
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load: i % 2 === 0 ? 8 : 40 });
+    }
+    const why = route(made).bucketFactor.why;
+    const inSystem = Number(/at ~(\d+) inputs in flight$/.exec(why)?.[1]);
+    expect(inSystem).toBeGreaterThan(12);
+    expect(inSystem).toBeLessThan(36);
+  });
+});
+
+describe("adaptive policy's account: verdicts", () => {
+  it('prices a padding byte per KB when the real byte’s fitted cost is below zero', () => {
+    const made = make();
+    const rand = random(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths) });
+    }
+    expect(route(made).pads.value).toBe(true);
+    // Then padding costs 0.01 ms a byte and a real byte -0.002 ms (fitted exactly): the verdict stays, with no ratio to give.
+    for (let i = 0; i < 600; i++) {
+      const lengths = mixed(rand);
+      const total = sum(lengths);
+      call(made, { lengths, ms: 20 + 0.01 * (lengths.length * Math.max(...lengths) - total) - 0.002 * total });
+    }
+    expect(route(made).pads).toEqual({
+      value: true,
+      source: 'learned',
+      why: 'a padding byte costs 10.240 ms per KB, a real byte nothing measurable (pads)',
+    });
+  });
+
+  it('gives the largest batch as learned once the upstream is found not to pad (a call not paid off before it)', () => {
+    const made = make();
+    const rand = random(7);
+    // 10 ms a call and 0.001 ms a real byte: no padding, and the fixed cost dominates.
+    for (let i = 0; i < 200; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: 10 + 0.001 * sum(lengths) });
+    }
+    expect(route(made).pads.value).toBe(false);
+    expect(route(made).batchSize).toEqual({ value: 32, source: 'learned', why: 'the largest batch the upstream takes' });
+    expect(route(made).bucketFactor).toEqual({ value: null, source: 'learned', why: 'the upstream does not pad' });
+  });
+
+  it('logs the end of the exploration by "does not pad" with that reason', () => {
+    const made = make();
+    const rand = random(5);
+    const bands: readonly (readonly [number, number])[] = [
+      [20, 32],
+      [100, 128],
+      [450, 700],
+    ];
+    for (let i = 0; i < 64; i++) {
+      const [low, high] = bands[i % 3]!;
+      made.policy.requestArrived(ROUTE, low + Math.floor(rand() * (high - low)));
+    }
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    // A second on, so the decision log (one line per decision a second) shows the end too.
+    made.clock.now += 1000;
+    for (let i = 0; i < 40 && made.policy.bucketFactor(ROUTE) !== undefined; i++) {
+      const [low, high] = bands[i % 3]!;
+      const lengths = Array.from({ length: 32 }, () => low + Math.floor(rand() * (high - low)));
+      // GPU-like: 10 ms a call and 0.1 ms an input whatever the lengths.
+      call(made, { lengths, ms: 10 + 0.1 * 32, load: 128 }, 1);
+    }
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(made.changes.filter((change) => change.decision === 'bucketFactor').at(-1)).toMatchObject({
+      from: 2,
+      to: null,
+      why: 'the upstream does not pad',
+    });
+  });
+});
