@@ -253,3 +253,34 @@ describe("adaptive policy's account: verdicts", () => {
     });
   });
 });
+
+describe('adaptive policy: a learned plan at a changed load', () => {
+  /** Padded calls of 2 to 15 mixed inputs at this load; returns the bucket factor after each. */
+  function atLoad(made: Made, rand: () => number, load: number, calls: number): (number | undefined)[] {
+    const factors: (number | undefined)[] = [];
+    for (let i = 0; i < calls; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load });
+      factors.push(made.policy.bucketFactor(ROUTE));
+    }
+    return factors;
+  }
+  const changesIn = (factors: readonly (number | undefined)[], from: number | undefined): number =>
+    factors.filter((factor, i) => factor !== (i === 0 ? from : factors[i - 1])).length;
+
+  it('re-plans once when the load drops, and keeps the new plan when the load comes back and the old one is under 3% cheaper', () => {
+    const made = make();
+    const rand = random(11);
+    const first = atLoad(made, rand, 32, 120);
+    const high = first.at(-1);
+    expect(route(made).bucketFactor.source).toBe('learned');
+    const low = atLoad(made, rand, 1, 60);
+    expect(low.at(-1)).not.toBe(high);
+    expect(changesIn(low, high)).toBe(1);
+    const why = route(made).bucketFactor.why;
+    // Back at 32 inputs, the first plan would predict a little less (hysteresis: REPLAN_GAIN): nothing moves, not even the reason.
+    const back = atLoad(made, rand, 32, 60);
+    expect(changesIn(back, low.at(-1))).toBe(0);
+    expect(route(made).bucketFactor.why).toBe(why);
+  });
+});
