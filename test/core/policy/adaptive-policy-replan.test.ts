@@ -284,3 +284,32 @@ describe('adaptive policy: a learned plan at a changed load', () => {
     expect(route(made).bucketFactor.why).toBe(why);
   });
 });
+
+describe('adaptive policy: a learned plan and its account', () => {
+  /** Padded calls of 2 to 15 mixed inputs at `load` inputs in the system: `fixedMs` a call, `perInputMs` an input, `perByteMs` a padded byte. */
+  function padding(made: Made, rand: () => number, calls: number, fixedMs: number, perInputMs: number, perByteMs: number, load = 32): void {
+    for (let i = 0; i < calls; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: fixedMs + perInputMs * lengths.length + perByteMs * lengths.length * Math.max(...lengths), load });
+    }
+  }
+
+  it('logs no batch size change when only the amortized size under a learned plan moved (the plan’s size stays in force)', () => {
+    const made = make({ maxInflight: 2 });
+    const rand = random(11);
+    padding(made, rand, 300, 2, 0, 0.01);
+    // A call now costs 40 ms more: the amortized size goes back to the largest, under a plan that keeps 32 anyway.
+    padding(made, rand, 300, 40, 0, 0.01);
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    for (const change of made.changes) expect(change.from, JSON.stringify(change)).not.toEqual(change.to);
+  });
+
+  it('shows a learned plan of no buckets as a factor of null', () => {
+    const made = make({ maxInflight: 2 });
+    // 20 ms a call and 5 ms an input, 4 inputs in the system: the padding is there, but bands would cost more in calls than they spare.
+    padding(made, random(11), 300, 20, 5, 0.005, 4);
+    expect(route(made).pads.value).toBe(true);
+    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned' });
+    expect(route(made).bucketFactor.why).toMatch(/^lowest predicted cost per input/);
+  });
+});
