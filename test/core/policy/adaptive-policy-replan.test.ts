@@ -313,3 +313,67 @@ describe('adaptive policy: a learned plan and its account', () => {
     expect(route(made).bucketFactor.why).toMatch(/^lowest predicted cost per input/);
   });
 });
+
+describe('adaptive policy: a pinned factor is what the plan is priced at', () => {
+  /** The predicted cost per input in the reason of the route's learned batch size, after the same padded calls. */
+  function predicted(pins: PolicyPins): number {
+    const made = make(pins);
+    const rand = random(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load: 32 });
+    }
+    const why = route(made).batchSize.why;
+    return Number(/^lowest predicted cost per input \((\d+\.\d+) ms\)/.exec(why)?.[1]);
+  }
+
+  it('prices --bucket-by-length off as no buckets and 2 as bands of 2: both dearer than the best plan, no buckets the dearest', () => {
+    const best = predicted({});
+    const two = predicted({ bucketByLength: 2 });
+    const off = predicted({ bucketByLength: 'off' });
+    expect(best).toBeGreaterThan(0);
+    expect(two).toBeGreaterThan(best);
+    expect(off).toBeGreaterThan(two);
+  });
+});
+
+describe('adaptive policy: halving and length plans', () => {
+  /** Two backend slots: calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300 (as in adaptive-policy.test.ts). */
+  function halve(made: Made): void {
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = made.policy.batchSize(ROUTE);
+      time += (1000 * items) / (items === 16 ? 2600 : 2300);
+      made.policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt: time - 12,
+        durationMs: 12,
+        inflightAtStart: 1,
+        queuedAtStart: 32 - items,
+        ok: true,
+      });
+    }
+    made.clock.now = time;
+  }
+
+  it('halves without a decision log', () => {
+    const made = make({}, false);
+    halve(made);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+  });
+
+  it('does not halve a route with a length plan (the exploration’s), and accounts for the size in force, not the halving', () => {
+    const made = make();
+    halve(made);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    // The size in force (here an amortized one, from the fit at the new lengths), not halved.
+    const batchSize = route(made).batchSize;
+    expect(made.policy.batchSize(ROUTE)).toBe(batchSize.value);
+    expect(batchSize).toMatchObject({ source: 'learned', why: expect.stringMatching(/fixed cost/) });
+  });
+});
