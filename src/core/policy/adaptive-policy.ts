@@ -219,8 +219,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (this.limiter !== undefined) {
       const halvedBefore = this.limiter.halvingDecided;
       // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
-      // Stryker: mutants of halvable and full that only start more halving probes are equivalent in outcome:
-      // a probe whose batch size does not follow it measures no gain and is undone (one window lost).
+      // (The halving no longer reads `full`; the widening does: adaptive-policy-replan.test.ts.)
       const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
       const change = this.limiter.record({
         startedAt: report.startedAt,

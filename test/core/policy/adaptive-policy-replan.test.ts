@@ -377,3 +377,38 @@ describe('adaptive policy: halving and length plans', () => {
     expect(batchSize).toMatchObject({ source: 'learned', why: expect.stringMatching(/fixed cost/) });
   });
 });
+
+describe('adaptive policy: which calls the limiter counts as full', () => {
+  /** 400 calls 25 ms apart, 20 ms each, nothing queued, of `items(batch size)` inputs; returns the in-flight limits seen. */
+  function limits(pins: PolicyPins, items: (batchSize: number) => number, explore = false): number[] {
+    const made = make({ ...pins }, false);
+    if (explore) for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    const seen = new Set<number>();
+    for (let i = 1; i <= 400; i++) {
+      const n = items(made.policy.batchSize(ROUTE));
+      made.policy.callFinished({
+        route: ROUTE,
+        items: n,
+        longestBytes: 50,
+        totalBytes: 50 * n,
+        startedAt: 25 * i - 20,
+        durationMs: 20,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      seen.add(made.policy.inflightLimit());
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+
+  it('full batches of a route the halving could cut are full: no work slot is probed for partial batches', () => {
+    expect(limits({}, (size) => size)).toEqual([2]);
+  });
+
+  it('partial batches, and full ones the halving cannot cut (batch size pinned, or a length plan), are partial: a work slot is probed', () => {
+    expect(limits({}, (size) => size - 10)).toContain(3);
+    expect(limits({ maxBatchSize: 32 }, (size) => size)).toContain(3);
+    expect(limits({}, (size) => size, true)).toContain(3);
+  });
+});
