@@ -357,10 +357,11 @@ export class AdaptivePolicy implements DispatchPolicy {
         if (state.exploring) return;
         const plan = { factor: EXPLORE_FACTOR, batchSize: pins.maxBatchSize ?? this.settings.maxBatchSize, costPerInputMs: NaN };
         const why = `exploring: buckets of factor ${EXPLORE_FACTOR} while padding is measured (calls of mixed lengths cannot tell)`;
+        // Flagged first: noteChange prices the new plan as the exploration's (capped by the amortized size), not as a learned one.
+        state.exploring = true;
         this.noteChange(state, state.plan, plan, why);
         state.plan = plan;
         state.planWhy = why;
-        state.exploring = true;
         return;
       }
       if (state.plan !== undefined && state.cost.pads !== true) {

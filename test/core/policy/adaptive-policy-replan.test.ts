@@ -412,3 +412,16 @@ describe('adaptive policy: which calls the limiter counts as full', () => {
     expect(limits({}, (size) => size, true)).toContain(3);
   });
 });
+
+describe('adaptive policy: the batch size around the exploration, with an amortized size', () => {
+  it('logs no change of batch size when the exploration starts: its buckets take the amortized size', () => {
+    const made = make();
+    // One length first: 10 ms a call and 8 ms an input, paid off at 16.
+    for (let i = 0; i < 20; i++) call(made, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 10 + 8 * (2 + (i % 5)) }, 300);
+    made.clock.now += 2000;
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 2 === 0 ? 50 : 100);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    const sizes = made.changes.filter((change) => change.decision === 'batchSize');
+    expect(sizes.at(-1)?.to).toBe(made.policy.batchSize(ROUTE));
+  });
+});
