@@ -425,7 +425,10 @@ export class AdaptivePolicy implements DispatchPolicy {
     // restart the limiter for --bucket-by-length 2 when the padding is first learned).
     const factor = (plan: LengthPlan | undefined): number | null => (this.pins.bucketByLength !== undefined ? null : (plan?.factor ?? null));
     // A pinned batch size never changes (sizeFor is the learned one: it would log 32 -> 16 for --max-batch-size 16).
-    const size = (plan: LengthPlan | undefined): number => this.pins.maxBatchSize ?? this.sizeFor(state, plan);
+    // No plan is no plan: an explicit undefined would take sizeFor's default, the route's plan (a learned plan of no buckets given
+    // up for "does not pad" then moved the batch size 32 -> 16 with no line and no restart).
+    const size = (plan: LengthPlan | undefined): number =>
+      this.pins.maxBatchSize ?? (plan === undefined ? (state.amortized ?? this.settings.maxBatchSize) : this.sizeFor(state, plan));
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;

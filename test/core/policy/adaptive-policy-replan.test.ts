@@ -425,3 +425,29 @@ describe('adaptive policy: the batch size around the exploration, with an amorti
     expect(sizes.at(-1)?.to).toBe(made.policy.batchSize(ROUTE));
   });
 });
+
+describe('adaptive policy: a learned plan of no buckets given up for "does not pad"', () => {
+  it('logs the batch size going from the plan’s to the amortized one', () => {
+    const made = make({ maxInflight: 2 });
+    const rand = random(11);
+    // 20 ms a call and 17 ms an input (paid off at 16), at 4 inputs in the system: padding of 0.005 ms a byte, then none.
+    const phase = (calls: number, cost: (lengths: readonly number[]) => number): void => {
+      for (let i = 0; i < calls; i++) {
+        const lengths = mixed(rand);
+        call(made, { lengths, ms: cost(lengths), load: 4 });
+      }
+    };
+    phase(300, (lengths) => 20 + 17 * lengths.length + 0.005 * lengths.length * Math.max(...lengths));
+    expect(route(made).pads.value).toBe(true);
+    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned' });
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    phase(400, (lengths) => 20 + 17 * lengths.length + 0.005 * sum(lengths));
+    expect(route(made).pads.value).toBe(false);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+      from: 32,
+      to: 16,
+      why: 'the upstream does not pad',
+    });
+  });
+});
