@@ -427,8 +427,8 @@ describe('adaptive policy: the batch size around the exploration, with an amorti
 });
 
 describe('adaptive policy: a learned plan of no buckets given up for "does not pad"', () => {
-  it('logs the batch size going from the plan’s to the amortized one', () => {
-    const made = make({ maxInflight: 2 });
+  function flip(log: boolean): Made {
+    const made = make({ maxInflight: 2 }, log);
     const rand = random(11);
     // 20 ms a call and 17 ms an input (paid off at 16), at 4 inputs in the system: padding of 0.005 ms a byte, then none.
     const phase = (calls: number, cost: (lengths: readonly number[]) => number): void => {
@@ -444,10 +444,45 @@ describe('adaptive policy: a learned plan of no buckets given up for "does not p
     phase(400, (lengths) => 20 + 17 * lengths.length + 0.005 * sum(lengths));
     expect(route(made).pads.value).toBe(false);
     expect(made.policy.batchSize(ROUTE)).toBe(16);
+    return made;
+  }
+
+  it('logs the batch size going from the plan’s to the amortized one', () => {
+    const made = flip(true);
     expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
       from: 32,
       to: 16,
       why: 'the upstream does not pad',
     });
+  });
+
+  it('does so without a decision log too', () => {
+    expect(flip(false).changes).toEqual([]);
+  });
+});
+
+describe('adaptive policy: a change of buckets restarts the in-flight limiter', () => {
+  it('abandons a probe under way when the exploration’s buckets start (back to its baseline limit at once)', () => {
+    const made = make({}, true);
+    let i = 1;
+    // Partial calls with nothing queued: a work slot is probed (the limit 3) within 400 calls.
+    for (; i <= 400 && made.policy.inflightLimit() < 3; i++) {
+      made.policy.callFinished({
+        route: ROUTE,
+        items: 22,
+        longestBytes: 50,
+        totalBytes: 50 * 22,
+        startedAt: 25 * i - 20,
+        durationMs: 20,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    }
+    expect(made.policy.inflightLimit()).toBe(3);
+    made.clock.now = 25 * i;
+    for (let k = 0; k < 64; k++) made.policy.requestArrived(ROUTE, k % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect(made.policy.inflightLimit()).toBe(2);
   });
 });
