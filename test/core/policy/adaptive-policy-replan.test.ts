@@ -486,3 +486,21 @@ describe('adaptive policy: a change of buckets restarts the in-flight limiter', 
     expect(made.policy.inflightLimit()).toBe(2);
   });
 });
+
+describe('adaptive policy: the padding at stake', () => {
+  it('judges "does not pad" against the padding calls would hold without buckets, from the route’s mix: banded calls holding little never vouch for it', () => {
+    const made = make();
+    const rand = random(7);
+    const verdicts = new Set<boolean | null>();
+    for (let i = 0; i < 200; i++) {
+      // Calls cut from one band each (within 10%), of a mix of 50 and 800 bytes; a padding byte costs 0.3x a real one.
+      const base = rand() < 0.5 ? 50 : 800;
+      const lengths = Array.from({ length: 1 + Math.floor(rand() * 16) }, () => base + Math.floor(rand() * base * 0.1));
+      const total = sum(lengths);
+      call(made, { lengths, ms: 2 + 0.01 * total + 0.003 * (lengths.length * Math.max(...lengths) - total), load: 16 });
+      verdicts.add(route(made).pads.value);
+    }
+    // On their own, these calls are judged not to pad (cost-model.test.ts).
+    expect([...verdicts]).toEqual([null]);
+  });
+});
