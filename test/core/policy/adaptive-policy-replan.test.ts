@@ -302,6 +302,10 @@ describe('adaptive policy: a learned plan and its account', () => {
     padding(made, rand, 300, 40, 0, 0.01);
     expect(made.policy.batchSize(ROUTE)).toBe(32);
     for (const change of made.changes) expect(change.from, JSON.stringify(change)).not.toEqual(change.to);
+    for (const change of made.changes.filter((c) => c.decision === 'batchSize')) {
+      expect(typeof change.from, JSON.stringify(change)).toBe('number');
+      expect(typeof change.to, JSON.stringify(change)).toBe('number');
+    }
   });
 
   it('shows a learned plan of no buckets as a factor of null', () => {
@@ -404,6 +408,8 @@ describe('adaptive policy: which calls the limiter counts as full', () => {
 
   it('full batches of a route the halving could cut are full: no work slot is probed for partial batches', () => {
     expect(limits({}, (size) => size)).toEqual([2]);
+    // Buckets pinned: no exploration (and so no length plan), even of a mix that splits.
+    expect(limits({ bucketByLength: 'off' }, (size) => size, true)).toEqual([2]);
   });
 
   it('partial batches, and full ones the halving cannot cut (batch size pinned, or a length plan), are partial: a work slot is probed', () => {
