@@ -213,6 +213,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     // the requests queued meanwhile would otherwise all go as unbucketed calls (padded CPU at
     // 128 clients: two calls of 32 paragraphs-and-queries, 0.5 s, before the first banded one).
     // Checked every EXPLORE_CHECK requests only, as splits() reads the whole histogram.
+    // Stryker: ConditionalExpression (`state.plan === undefined` -> true) not equivalent, not killed: it re-plans an exploring route at requests too, which
+    // returns early but refreshes the amortized size and the padding at stake from the new lengths before the next answer does (a detail of timing).
     if (state.plan === undefined && state.cost.pads === null && ++state.sinceCheck >= EXPLORE_CHECK) {
       state.sinceCheck = 0;
       this.replan(state, state.plannedAt);
@@ -230,8 +232,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (this.limiter !== undefined) {
       const halvedBefore = this.limiter.halvingDecided;
       // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
-      // Stryker: mutants of halvable and full that only start more halving probes are equivalent in outcome:
-      // a probe whose batch size does not follow it measures no gain and is undone (one window lost).
+      // (The halving no longer reads `full`; the widening does: adaptive-policy-replan.test.ts.)
       const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
       const change = this.limiter.record({
         startedAt: report.startedAt,
@@ -245,6 +246,7 @@ export class AdaptivePolicy implements DispatchPolicy {
       if (this.limiter.halvingDecided !== halvedBefore) {
         const whole = this.settings.maxBatchSize;
         const half = Math.max(1, Math.floor(whole / 2));
+        // Stryker: ArrayDeclaration (`[]`) without coverage: no core test has the policy undo a decided halving (inflight-limit-edges.test.ts covers the limiter's undo).
         const [from, to] = halvedBefore ? [half, whole] : [whole, half];
         this.log?.note({ decision: 'batchSize', from, to, why: this.limiter.halvingReason });
       }
@@ -310,7 +312,8 @@ export class AdaptivePolicy implements DispatchPolicy {
             : { value: state.plan!.batchSize, source: 'learned', why: state.planWhy }
           : this.limiter?.halved === true && state.plan === undefined
             ? { value: this.batchSize(state.route), source: 'learned', why: this.limiter.halvingReason }
-            : state.amortized !== undefined && state.plan === undefined
+            : // Also while exploring: the exploration's buckets take the largest batch, capped by the amortized size.
+              state.amortized !== undefined
               ? { value: state.amortized, source: 'learned', why: state.amortizedWhy }
               : { value: this.settings.maxBatchSize, source: pads === false ? 'learned' : 'default', why: 'the largest batch the upstream takes' };
     const bucketFactor: Decision<number | null> =
@@ -347,6 +350,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (state.cost.lengthFree) return 'the length bands’ calls cost alike whatever their length (does not pad)';
     const said = verdict ? 'pads' : 'does not pad';
     // A fit whose real bytes cost nothing (length paid only as padding) has no ratio to give.
+    // Stryker: EqualityOperator (`>=`) equivalent: only a real byte fitted at exactly 0.0 differs (a measure-zero tie of a ridged fit).
     if (!(fit.perByteMs > 0))
       return `a padding byte costs ${(fit.padPerByteMs * 1024).toFixed(3)} ms per KB, a real byte nothing measurable (${said})`;
     return `a padding byte costs ${(fit.padPerByteMs / fit.perByteMs).toFixed(2)}x a real byte (${said})`;
@@ -356,26 +360,38 @@ export class AdaptivePolicy implements DispatchPolicy {
   private replan(state: RouteState, now: number): void {
     state.plannedAt = now;
     const pins = this.pins;
+    // Stryker: ConditionalExpression (-> false) not equivalent, not killed: every decision is pinned, and noteChange compares pinned values, so planning
+    // changes nothing but the padding at stake handed to the cost model (only the route's `pads` account), which the mutant arguably gets right.
     if (pins.bucketByLength !== undefined && pins.maxBatchSize !== undefined) return;
     const fit = state.cost.costFit;
     this.amortize(state, fit);
     // What padding would cost without buckets is what "does not pad" must rule out (cost-model.ts).
+    // Stryker: ConditionalExpression (-> true) not equivalent, not killed: a mix of under 30 requests would set the padding at stake too; "does not pad"
+    // needs 32 calls that held padding, each with its requests, so only the "pads" and length-blind rules could see it early.
     if (state.lengths.known) {
+      // Stryker: MethodExpression (`Math.max` for the inner `Math.min`) not killed: the padding at stake of the largest batch rather than of the load's only
+      // makes "does not pad" harder below 32 inputs in the system; no test has a noisy upstream that does not pad at a low load. (The others here are killed.)
       const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
       state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch));
     }
     // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
+        // Stryker: ConditionalExpression (-> false) equivalent: the same exploration plan is made again (noteChange sees the same factor and size), with the same reason.
         if (state.exploring) return;
+        // Stryker: LogicalOperator (`&&`: an undefined batch size when not pinned) not killed: read only through sizeFor, which caps it by the amortized size while
+        // exploring; only noteChange at the first learned plan, which prices the outgoing plan as learned, would log or restart for it (rate-limited there).
         const plan = { factor: EXPLORE_FACTOR, batchSize: pins.maxBatchSize ?? this.settings.maxBatchSize, costPerInputMs: NaN };
         const why = `exploring: buckets of factor ${EXPLORE_FACTOR} while padding is measured (calls of mixed lengths cannot tell)`;
+        // Flagged first: noteChange prices the new plan as the exploration's (capped by the amortized size), not as a learned one.
+        state.exploring = true;
         this.noteChange(state, state.plan, plan, why);
         state.plan = plan;
         state.planWhy = why;
-        state.exploring = true;
         return;
       }
+      // Stryker: ConditionalExpression, LogicalOperator (-> true, `||`, either test -> true) equivalent: with no plan the block changes nothing (noteChange
+      // from none to none), and a plan with "pads" never reaches here: it needs a fit (never lost) and a known mix (once 30 requests, never under 57 again).
       if (state.plan !== undefined && state.cost.pads !== true) {
         const why = state.cost.pads === false ? 'the upstream does not pad' : 'padding not told apart after exploring; no buckets';
         this.noteChange(state, state.plan, undefined, why);
@@ -385,15 +401,21 @@ export class AdaptivePolicy implements DispatchPolicy {
       return;
     }
     const maxBatch = pins.maxBatchSize ?? this.settings.maxBatchSize;
+    // Stryker: ConditionalExpression, StringLiteral (`=== 'off'` -> false, `''`) equivalent: 'off' as a factor puts every length in one band (lengthBucket
+    // gives NaN, one Map key), the cost of no buckets; and the plan's factor is read only where the pin wins (bucketFactor, snapshot, noteChange).
     const factors = pins.bucketByLength !== undefined ? [pins.bucketByLength === 'off' ? undefined : pins.bucketByLength] : undefined;
     const best = state.lengths.bestPlan(fit, maxBatch, Math.max(1, state.inSystem ?? 1), factors);
+    // Stryker: ConditionalExpression (-> false) equivalent: bestPlan was given the pinned size as the only size, so best.batchSize is it already.
     if (pins.maxBatchSize !== undefined) best.batchSize = pins.maxBatchSize;
     // The exploration's buckets were no decision: the first learned plan replaces them whatever it costs.
     const current = state.exploring ? undefined : state.plan;
     state.exploring = false;
     if (current !== undefined) {
       const currentCost = state.lengths.costPerInput(fit, current.factor, current.batchSize, Math.max(1, state.inSystem ?? 1));
+      // Stryker: EqualityOperator (`>`) equivalent: a predicted cost exactly 0.97 of the current plan's is a measure-zero tie.
       if (best.costPerInputMs >= currentCost * REPLAN_GAIN) return;
+      // Stryker: ConditionalExpression, EqualityOperator (-> false; the batch size test -> true, `!==`) equivalent: the same factor and batch size give the same
+      // predicted cost (same fit, mix and load), which the line above returned on, so this line never returns; the others here are killed.
       if (best.factor === current.factor && best.batchSize === current.batchSize) return;
     }
     const why =
@@ -413,8 +435,11 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (this.pins.maxBatchSize !== undefined || fit === null) return;
     const decided = nextAmortizedSize(fit, state.lengths.meanBytes, this.settings.maxBatchSize, state.amortized ?? this.settings.maxBatchSize);
     const size = decided === undefined || decided.size >= this.settings.maxBatchSize ? undefined : decided.size;
+    // Stryker: ConditionalExpression (-> false) not equivalent, not killed: it would refresh the reason's numbers of an unchanged size, which are kept from
+    // the last change (docs/mutation-testing.md, "Noticed"); no test wants stale numbers.
     if (size === state.amortized) return;
     const why =
+      // Stryker: ConditionalExpression (`decided === undefined` -> false) equivalent: size is undefined whenever decided is.
       decided === undefined || size === undefined
         ? 'the largest batch the upstream takes'
         : `a call's fixed cost (${decided.fixedMs.toFixed(1)} ms) shared by ${size} inputs is about a tenth or less of an input's own cost (${decided.perInputMs.toFixed(1)} ms): larger batches gain little`;
@@ -433,13 +458,20 @@ export class AdaptivePolicy implements DispatchPolicy {
   }
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {
-    const factor = (plan: LengthPlan | undefined): number | null => plan?.factor ?? null;
+    // A pinned factor never changes either (the plan's is the learned one: it would log null -> 2, lift the staging slots and
+    // restart the limiter for --bucket-by-length 2 when the padding is first learned).
+    const factor = (plan: LengthPlan | undefined): number | null => (this.pins.bucketByLength !== undefined ? null : (plan?.factor ?? null));
     // A pinned batch size never changes (sizeFor is the learned one: it would log 32 -> 16 for --max-batch-size 16).
-    const size = (plan: LengthPlan | undefined): number => this.pins.maxBatchSize ?? this.sizeFor(state, plan);
+    // No plan is no plan: an explicit undefined would take sizeFor's default, the route's plan (a learned plan of no buckets given
+    // up for "does not pad" then moved the batch size 32 -> 16 with no line and no restart).
+    const size = (plan: LengthPlan | undefined): number =>
+      this.pins.maxBatchSize ?? (plan === undefined ? (state.amortized ?? this.settings.maxBatchSize) : this.sizeFor(state, plan));
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;
     }
+    // Stryker: ConditionalExpression, EqualityOperator (-> true; the size test -> false, `===`) not killed: a restart shows only through a probe under way
+    // at that moment, and no test has one under way at a change of batch size alone (the change of buckets is killed: adaptive-policy-replan.test.ts).
     if (factor(from) !== factor(to) || size(from) !== size(to)) this.limiter?.restart(this.settings.now());
     if (factor(from) !== factor(to)) this.log?.note({ decision: 'bucketFactor', route: state.route, from: factor(from), to: factor(to), why });
     if (size(from) !== size(to)) this.log?.note({ decision: 'batchSize', route: state.route, from: size(from), to: size(to), why });

@@ -165,6 +165,8 @@ class WeightedFit {
   solve(): { beta: number[]; spread: number; variation: number } | undefined {
     const n = this.features;
     // A little ridge keeps the system solvable when a feature does not vary (one input per call).
+    // Stryker: ArithmeticOperator (`- 1e-9`) equivalent in practice: the absolute term only matters for a feature that is exactly 0 in every call (elsewhere the relative
+    // term dwarfs it), whose coefficient is then 0 either way; its spread and variation change sign or vanish, which only a padding at stake under a tenth of a byte could tell.
     const ridged = this.xx.map((value, index) => (index % (n + 1) === 0 && index > 0 ? value * (1 + 1e-6) + 1e-9 : value));
     const beta = solve(ridged, this.xy);
     if (beta === undefined) return undefined;
@@ -175,7 +177,10 @@ class WeightedFit {
     const unit = new Array<number>(n).fill(0);
     unit[n - 1] = 1;
     const column = solve(ridged, unit);
+    // Stryker: ConditionalExpression (`column === undefined` -> false) equivalent: the second solve of the same matrix fails only when the first did, which returned above.
     const spread = column === undefined ? Infinity : Math.sqrt(Math.max(0, variance * column[n - 1]!));
+    // Stryker: ConditionalExpression, LogicalOperator, EqualityOperator equivalent for the guard (-> false, `&&`, `column === undefined` -> false, `> 0` -> true, `>=`):
+    // column is defined (above), and column[n - 1] is a diagonal entry of the inverse of a positive definite matrix (normal equations plus the ridge), so always > 0.
     const variation = column === undefined || !(column[n - 1]! > 0) ? 0 : Math.sqrt(1 / (column[n - 1]! * this.sum));
     return { beta, spread, variation };
   }
@@ -268,6 +273,7 @@ export class CostModel {
 
   private refit(): boolean {
     const all = this.all;
+    // Stryker: EqualityOperator (`<=`) equivalent: the weight is (1 − FORGET^k) / (1 − FORGET) after k calls (4.85 at 5, 5.78 at 6), never exactly MIN_SAMPLES.
     if (all.weight < MIN_SAMPLES) return false;
     const solved = all.solve();
     if (solved === undefined) return false;
@@ -283,6 +289,8 @@ export class CostModel {
     const wasteAtStake = Math.max(meanWaste, this.unbucketedWaste);
     // Judged, as "does not pad" is, on the padding at stake: banded calls hold little padding, and
     // judged on their own the simulated USE-like upstream at 8 clients was never found to pad.
+    // Stryker: EqualityOperator (`>=` for either `>`) equivalent: a t of exactly 3 or a share of exactly a tenth is a measure-zero tie of a ridged fit; at a spread of 0 the
+    // estimate 0 passes `>=` but then has no share. (The other mutants here are killed: cost-model-verdict.test.ts.)
     if (estimate > CONFIDENCE * spread && (estimate * wasteAtStake) / cost > PADS_ABOVE && padVersusReal) {
       // The banded calls start afresh: what overturns "pads" (below) must be calls made since.
       if (this.padVerdict !== true) this.banded = new WeightedFit(LENGTH_FEATURES);
@@ -290,8 +298,10 @@ export class CostModel {
     }
     // "Does not pad" needs calls that had padding to pay for: with no waste at all it is moot.
     else if (
+      // Stryker: EqualityOperator (`>`) equivalent: a sum of distinct powers of FORGET landing exactly on 32 is a measure-zero tie.
       this.paddedWeight >= MIN_SAMPLES_UNPADDED &&
       Number.isFinite(spread) &&
+      // Stryker: EqualityOperator (`<=`) equivalent: an upper bound worth exactly a twentieth of a call is a measure-zero tie.
       ((estimate + CONFIDENCE * spread) * wasteAtStake) / cost < UNPADS_BELOW
     )
       this.setVerdict(false, false);
@@ -317,10 +327,15 @@ export class CostModel {
    */
   private lengthCostsNothing(wasteAtStake: number): boolean {
     const banded = this.banded;
+    // Stryker: EqualityOperator (`<=`) equivalent: the banded weight is (1 − FORGET^k) / (1 − FORGET) (9.35 at 10 calls, 10.2 at 11), never exactly 10.
     if (banded.weight < MIN_SAMPLES_LENGTH_FREE || !(wasteAtStake > 0)) return false;
     const solved = banded.solve();
+    // Stryker: ConditionalExpression, LogicalOperator (-> false, `&&`, `solved === undefined` -> false) equivalent: every banded call is also in the four-term fit,
+    // whose solve refused first (refit() returned), so this solve succeeds; and a non-finite spread makes the bound below Infinity or NaN, not under the bar.
+    // EqualityOperator (`<=` for `<`) equivalent: a variation of exactly a tenth of the padding at stake is a measure-zero tie.
     if (solved === undefined || !Number.isFinite(solved.spread) || solved.variation < LENGTH_FREE_SPAN * wasteAtStake) return false;
     const upperPerKb = solved.beta[LENGTH_FEATURES - 1]! + CONFIDENCE * solved.spread;
+    // Stryker: EqualityOperator (`<=`) equivalent: a bound exactly at the bar is a measure-zero tie.
     return (upperPerKb * wasteAtStake) / banded.meanMs < LENGTH_FREE_BELOW;
   }
 }

@@ -196,15 +196,16 @@ describe('adaptive policy', () => {
     for (let i = 0; i < 40; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
     // Calls of one length: nothing to tell padding by. Calls of one input do not count.
     const call = (items: number): void => {
+      // 250 ms apart (REPLAN_MS): every answer re-plans, so the exploration ends exactly at its last call.
       const startedAt = clock.now;
-      clock.now += 100;
+      clock.now += 250;
       policy.callFinished({
         route: ROUTE,
         items,
         longestBytes: 50,
         totalBytes: 50 * items,
         startedAt,
-        durationMs: 100,
+        durationMs: 250,
         inflightAtStart: 1,
         queuedAtStart: 0,
         ok: true,
@@ -214,7 +215,7 @@ describe('adaptive policy', () => {
     expect(policy.bucketFactor(ROUTE)).toBe(2);
     for (let i = 0; i < EXPLORE_CALLS - 1; i++) call(4);
     expect(policy.bucketFactor(ROUTE)).toBe(2);
-    for (let i = 0; i < 4; i++) call(4);
+    call(4);
     expect(policy.bucketFactor(ROUTE)).toBeUndefined();
     expect(changes).toContainEqual(
       expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: expect.stringMatching(/not told apart/) }),

@@ -1,0 +1,528 @@
+/**
+ * The adaptive policy's re-planning and its account, one rule at a time (mutation testing's third
+ * pass): when a route is re-planned (answers, not requests; REPLAN_MS apart), the load estimate
+ * plans are made for, a learned plan kept against a slightly cheaper one, pinned buckets, the
+ * exploration's end, and what the snapshot and the decision log say meanwhile. All on made-up time.
+ */
+import { describe, expect, it } from 'vitest';
+import { AdaptivePolicy, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
+
+const ROUTE = '/embed';
+
+function make(pins: PolicyPins = {}, log = true) {
+  const clock = { now: 0 };
+  const changes: LoggedChange[] = [];
+  const policy = new AdaptivePolicy({
+    replicas: 1,
+    maxBatchSize: 32,
+    defaultHoldMs: 5,
+    pins,
+    now: () => clock.now,
+    ...(log ? { onDecision: (change: LoggedChange) => changes.push(change) } : {}),
+  });
+  return { policy, clock, changes };
+}
+
+type Made = ReturnType<typeof make>;
+
+/** A deterministic pseudo-random sequence in [0, 1). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+interface Call {
+  lengths: readonly number[];
+  ms: number;
+  /** Inputs queued and in flight when it was sent (default: its own). */
+  load?: number;
+  /** Each input reported as a request first (default true). */
+  requests?: boolean;
+}
+
+/** Reports one call that started now and took `ms`, then lets `gapMs` pass. */
+function call(made: Made, { lengths, ms, load, requests = true }: Call, gapMs = 100): void {
+  const { policy, clock } = made;
+  if (requests) for (const length of lengths) policy.requestArrived(ROUTE, length);
+  const startedAt = clock.now;
+  clock.now += ms;
+  policy.callFinished({
+    route: ROUTE,
+    items: lengths.length,
+    longestBytes: Math.max(...lengths),
+    totalBytes: lengths.reduce((a, b) => a + b, 0),
+    startedAt,
+    durationMs: ms,
+    inflightAtStart: 1,
+    inflightItemsAtStart: load ?? lengths.length,
+    queuedAtStart: 0,
+    ok: true,
+  });
+  clock.now += gapMs;
+}
+
+/** 2 to 15 inputs, one in four a paragraph. */
+function mixed(rand: () => number, count = 2 + Math.floor(rand() * 14)): number[] {
+  return Array.from({ length: count }, () => (rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40)));
+}
+
+const sum = (lengths: readonly number[]): number => lengths.reduce((a, b) => a + b, 0);
+/** 2 ms a call and 0.01 ms per padded byte. */
+const padded = (lengths: readonly number[]): number => 2 + 0.01 * lengths.length * Math.max(...lengths);
+
+function route(made: Made) {
+  return made.policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+}
+
+describe('adaptive policy: pinned buckets', () => {
+  it('with --bucket-by-length 2, logs no bucket factor change and never lifts the staging slots when it learns the padding', () => {
+    const made = make({ bucketByLength: 2 });
+    const rand = random(11);
+    const slots = new Set<number>();
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths) });
+      slots.add(made.policy.stagingSlots());
+    }
+    expect(route(made).pads.value).toBe(true);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect([...slots]).toEqual([1]);
+    expect(made.changes.filter((change) => change.decision === 'bucketFactor')).toEqual([]);
+  });
+
+  it('with --bucket-by-length off, plans no buckets either: nothing logged, the staging slots kept', () => {
+    const made = make({ bucketByLength: 'off' });
+    const rand = random(11);
+    const slots = new Set<number>();
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths) });
+      slots.add(made.policy.stagingSlots());
+    }
+    expect(route(made).pads.value).toBe(true);
+    expect([...slots]).toEqual([1]);
+    expect(made.changes.filter((change) => change.decision === 'bucketFactor')).toEqual([]);
+  });
+});
+
+describe('adaptive policy: the account while exploring', () => {
+  it('shows the batch size in force while exploring: an amortized size learned before the mix split', () => {
+    const made = make();
+    // One length first (nothing to explore): 10 ms a call and 8.5 ms an input, so a call is paid off well before 32.
+    for (let i = 0; i < 20; i++) call(made, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 10 + 8.5 * (2 + (i % 5)) }, 300);
+    const amortized = made.policy.batchSize(ROUTE);
+    expect(amortized).toBeLessThan(32);
+    // Then the mix splits, and the exploration's buckets start (capped by the amortized size).
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 2 === 0 ? 50 : 800);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect(made.policy.batchSize(ROUTE)).toBe(amortized);
+    expect(route(made).batchSize).toMatchObject({ value: amortized, source: 'learned' });
+    expect(route(made).batchSize.why).toMatch(/fixed cost/);
+  });
+});
+
+describe('adaptive policy: when a route is re-planned', () => {
+  /** One request per call of `n` inputs of 50 bytes, sent every 25 ms: 2 ms a call and 5 ms an input (paid off at 8). */
+  function cpuCalls(made: Made, calls: number): number[] {
+    const sizes: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const n = 2 + (i % 5);
+      made.policy.requestArrived(ROUTE, 50);
+      made.policy.callFinished({
+        route: ROUTE,
+        items: n,
+        longestBytes: 50,
+        totalBytes: 50 * n,
+        startedAt: 25 * i,
+        durationMs: 2 + 5 * n,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      sizes.push(made.policy.batchSize(ROUTE));
+    }
+    return sizes;
+  }
+
+  it('at the first answer 250 ms (REPLAN_MS) or more after the last plan, not at every answer', () => {
+    // The first answer (at 12 ms) plans; the fit exists from the 7th call (at 162 ms), but the batch size moves
+    // only at the 11th answer, exactly at 262 ms. (Fewer than 16 requests: the exploration's look never re-plans.)
+    const sizes = cpuCalls(make({ maxInflight: 2 }), 12);
+    expect(sizes.slice(0, 10)).toEqual(new Array(10).fill(32));
+    expect(sizes.slice(10)).toEqual([8, 8]);
+  });
+
+  it('plans a route found to pad before its mix was known at its next answer, not at a request', () => {
+    const made = make();
+    const rand = random(11);
+    // One request per call: the verdict comes before the mix is known (30 requests).
+    for (let i = 0; i < 12; i++) {
+      const lengths = mixed(rand);
+      made.policy.requestArrived(ROUTE, Math.max(...lengths));
+      call(made, { lengths, ms: padded(lengths), requests: false });
+    }
+    expect(route(made).pads.value).toBe(true);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    for (let i = 0; i < 48; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    const lengths = mixed(rand);
+    call(made, { lengths, ms: padded(lengths), requests: false });
+    expect(made.policy.bucketFactor(ROUTE)).toBeDefined();
+  });
+
+  it('plans for the inputs in the system smoothed over calls, not the last call’s', () => {
+    const made = make();
+    const rand = random(11);
+    // Loads alternate 8 and 40: smoothed by a quarter per call, the estimate settles between about 22 and 26.
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load: i % 2 === 0 ? 8 : 40 });
+    }
+    const why = route(made).bucketFactor.why;
+    const inSystem = Number(/at ~(\d+) inputs in flight$/.exec(why)?.[1]);
+    expect(inSystem).toBeGreaterThan(12);
+    expect(inSystem).toBeLessThan(36);
+  });
+});
+
+describe("adaptive policy's account: verdicts", () => {
+  it('prices a padding byte per KB when the real byte’s fitted cost is below zero', () => {
+    const made = make();
+    const rand = random(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths) });
+    }
+    expect(route(made).pads.value).toBe(true);
+    // Then padding costs 0.01 ms a byte and a real byte -0.002 ms (fitted exactly): the verdict stays, with no ratio to give.
+    for (let i = 0; i < 600; i++) {
+      const lengths = mixed(rand);
+      const total = sum(lengths);
+      call(made, { lengths, ms: 20 + 0.01 * (lengths.length * Math.max(...lengths) - total) - 0.002 * total });
+    }
+    expect(route(made).pads).toEqual({
+      value: true,
+      source: 'learned',
+      why: 'a padding byte costs 10.240 ms per KB, a real byte nothing measurable (pads)',
+    });
+  });
+
+  it('gives the largest batch as learned once the upstream is found not to pad (a call not paid off before it)', () => {
+    const made = make();
+    const rand = random(7);
+    // 10 ms a call and 0.001 ms a real byte: no padding, and the fixed cost dominates.
+    for (let i = 0; i < 200; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: 10 + 0.001 * sum(lengths) });
+    }
+    expect(route(made).pads.value).toBe(false);
+    expect(route(made).batchSize).toEqual({ value: 32, source: 'learned', why: 'the largest batch the upstream takes' });
+    expect(route(made).bucketFactor).toEqual({ value: null, source: 'learned', why: 'the upstream does not pad' });
+  });
+
+  it('logs the end of the exploration by "does not pad" with that reason', () => {
+    const made = make();
+    const rand = random(5);
+    const bands: readonly (readonly [number, number])[] = [
+      [20, 32],
+      [100, 128],
+      [450, 700],
+    ];
+    for (let i = 0; i < 64; i++) {
+      const [low, high] = bands[i % 3]!;
+      made.policy.requestArrived(ROUTE, low + Math.floor(rand() * (high - low)));
+    }
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    // A second on, so the decision log (one line per decision a second) shows the end too.
+    made.clock.now += 1000;
+    for (let i = 0; i < 40 && made.policy.bucketFactor(ROUTE) !== undefined; i++) {
+      const [low, high] = bands[i % 3]!;
+      const lengths = Array.from({ length: 32 }, () => low + Math.floor(rand() * (high - low)));
+      // GPU-like: 10 ms a call and 0.1 ms an input whatever the lengths.
+      call(made, { lengths, ms: 10 + 0.1 * 32, load: 128 }, 1);
+    }
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(made.changes.filter((change) => change.decision === 'bucketFactor').at(-1)).toMatchObject({
+      from: 2,
+      to: null,
+      why: 'the upstream does not pad',
+    });
+  });
+});
+
+describe('adaptive policy: a learned plan at a changed load', () => {
+  /** Padded calls of 2 to 15 mixed inputs at this load; returns the bucket factor after each. */
+  function atLoad(made: Made, rand: () => number, load: number, calls: number): (number | undefined)[] {
+    const factors: (number | undefined)[] = [];
+    for (let i = 0; i < calls; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load });
+      factors.push(made.policy.bucketFactor(ROUTE));
+    }
+    return factors;
+  }
+  const changesIn = (factors: readonly (number | undefined)[], from: number | undefined): number =>
+    factors.filter((factor, i) => factor !== (i === 0 ? from : factors[i - 1])).length;
+
+  it('re-plans once when the load drops, and keeps the new plan when the load comes back and the old one is under 3% cheaper', () => {
+    const made = make();
+    const rand = random(11);
+    const first = atLoad(made, rand, 32, 120);
+    const high = first.at(-1);
+    expect(route(made).bucketFactor.source).toBe('learned');
+    const low = atLoad(made, rand, 1, 60);
+    expect(low.at(-1)).not.toBe(high);
+    expect(changesIn(low, high)).toBe(1);
+    const why = route(made).bucketFactor.why;
+    // Back at 32 inputs, the first plan would predict a little less (hysteresis: REPLAN_GAIN): nothing moves, not even the reason.
+    const back = atLoad(made, rand, 32, 60);
+    expect(changesIn(back, low.at(-1))).toBe(0);
+    expect(route(made).bucketFactor.why).toBe(why);
+  });
+});
+
+describe('adaptive policy: a learned plan and its account', () => {
+  /** Padded calls of 2 to 15 mixed inputs at `load` inputs in the system: `fixedMs` a call, `perInputMs` an input, `perByteMs` a padded byte. */
+  function padding(made: Made, rand: () => number, calls: number, fixedMs: number, perInputMs: number, perByteMs: number, load = 32): void {
+    for (let i = 0; i < calls; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: fixedMs + perInputMs * lengths.length + perByteMs * lengths.length * Math.max(...lengths), load });
+    }
+  }
+
+  it('logs no batch size change when only the amortized size under a learned plan moved (the plan’s size stays in force)', () => {
+    const made = make({ maxInflight: 2 });
+    const rand = random(11);
+    padding(made, rand, 300, 2, 0, 0.01);
+    // A call now costs 40 ms more: the amortized size goes back to the largest, under a plan that keeps 32 anyway.
+    padding(made, rand, 300, 40, 0, 0.01);
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    for (const change of made.changes) expect(change.from, JSON.stringify(change)).not.toEqual(change.to);
+    for (const change of made.changes.filter((c) => c.decision === 'batchSize')) {
+      expect(typeof change.from, JSON.stringify(change)).toBe('number');
+      expect(typeof change.to, JSON.stringify(change)).toBe('number');
+    }
+  });
+
+  it('shows a learned plan of no buckets as a factor of null', () => {
+    const made = make({ maxInflight: 2 });
+    // 20 ms a call and 5 ms an input, 4 inputs in the system: the padding is there, but bands would cost more in calls than they spare.
+    padding(made, random(11), 300, 20, 5, 0.005, 4);
+    expect(route(made).pads.value).toBe(true);
+    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned' });
+    expect(route(made).bucketFactor.why).toMatch(/^lowest predicted cost per input/);
+  });
+});
+
+describe('adaptive policy: a pinned factor is what the plan is priced at', () => {
+  /** The predicted cost per input in the reason of the route's learned batch size, after the same padded calls. */
+  function predicted(pins: PolicyPins): number {
+    const made = make(pins);
+    const rand = random(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load: 32 });
+    }
+    const why = route(made).batchSize.why;
+    return Number(/^lowest predicted cost per input \((\d+\.\d+) ms\)/.exec(why)?.[1]);
+  }
+
+  it('prices --bucket-by-length off as no buckets and 2 as bands of 2: both dearer than the best plan, no buckets the dearest', () => {
+    const best = predicted({});
+    const two = predicted({ bucketByLength: 2 });
+    const off = predicted({ bucketByLength: 'off' });
+    expect(best).toBeGreaterThan(0);
+    expect(two).toBeGreaterThan(best);
+    expect(off).toBeGreaterThan(two);
+  });
+});
+
+describe('adaptive policy: halving and length plans', () => {
+  /** Two backend slots: calls of 16 side by side deliver 2600 inputs/s, calls of 32 one at a time 2300 (as in adaptive-policy.test.ts). */
+  function halve(made: Made): void {
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      const items = made.policy.batchSize(ROUTE);
+      time += (1000 * items) / (items === 16 ? 2600 : 2300);
+      made.policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt: time - 12,
+        durationMs: 12,
+        inflightAtStart: 1,
+        queuedAtStart: 32 - items,
+        ok: true,
+      });
+    }
+    made.clock.now = time;
+  }
+
+  it('halves without a decision log', () => {
+    const made = make({}, false);
+    halve(made);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+  });
+
+  it('does not halve a route with a length plan (the exploration’s), and accounts for the size in force, not the halving', () => {
+    const made = make();
+    halve(made);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    // The size in force (here an amortized one, from the fit at the new lengths), not halved.
+    const batchSize = route(made).batchSize;
+    expect(made.policy.batchSize(ROUTE)).toBe(batchSize.value);
+    expect(batchSize).toMatchObject({ source: 'learned', why: expect.stringMatching(/fixed cost/) });
+  });
+});
+
+describe('adaptive policy: which calls the limiter counts as full', () => {
+  /**
+   * After `prepare`, 400 calls 25 ms apart, 20 ms each, nothing queued, of `items(batch size)` inputs; returns the
+   * in-flight limits seen.
+   */
+  function limits(pins: PolicyPins, items: (batchSize: number) => number, prepare: (made: Made) => void = () => {}): number[] {
+    const made = make({ ...pins }, false);
+    prepare(made);
+    const start = made.clock.now;
+    const seen = new Set<number>();
+    for (let i = 1; i <= 400; i++) {
+      const n = items(made.policy.batchSize(ROUTE));
+      made.policy.callFinished({
+        route: ROUTE,
+        items: n,
+        longestBytes: 50,
+        totalBytes: 50 * n,
+        startedAt: start + 25 * i - 20,
+        durationMs: 20,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      seen.add(made.policy.inflightLimit());
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+
+  it('full batches of a route the halving could cut are full: no work slot is probed for partial batches', () => {
+    expect(limits({}, (size) => size)).toEqual([2]);
+    // Buckets pinned: no exploration (and so no length plan), even of a mix that splits.
+    const splitting = (made: Made): void => {
+      for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+    };
+    expect(limits({ bucketByLength: 'off' }, (size) => size, splitting)).toEqual([2]);
+  });
+
+  it('partial batches, and full ones the halving cannot cut (batch size pinned, or a length plan), are partial: a work slot is probed', () => {
+    expect(limits({}, (size) => size - 10)).toContain(3);
+    expect(limits({ maxBatchSize: 32 }, (size) => size)).toContain(3);
+    // A length plan: the padding learned (buckets pinned at 2, so the plan stays whatever the calls after it show).
+    const padding = (made: Made): void => {
+      const rand = random(5);
+      for (let i = 0; i < 60; i++) {
+        const lengths = mixed(rand);
+        call(made, { lengths, ms: padded(lengths) });
+      }
+      expect(route(made).pads.value).toBe(true);
+    };
+    expect(limits({ bucketByLength: 2 }, (size) => size, padding)).toContain(3);
+  });
+});
+
+describe('adaptive policy: the batch size around the exploration, with an amortized size', () => {
+  it('logs no change of batch size when the exploration starts: its buckets take the amortized size', () => {
+    const made = make();
+    // One length first: 10 ms a call and 8 ms an input, paid off at 16.
+    for (let i = 0; i < 20; i++) call(made, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 10 + 8 * (2 + (i % 5)) }, 300);
+    made.clock.now += 2000;
+    for (let i = 0; i < 64; i++) made.policy.requestArrived(ROUTE, i % 2 === 0 ? 50 : 100);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    const sizes = made.changes.filter((change) => change.decision === 'batchSize');
+    expect(sizes.at(-1)?.to).toBe(made.policy.batchSize(ROUTE));
+  });
+});
+
+describe('adaptive policy: a learned plan of no buckets given up for "does not pad"', () => {
+  function flip(log: boolean): Made {
+    const made = make({ maxInflight: 2 }, log);
+    const rand = random(11);
+    // 20 ms a call and 17 ms an input (paid off at 16), at 4 inputs in the system: padding of 0.005 ms a byte, then none.
+    const phase = (calls: number, cost: (lengths: readonly number[]) => number): void => {
+      for (let i = 0; i < calls; i++) {
+        const lengths = mixed(rand);
+        call(made, { lengths, ms: cost(lengths), load: 4 });
+      }
+    };
+    phase(300, (lengths) => 20 + 17 * lengths.length + 0.005 * lengths.length * Math.max(...lengths));
+    expect(route(made).pads.value).toBe(true);
+    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned' });
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    phase(400, (lengths) => 20 + 17 * lengths.length + 0.005 * sum(lengths));
+    expect(route(made).pads.value).toBe(false);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+    return made;
+  }
+
+  it('logs the batch size going from the plan’s to the amortized one', () => {
+    const made = flip(true);
+    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+      from: 32,
+      to: 16,
+      why: 'the upstream does not pad',
+    });
+  });
+
+  it('does so without a decision log too', () => {
+    expect(flip(false).changes).toEqual([]);
+  });
+});
+
+describe('adaptive policy: a change of buckets restarts the in-flight limiter', () => {
+  it('abandons a probe under way when the exploration’s buckets start (back to its baseline limit at once)', () => {
+    const made = make({}, true);
+    let i = 1;
+    // Partial calls with nothing queued: a work slot is probed (the limit 3) within 400 calls.
+    for (; i <= 400 && made.policy.inflightLimit() < 3; i++) {
+      made.policy.callFinished({
+        route: ROUTE,
+        items: 22,
+        longestBytes: 50,
+        totalBytes: 50 * 22,
+        startedAt: 25 * i - 20,
+        durationMs: 20,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    }
+    expect(made.policy.inflightLimit()).toBe(3);
+    made.clock.now = 25 * i;
+    for (let k = 0; k < 64; k++) made.policy.requestArrived(ROUTE, k % 4 === 3 ? 800 : 50);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect(made.policy.inflightLimit()).toBe(2);
+  });
+});
+
+describe('adaptive policy: the padding at stake', () => {
+  it('judges "does not pad" against the padding calls would hold without buckets, from the route’s mix: banded calls holding little never vouch for it', () => {
+    const made = make();
+    const rand = random(7);
+    const verdicts = new Set<boolean | null>();
+    for (let i = 0; i < 200; i++) {
+      // Calls cut from one band each (within 10%), of a mix of 50 and 800 bytes; a padding byte costs 0.3x a real one.
+      const base = rand() < 0.5 ? 50 : 800;
+      const lengths = Array.from({ length: 1 + Math.floor(rand() * 16) }, () => base + Math.floor(rand() * base * 0.1));
+      const total = sum(lengths);
+      call(made, { lengths, ms: 2 + 0.01 * total + 0.003 * (lengths.length * Math.max(...lengths) - total), load: 16 });
+      verdicts.add(route(made).pads.value);
+    }
+    // On their own, these calls are judged not to pad (cost-model.test.ts).
+    expect([...verdicts]).toEqual([null]);
+  });
+});
