@@ -241,6 +241,8 @@ export class AdaptivePolicy implements DispatchPolicy {
         load,
         busy: report.queuedAtStart > 0,
         full: halvable && report.items >= this.batchSize(report.route),
+        // Halving cuts only calls over half the whole batch (the size before halving).
+        overHalf: halvable && report.items > Math.floor(this.sizeFor(this.routes.get(report.route)) / 2),
       });
       // Logged when decided, not when probed (as the limit: a probe is no decision).
       if (this.limiter.halvingDecided !== halvedBefore) {

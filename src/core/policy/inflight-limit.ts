@@ -50,6 +50,8 @@ export interface LimitSample {
   busy: boolean;
   /** True when the call was cut at the route's batch size (the call, not the traffic, bounded it). */
   full?: boolean;
+  /** False when halving the route's batch size would have left this call as it was (it held at most half a whole batch); absent: taken as cut. */
+  overHalf?: boolean;
 }
 
 export interface LimitChange {
@@ -69,6 +71,8 @@ interface Measurement {
   halved: boolean;
   extraWork: number;
   fullShare: number;
+  /** Share of the window's calls that held more than half a whole batch (see LimitSample.overHalf). */
+  overHalfShare: number;
   throughput: number;
   load: number;
   busyShare: number;
@@ -144,6 +148,7 @@ export class InflightLimit {
   private halveTried = false;
   private halveRetries = 0;
   private windowFull = 0;
+  private windowOverHalf = 0;
   /** The window's first half: completions counted, and when its last one finished. */
   private midItems = 0;
   private midFinish: number | undefined;
@@ -273,6 +278,7 @@ export class InflightLimit {
     this.windowLoad += sample.load;
     if (sample.busy) this.windowBusy++;
     if (sample.full === true) this.windowFull++;
+    if (sample.overHalf !== false) this.windowOverHalf++;
     if (this.windowCalls === WINDOW_CALLS / 2) {
       this.midItems = this.windowItems;
       this.midFinish = this.lastFinish;
@@ -306,6 +312,7 @@ export class InflightLimit {
       halved: this.halvedNow,
       extraWork: this.extraWork,
       fullShare: this.windowFull / this.windowCalls,
+      overHalfShare: this.windowOverHalf / this.windowCalls,
       throughput: (1000 * this.windowItems) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
       load: this.windowLoad / this.windowCalls,
       busyShare: this.windowBusy / this.windowCalls,
@@ -400,7 +407,11 @@ export class InflightLimit {
     // halving when the calls in flight hold the whole load (full calls: two halves may run side
     // by side; partial ones, cut when the hold ran out: a half batch fills sooner and is staged
     // while the proxy still reads requests, which pays once the proxy's CPU spreads them out).
-    if (!this.halveTried && (this.halvedNow || measured.busyShare < BUSY_SHARE)) {
+    // Only when most calls held more than half a batch: halving leaves smaller calls as they
+    // were, so its probe would measure noise alone, and on a real machine noise was kept as a
+    // gain (one client, calls of one input: halved to 16 in most runs of P6 and P7, and after
+    // the step to 128 clients the half batches held the throughput at half for a second).
+    if (!this.halveTried && (this.halvedNow || (measured.busyShare < BUSY_SHARE && measured.overHalfShare >= FULL_SHARE))) {
       this.phase = { kind: 'halve', halve: !this.halvedNow, baseline: measured };
       this.halvedNow = !this.halvedNow;
       this.changedAt = this.lastFinish + this.meanCallMs;
@@ -504,6 +515,7 @@ export class InflightLimit {
     this.windowLoad = 0;
     this.windowBusy = 0;
     this.windowFull = 0;
+    this.windowOverHalf = 0;
     this.midItems = 0;
     this.midFinish = undefined;
     this.windowDuration = 0;

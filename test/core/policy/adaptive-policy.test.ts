@@ -130,6 +130,28 @@ describe('adaptive policy', () => {
     expect(changes).toContainEqual(expect.objectContaining({ decision: 'bucketFactor', to: null, why: 'the upstream does not pad' }));
   });
 
+  it('never halves the batch size for one client (calls of one input, which halving leaves as they are)', () => {
+    const { policy, clock } = make();
+    for (let i = 0; i < 600; i++) {
+      const startedAt = clock.now;
+      // Calls that happen to come faster while halved: noise, as on a real machine, must not be kept as a gain.
+      const ms = policy.batchSize(ROUTE) < 32 ? 9 : 10;
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: 1,
+        longestBytes: 40,
+        totalBytes: 40,
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 0,
+        ok: true,
+      });
+      expect(policy.batchSize(ROUTE)).toBe(32);
+    }
+  });
+
   it('ignores failed calls (their duration says nothing about cost)', () => {
     const { policy } = make();
     for (let i = 0; i < 50; i++) {

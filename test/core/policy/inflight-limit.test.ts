@@ -107,6 +107,32 @@ describe('adaptive in-flight limit', () => {
     expect(limiter.halvingReason).toMatch(/halved the batch size: throughput \+13%/);
   });
 
+  it('never probes halving while most calls hold half a batch or less (halving would leave them as they are)', () => {
+    for (const overHalfEvery of [0, 3]) {
+      const limiter = new InflightLimit(settings);
+      let time = 0;
+      let probed = false;
+      for (let i = 0; i < 600; i++) {
+        // One client's calls of one input (a third of them over half a batch in the second run):
+        // any difference a halving probe measured would be noise, and noise was kept as a gain.
+        time += limiter.halved ? 9 : 10;
+        const overHalf = overHalfEvery > 0 && i % overHalfEvery === 0;
+        limiter.record({ startedAt: time - 9, finishedAt: time, items: 1, load: 1, busy: false, full: false, overHalf });
+        probed ||= limiter.halved;
+      }
+      expect(probed).toBe(false);
+      expect(limiter.halvingReason).toBe('whole batches (halving not tried)');
+    }
+    // From half the calls on, it is probed (and this upstream, 10% faster halved, keeps it).
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    for (let i = 0; i < 600; i++) {
+      time += limiter.halved ? 9 : 10;
+      limiter.record({ startedAt: time - 9, finishedAt: time, items: 1, load: 1, busy: false, full: false, overHalf: i % 2 === 0 });
+    }
+    expect(limiter.halved).toBe(true);
+  });
+
   it('keeps whole batches when halving loses (a one-slot upstream pays the fixed cost twice), after one probe', () => {
     const limiter = new InflightLimit(settings);
     let time = 0;
