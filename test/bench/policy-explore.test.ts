@@ -57,6 +57,20 @@ describe('exploring for the padding verdict', () => {
     expect(route.bucketFactor.value).toBeNull();
   });
 
+  it('cpu-pad: keeps "pads" through a lone client after 8 clients (a lone client puts no padding at stake), with or without noise', async () => {
+    for (const noise of [{ proxyCpuMs: 0, jitterMs: 0 }, NOISY]) {
+      const route = await routeAtEnd(
+        'cpu-pad',
+        [
+          { clients: 8, durationMs: 3000 },
+          { clients: 1, durationMs: 8000 },
+        ],
+        noise,
+      );
+      expect(route.pads.value).toBe(true);
+    }
+  });
+
   it('cpu-pad: still found to pad, with or without noise', async () => {
     for (const noise of [{ proxyCpuMs: 0, jitterMs: 0 }, NOISY]) {
       const route = await routeAtEnd(

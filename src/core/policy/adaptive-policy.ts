@@ -374,7 +374,10 @@ export class AdaptivePolicy implements DispatchPolicy {
       // Stryker: MethodExpression (`Math.max` for the inner `Math.min`) not killed: the padding at stake of the largest batch rather than of the load's only
       // makes "does not pad" harder below 32 inputs in the system; no test has a noisy upstream that does not pad at a low load. (The others here are killed.)
       const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
-      state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch));
+      state.cost.setUnbucketedWaste(
+        state.lengths.expectedWaste(batch),
+        state.lengths.expectedWaste(this.pins.maxBatchSize ?? this.settings.maxBatchSize),
+      );
     }
     // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {

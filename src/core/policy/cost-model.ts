@@ -197,6 +197,12 @@ export class CostModel {
   private fit: CostFit | null = null;
   private padVerdict: boolean | null = null;
   private unbucketedWaste = 0;
+  /**
+   * The same for a full batch: what overturning "pads" must rule out. At the current load alone a
+   * lone client's calls put almost nothing at stake, and anything costs "nothing" against that
+   * (simulated padded CPU: judged not to pad at one client after 8, from the plan's last banded calls).
+   */
+  private fullBatchWaste = 0;
   private padShare = 0;
   private lengthFreeVerdict = false;
 
@@ -213,8 +219,9 @@ export class CostModel {
    * model behind bench/upstreams (TF.js densifies a call to its longest input: 31 short texts and
    * one paragraph take 2.5 s, 32 short ones 0.19 s) was judged not to pad from banded calls.
    */
-  setUnbucketedWaste(bytesPerCall: number): void {
+  setUnbucketedWaste(bytesPerCall: number, fullBatchBytesPerCall = bytesPerCall): void {
     this.unbucketedWaste = Math.max(0, bytesPerCall) / KB;
+    this.fullBatchWaste = Math.max(0, fullBatchBytesPerCall) / KB;
   }
 
   /** True: pads; false: does not; null: not known (too few or too alike calls). */
@@ -310,7 +317,11 @@ export class CostModel {
     // bar, so "pads" had no way back (an upstream whose cost stopped following length, say a CPU
     // deployment replaced by a GPU one behind the same address, kept its buckets for good). Not
     // after "does not pad": the four-term fit alone moves that, so the two bars cannot flap.
-    else if (this.padVerdict !== false && this.lengthCostsNothing(wasteAtStake)) this.setVerdict(false, true);
+    else if (
+      this.padVerdict !== false &&
+      this.lengthCostsNothing(this.padVerdict === true ? Math.max(wasteAtStake, this.fullBatchWaste) : wasteAtStake)
+    )
+      this.setVerdict(false, true);
     return this.padVerdict !== before;
   }
 
