@@ -5,24 +5,12 @@
  * exploration's end, and what the snapshot and the decision log say meanwhile. All on made-up time.
  */
 import { describe, expect, it } from 'vitest';
-import { AdaptivePolicy, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
-import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
+import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import { makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
 
 const ROUTE = '/embed';
 
-function make(pins: PolicyPins = {}, log = true) {
-  const clock = { now: 0 };
-  const changes: LoggedChange[] = [];
-  const policy = new AdaptivePolicy({
-    replicas: 1,
-    maxBatchSize: 32,
-    defaultHoldMs: 5,
-    pins,
-    now: () => clock.now,
-    ...(log ? { onDecision: (change: LoggedChange) => changes.push(change) } : {}),
-  });
-  return { policy, clock, changes };
-}
+const make = (pins: PolicyPins = {}, log = true): MadePolicy => makePolicy(pins, { log });
 
 type Made = ReturnType<typeof make>;
 

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy, EXPLORE_CALLS, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
-import type { LoggedChange } from '../../../src/core/policy/decision-log.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
+import { makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
 
 const ROUTE = '/embed';
 
@@ -53,19 +53,7 @@ function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: numbe
   }
 }
 
-function make(pins: PolicyPins = {}, replicas = 1) {
-  const clock = { now: 0 };
-  const changes: LoggedChange[] = [];
-  const policy = new AdaptivePolicy({
-    replicas,
-    maxBatchSize: 32,
-    defaultHoldMs: 5,
-    pins,
-    now: () => clock.now,
-    onDecision: (change) => changes.push(change),
-  });
-  return { policy, clock, changes };
-}
+const make = (pins: PolicyPins = {}, replicas = 1): MadePolicy => makePolicy(pins, { replicas });
 
 describe('adaptive policy', () => {
   it("starts from today's defaults: 2 calls per replica (one staged), no buckets, the upstream's batch size", () => {
