@@ -144,6 +144,29 @@ describe('"does not pad" from the banded calls costing alike', () => {
     expect(feed(m, 9, { cost: lengthBlind })).toEqual(new Array(9).fill(true));
   });
 
+  it('overturns "pads" only against a full batch’s padding at stake: a lone client’s (almost none) rules nothing out', () => {
+    // The same calls, the same fits; only what is at stake differs. At a lone client's load the
+    // padding at stake is almost nil, and any length cost times nothing is under a quarter of a call.
+    const overturned = (fullBatch: number): boolean => {
+      const m = new CostModel();
+      m.setUnbucketedWaste(AT_STAKE);
+      feed(m, 30, { cost: padded, banded: false });
+      expect(m.pads).toBe(true);
+      m.setUnbucketedWaste(1, fullBatch);
+      // Banded calls from a padded upstream, with little padding in each: a lone client's trickle under a plan.
+      return feed(m, 40, {
+        cost: padded,
+        bands: [
+          [40, 41],
+          [600, 601],
+        ],
+        count: 2,
+      }).includes(false);
+    };
+    expect(overturned(1)).toBe(true);
+    expect(overturned(AT_STAKE)).toBe(false);
+  });
+
   it('keeps "pads" on a padded upstream bucketed by a plan (its banded calls show the length it charges)', () => {
     const m = model();
     feed(m, 30, { cost: padded, banded: false });
