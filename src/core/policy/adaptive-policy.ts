@@ -268,6 +268,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     const explored = state.exploring && report.items > 1;
     if (explored) state.explored++;
     // Cut from length bands (the exploration's, a learned plan's or pinned ones): whether length costs anything at all (cost-model.ts).
+    // Stryker: `report.items > 1` -> true or `>= 1` not killed: a call of one input holds no padding, but one would still say
+    // whether length costs at all; its count·longest varies little against the padding at stake, and no test found a verdict it moves.
     const banded = report.items > 1 && this.bucketFactor(report.route) !== undefined;
     // What the log says it changed from: null while not known (a first verdict is not a flip).
     const padsBefore = state.cost.pads;

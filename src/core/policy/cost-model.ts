@@ -300,6 +300,8 @@ export class CostModel {
     // estimate 0 passes `>=` but then has no share. (The other mutants here are killed: cost-model-verdict.test.ts.)
     if (estimate > CONFIDENCE * spread && (estimate * wasteAtStake) / cost > PADS_ABOVE && padVersusReal) {
       // The banded calls start afresh: what overturns "pads" (below) must be calls made since.
+      // Stryker: the test -> true, or `=== true`, not killed: also starting afresh at refits that keep "pads" only delays an
+      // overturn by the calls during which the four-term fit still held it, which in the tests is none (it fails at once).
       if (this.padVerdict !== true) this.banded = new WeightedFit(LENGTH_FEATURES);
       this.setVerdict(true, false);
     }
@@ -317,6 +319,8 @@ export class CostModel {
     // bar, so "pads" had no way back (an upstream whose cost stopped following length, say a CPU
     // deployment replaced by a GPU one behind the same address, kept its buckets for good). Not
     // after "does not pad": the four-term fit alone moves that, so the two bars cannot flap.
+    // Stryker: `padVerdict !== false` -> true not killed, and visible only in the account: after "does not pad" it sets the same verdict with
+    // lengthFree true, so only the account's wording can change.
     else if (
       this.padVerdict !== false &&
       this.lengthCostsNothing(this.padVerdict === true ? Math.max(wasteAtStake, this.fullBatchWaste) : wasteAtStake)

@@ -118,26 +118,62 @@ describe('adaptive policy', () => {
     expect(changes).toContainEqual(expect.objectContaining({ decision: 'bucketFactor', to: null, why: 'the upstream does not pad' }));
   });
 
-  it('never halves the batch size for one client (calls of one input, which halving leaves as they are)', () => {
-    const { policy, clock } = make();
-    for (let i = 0; i < 600; i++) {
-      const startedAt = clock.now;
-      // Calls that happen to come faster while halved: noise, as on a real machine, must not be kept as a gain.
-      const ms = policy.batchSize(ROUTE) < 32 ? 9 : 10;
-      clock.now += ms;
-      policy.callFinished({
-        route: ROUTE,
-        items: 1,
-        longestBytes: 40,
-        totalBytes: 40,
-        startedAt,
-        durationMs: ms,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
-      expect(policy.batchSize(ROUTE)).toBe(32);
+  it('never halves the batch size while calls hold half a batch or less (one client; or calls of exactly 16), which halving leaves as they are', () => {
+    for (const items of [1, 16]) {
+      const { policy, clock } = make();
+      for (let i = 0; i < 600; i++) {
+        const startedAt = clock.now;
+        // Calls that happen to come faster while halved: noise, as on a real machine, must not be kept as a gain.
+        const ms = policy.batchSize(ROUTE) < 32 ? 9 : 10;
+        clock.now += ms;
+        policy.callFinished({
+          route: ROUTE,
+          items,
+          longestBytes: 40,
+          totalBytes: 40 * items,
+          startedAt,
+          durationMs: ms,
+          inflightAtStart: 1,
+          queuedAtStart: 0,
+          ok: true,
+        });
+        expect(policy.batchSize(ROUTE)).toBe(32);
+      }
     }
+  });
+
+  it('fits only calls of two inputs or more cut from length bands to "length costs nothing"', () => {
+    /** 20 calls (under the 32 holding padding the four-term fit needs) of a length-blind upstream (10 ms whatever the lengths), of `items` inputs, calls of short texts and of paragraphs in turn. */
+    const feed = (pins: PolicyPins, items: number): string => {
+      const { policy, clock } = make(pins);
+      for (let i = 0; i < 20; i++) {
+        const lengths = Array.from({ length: items }, (_, k) => (i % 2 === 0 ? 40 + k : 800 + 40 * k));
+        for (const length of lengths) policy.requestArrived(ROUTE, length);
+        const startedAt = clock.now;
+        clock.now += 10;
+        policy.callFinished({
+          route: ROUTE,
+          items,
+          longestBytes: Math.max(...lengths),
+          totalBytes: lengths.reduce((a, b) => a + b, 0),
+          startedAt,
+          durationMs: 10,
+          inflightAtStart: 1,
+          // Padding at stake: for the calls of a load of 16 inputs; of 2 for calls of one input, whose count·longest
+          // then varies enough against it to tell (their lengths' spread, against half of it for 16).
+          queuedAtStart: items === 1 ? 1 : 16 - items,
+          ok: true,
+        });
+        clock.now += 1;
+      }
+      return policy.snapshot().routes.find((r) => r.route === ROUTE)!.pads.why;
+    };
+    // Bucketed (pinned at 2) but of one input each: nothing padded, nothing told by the bands.
+    expect(feed({ bucketByLength: 2 }, 1)).not.toMatch(/length bands/);
+    // Of 16 mixed inputs but not bucketed (pinned off): not banded calls either.
+    expect(feed({ bucketByLength: 'off' }, 16)).not.toMatch(/length bands/);
+    // Bucketed and of two inputs or more: told.
+    expect(feed({ bucketByLength: 2 }, 2)).toMatch(/length bands/);
   });
 
   it('ignores failed calls (their duration says nothing about cost)', () => {
