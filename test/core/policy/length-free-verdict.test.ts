@@ -167,6 +167,12 @@ describe('"does not pad" from the banded calls costing alike', () => {
     expect(overturned(AT_STAKE)).toBe(false);
   });
 
+  it('ends the exploration against the padding at stake at the current load, not a full batch’s (only overturning "pads" takes that)', () => {
+    const m = new CostModel();
+    m.setUnbucketedWaste(AT_STAKE, 1000 * AT_STAKE);
+    expect(feed(m, 14, { cost: lengthBlind })[11]).toBe(false);
+  });
+
   it('keeps "pads" on a padded upstream bucketed by a plan (its banded calls show the length it charges)', () => {
     const m = model();
     feed(m, 30, { cost: padded, banded: false });
