@@ -248,7 +248,6 @@ export class AdaptivePolicy implements DispatchPolicy {
       if (this.limiter.halvingDecided !== halvedBefore) {
         const whole = this.settings.maxBatchSize;
         const half = Math.max(1, Math.floor(whole / 2));
-        // Stryker: ArrayDeclaration (`[]`) without coverage: no core test has the policy undo a decided halving (inflight-limit-edges.test.ts covers the limiter's undo).
         const [from, to] = halvedBefore ? [half, whole] : [whole, half];
         this.log?.note({ decision: 'batchSize', from, to, why: this.limiter.halvingReason });
       }

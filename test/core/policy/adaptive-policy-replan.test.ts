@@ -353,6 +353,36 @@ describe('adaptive policy: halving and length plans', () => {
     made.clock.now = time;
   }
 
+  it('logs undoing a halving: at a new level of load whole batches deliver as much again', () => {
+    const made = make();
+    halve(made);
+    expect(made.policy.batchSize(ROUTE)).toBe(16);
+    let time = made.clock.now;
+    // (A probe of whole batches shows 32 before it is decided: the log says when it is.)
+    for (let i = 0; i < 300; i++) {
+      const items = made.policy.batchSize(ROUTE);
+      time += (1000 * items) / 2600;
+      made.clock.now = time;
+      made.policy.callFinished({
+        route: ROUTE,
+        items,
+        longestBytes: 50,
+        totalBytes: 50 * items,
+        startedAt: time - 12,
+        durationMs: 12,
+        inflightAtStart: 1,
+        // Three times the load (a new level), none of it left queued (no probe of the limit first).
+        inflightItemsAtStart: 96,
+        queuedAtStart: 0,
+        ok: true,
+      });
+    }
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    expect(made.changes).toContainEqual(
+      expect.objectContaining({ decision: 'batchSize', from: 16, to: 32, why: expect.stringMatching(/^whole batches again/) }),
+    );
+  });
+
   it('halves without a decision log', () => {
     const made = make({}, false);
     halve(made);
