@@ -5,6 +5,7 @@
  */
 import { AdaptivePolicy, type PolicyPins } from '../../src/core/policy/adaptive-policy.js';
 import type { LoggedChange } from '../../src/core/policy/decision-log.js';
+import type { CallReport } from '../../src/core/policy/dispatch-policy.js';
 
 export interface MadePolicy {
   policy: AdaptivePolicy;
@@ -24,4 +25,33 @@ export function makePolicy(pins: PolicyPins = {}, { log = true, replicas = 1 }: 
     ...(log ? { onDecision: (change: LoggedChange) => changes.push(change) } : {}),
   });
   return { policy, clock, changes };
+}
+
+/**
+ * One call of these input lengths that starts now and takes `ms` (the clock moves by it), one in
+ * flight and nothing queued unless `report` says otherwise; its inputs are reported as requests
+ * first unless `requests` is false.
+ */
+export function finishCall(
+  made: MadePolicy,
+  lengths: readonly number[],
+  ms: number,
+  { requests = true, route = '/embed', ...report }: Partial<CallReport> & { requests?: boolean } = {},
+): void {
+  const { policy, clock } = made;
+  if (requests) for (const length of lengths) policy.requestArrived(route, length);
+  const startedAt = clock.now;
+  clock.now += ms;
+  policy.callFinished({
+    route,
+    items: lengths.length,
+    longestBytes: Math.max(...lengths),
+    totalBytes: lengths.reduce((a, b) => a + b, 0),
+    startedAt,
+    durationMs: ms,
+    inflightAtStart: 1,
+    queuedAtStart: 0,
+    ok: true,
+    ...report,
+  });
 }

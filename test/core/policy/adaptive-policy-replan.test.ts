@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
-import { makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
 
 const ROUTE = '/embed';
 
@@ -34,23 +34,8 @@ interface Call {
 
 /** Reports one call that started now and took `ms`, then lets `gapMs` pass. */
 function call(made: Made, { lengths, ms, load, requests = true }: Call, gapMs = 100): void {
-  const { policy, clock } = made;
-  if (requests) for (const length of lengths) policy.requestArrived(ROUTE, length);
-  const startedAt = clock.now;
-  clock.now += ms;
-  policy.callFinished({
-    route: ROUTE,
-    items: lengths.length,
-    longestBytes: Math.max(...lengths),
-    totalBytes: lengths.reduce((a, b) => a + b, 0),
-    startedAt,
-    durationMs: ms,
-    inflightAtStart: 1,
-    inflightItemsAtStart: load ?? lengths.length,
-    queuedAtStart: 0,
-    ok: true,
-  });
-  clock.now += gapMs;
+  finishCall(made, lengths, ms, { requests, inflightItemsAtStart: load ?? lengths.length });
+  made.clock.now += gapMs;
 }
 
 /** 2 to 15 inputs, one in four a paragraph. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy, EXPLORE_CALLS, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
-import { makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
 
 const ROUTE = '/embed';
 
@@ -90,21 +90,7 @@ describe('adaptive policy', () => {
     let calls = 0;
     while (policy.bucketFactor(ROUTE) !== undefined && calls < 600) {
       const lengths = Array.from({ length: 16 }, (_, i) => (calls % 2 === 0 ? 40 + i : 700 + 10 * i));
-      for (const length of lengths) policy.requestArrived(ROUTE, length);
-      const startedAt = clock.now;
-      const ms = 10 + 0.1 * lengths.length;
-      clock.now += ms;
-      policy.callFinished({
-        route: ROUTE,
-        items: lengths.length,
-        longestBytes: Math.max(...lengths),
-        totalBytes: lengths.reduce((a, b) => a + b, 0),
-        startedAt,
-        durationMs: ms,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
+      finishCall({ policy, clock, changes }, lengths, 10 + 0.1 * lengths.length);
       clock.now += 1.5;
       calls++;
     }
