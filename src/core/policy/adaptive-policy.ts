@@ -174,7 +174,7 @@ export class AdaptivePolicy implements DispatchPolicy {
   batchSize(route: string): number {
     if (this.pins.maxBatchSize !== undefined) return this.pins.maxBatchSize;
     const state = this.routes.get(route);
-    const size = this.sizeFor(state);
+    const size = this.sizeFor(state, state?.plan);
     if (state?.plan !== undefined) return size;
     // Halving is the limiter's probe (see InflightLimit.halved), for routes without a length plan.
     return this.limiter?.halved === true ? Math.max(1, Math.floor(size / 2)) : size;
@@ -188,8 +188,9 @@ export class AdaptivePolicy implements DispatchPolicy {
    * batch, blind to a cost per input that grows with it) can gain nothing measurable. Measured:
    * the real model behind bench/upstreams, judged to pad, kept batches of 32 at 0.50x direct;
    * the simulated padded CPU (2 ms a call, about 2 ms an input) keeps its plan's 32 at 128 clients.
+   * `plan` is explicit, the route's own or another (noteChange prices the outgoing and incoming ones).
    */
-  private sizeFor(state: RouteState | undefined, plan: LengthPlan | undefined = state?.plan): number {
+  private sizeFor(state: RouteState | undefined, plan: LengthPlan | undefined): number {
     const amortized = state?.amortized ?? this.settings.maxBatchSize;
     if (plan === undefined || state!.exploring || amortized <= MIN_BATCH) return Math.min(plan?.batchSize ?? Infinity, amortized);
     return plan.batchSize;
@@ -233,7 +234,8 @@ export class AdaptivePolicy implements DispatchPolicy {
       const halvedBefore = this.limiter.halvingDecided;
       // Only calls the halving would cut smaller count as full: a route with a length plan keeps its size.
       // (The halving no longer reads `full`; the widening does: adaptive-policy-replan.test.ts.)
-      const halvable = this.pins.maxBatchSize === undefined && this.routes.get(report.route)?.plan === undefined;
+      const known = this.routes.get(report.route);
+      const halvable = this.pins.maxBatchSize === undefined && known?.plan === undefined;
       const change = this.limiter.record({
         startedAt: report.startedAt,
         finishedAt,
@@ -241,8 +243,8 @@ export class AdaptivePolicy implements DispatchPolicy {
         load,
         busy: report.queuedAtStart > 0,
         full: halvable && report.items >= this.batchSize(report.route),
-        // Halving cuts only calls over half the whole batch (the size before halving).
-        overHalf: halvable && report.items > Math.floor(this.sizeFor(this.routes.get(report.route)) / 2),
+        // Halving cuts only calls over half the whole batch (the size before halving; a halvable route has no plan).
+        overHalf: halvable && report.items > Math.floor(this.sizeFor(known, undefined) / 2),
       });
       // Logged when decided, not when probed (as the limit: a probe is no decision).
       if (this.limiter.halvingDecided !== halvedBefore) {
@@ -305,7 +307,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     const pins = this.pins;
     const pads = state.cost.pads;
     const learned = pads === true && state.plan !== undefined;
-    const size = this.sizeFor(state);
+    const size = this.sizeFor(state, state.plan);
     const batchSize: Decision<number> =
       pins.maxBatchSize !== undefined
         ? { value: pins.maxBatchSize, source: 'pinned', why: `--max-batch-size ${pins.maxBatchSize}` }
@@ -449,10 +451,10 @@ export class AdaptivePolicy implements DispatchPolicy {
       decided === undefined || size === undefined
         ? 'the largest batch the upstream takes'
         : `a call's fixed cost (${decided.fixedMs.toFixed(1)} ms) shared by ${size} inputs is about a tenth or less of an input's own cost (${decided.perInputMs.toFixed(1)} ms): larger batches gain little`;
-    const before = this.sizeFor(state);
+    const before = this.sizeFor(state, state.plan);
     state.amortized = size;
     state.amortizedWhy = why;
-    const after = this.sizeFor(state);
+    const after = this.sizeFor(state, state.plan);
     if (after !== before) this.log?.note({ decision: 'batchSize', route: state.route, from: before, to: after, why });
   }
 
@@ -468,10 +470,9 @@ export class AdaptivePolicy implements DispatchPolicy {
     // restart the limiter for --bucket-by-length 2 when the padding is first learned).
     const factor = (plan: LengthPlan | undefined): number | null => (this.pins.bucketByLength !== undefined ? null : (plan?.factor ?? null));
     // A pinned batch size never changes (sizeFor is the learned one: it would log 32 -> 16 for --max-batch-size 16).
-    // No plan is no plan: an explicit undefined would take sizeFor's default, the route's plan (a learned plan of no buckets given
-    // up for "does not pad" then moved the batch size 32 -> 16 with no line and no restart).
-    const size = (plan: LengthPlan | undefined): number =>
-      this.pins.maxBatchSize ?? (plan === undefined ? (state.amortized ?? this.settings.maxBatchSize) : this.sizeFor(state, plan));
+    // sizeFor takes the plan explicitly: when it defaulted to the route's plan, "no plan" priced as the current one (a learned plan
+    // of no buckets given up for "does not pad" then moved the batch size 32 -> 16 with no line and no restart).
+    const size = (plan: LengthPlan | undefined): number => this.pins.maxBatchSize ?? this.sizeFor(state, plan);
     if (factor(from) !== factor(to)) {
       this.drainUntil = this.settings.now() + DRAIN_MS;
       this.draining = true;
