@@ -368,6 +368,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     // Stryker: ConditionalExpression (-> false) not equivalent, not killed: every decision is pinned, and noteChange compares pinned values, so planning
     // changes nothing but the padding at stake handed to the cost model (only the route's `pads` account), which the mutant arguably gets right.
     if (pins.bucketByLength !== undefined && pins.maxBatchSize !== undefined) return;
+    const maxBatch = pins.maxBatchSize ?? this.settings.maxBatchSize;
     const fit = state.cost.costFit;
     this.amortize(state, fit);
     // What padding would cost without buckets is what "does not pad" must rule out (cost-model.ts).
@@ -376,20 +377,15 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (state.lengths.known) {
       // Stryker: MethodExpression (`Math.max` for the inner `Math.min`) not killed: the padding at stake of the largest batch rather than of the load's only
       // makes "does not pad" harder below 32 inputs in the system; no test has a noisy upstream that does not pad at a low load. (The others here are killed.)
-      const batch = Math.max(1, Math.min(this.pins.maxBatchSize ?? this.settings.maxBatchSize, Math.round(state.inSystem ?? 1)));
-      state.cost.setUnbucketedWaste(
-        state.lengths.expectedWaste(batch),
-        state.lengths.expectedWaste(this.pins.maxBatchSize ?? this.settings.maxBatchSize),
-      );
+      const batch = Math.max(1, Math.min(maxBatch, Math.round(state.inSystem ?? 1)));
+      state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch), state.lengths.expectedWaste(maxBatch));
     }
     // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
         // Stryker: ConditionalExpression (-> false) equivalent: the same exploration plan is made again (noteChange sees the same factor and size), with the same reason.
         if (state.exploring) return;
-        // Stryker: LogicalOperator (`&&`: an undefined batch size when not pinned) not killed: read only through sizeFor, which caps it by the amortized size while
-        // exploring; only noteChange at the first learned plan, which prices the outgoing plan as learned, would log or restart for it (rate-limited there).
-        const plan = { factor: EXPLORE_FACTOR, batchSize: pins.maxBatchSize ?? this.settings.maxBatchSize, costPerInputMs: NaN };
+        const plan = { factor: EXPLORE_FACTOR, batchSize: maxBatch, costPerInputMs: NaN };
         const why = `exploring: buckets of factor ${EXPLORE_FACTOR} while padding is measured (calls of mixed lengths cannot tell)`;
         // Flagged first: noteChange prices the new plan as the exploration's (capped by the amortized size), not as a learned one.
         state.exploring = true;
@@ -408,7 +404,6 @@ export class AdaptivePolicy implements DispatchPolicy {
       }
       return;
     }
-    const maxBatch = pins.maxBatchSize ?? this.settings.maxBatchSize;
     // Stryker: ConditionalExpression, StringLiteral (`=== 'off'` -> false, `''`) equivalent: 'off' as a factor puts every length in one band (lengthBucket
     // gives NaN, one Map key), the cost of no buckets; and the plan's factor is read only where the pin wins (bucketFactor, snapshot, noteChange).
     const factors = pins.bucketByLength !== undefined ? [pins.bucketByLength === 'off' ? undefined : pins.bucketByLength] : undefined;
