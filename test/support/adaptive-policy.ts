@@ -33,7 +33,7 @@ export function makePolicy(pins: PolicyPins = {}, { log = true, replicas = 1 }: 
  * first unless `requests` is false.
  */
 export function finishCall(
-  made: MadePolicy,
+  made: Pick<MadePolicy, 'policy' | 'clock'>,
   lengths: readonly number[],
   ms: number,
   { requests = true, route = '/embed', ...report }: Partial<CallReport> & { requests?: boolean } = {},

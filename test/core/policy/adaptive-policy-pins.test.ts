@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
 import { makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const ROUTE = '/embed';
 
@@ -27,11 +28,7 @@ function feed(
   options: { requests?: boolean; lengths?: 'mixed' | 'one'; count?: number; inflightAtStart?: number } = {},
 ): void {
   const { policy, clock } = made;
-  let seed = 11;
-  const rand = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rand = seededRandom(11);
   for (let i = 0; i < calls; i++) {
     const count = options.count ?? 2 + Math.floor(rand() * 14);
     const lengths = Array.from({ length: count }, () =>

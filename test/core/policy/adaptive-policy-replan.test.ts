@@ -7,21 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const ROUTE = '/embed';
 
 const make = (pins: PolicyPins = {}, log = true): MadePolicy => makePolicy(pins, { log });
 
 type Made = ReturnType<typeof make>;
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
 
 interface Call {
   lengths: readonly number[];
@@ -54,7 +46,7 @@ function route(made: Made) {
 describe('adaptive policy: pinned buckets', () => {
   it('with --bucket-by-length 2, logs no bucket factor change and never lifts the staging slots when it learns the padding', () => {
     const made = make({ bucketByLength: 2 });
-    const rand = random(11);
+    const rand = seededRandom(11);
     const slots = new Set<number>();
     for (let i = 0; i < 120; i++) {
       const lengths = mixed(rand);
@@ -69,7 +61,7 @@ describe('adaptive policy: pinned buckets', () => {
 
   it('with --bucket-by-length off, plans no buckets either: nothing logged, the staging slots kept', () => {
     const made = make({ bucketByLength: 'off' });
-    const rand = random(11);
+    const rand = seededRandom(11);
     const slots = new Set<number>();
     for (let i = 0; i < 120; i++) {
       const lengths = mixed(rand);
@@ -133,7 +125,7 @@ describe('adaptive policy: when a route is re-planned', () => {
 
   it('plans a route found to pad before its mix was known at its next answer, not at a request', () => {
     const made = make();
-    const rand = random(11);
+    const rand = seededRandom(11);
     // One request per call: the verdict comes before the mix is known (30 requests).
     for (let i = 0; i < 12; i++) {
       const lengths = mixed(rand);
@@ -151,7 +143,7 @@ describe('adaptive policy: when a route is re-planned', () => {
 
   it('plans for the inputs in the system smoothed over calls, not the last call’s', () => {
     const made = make();
-    const rand = random(11);
+    const rand = seededRandom(11);
     // Loads alternate 8 and 40: smoothed by a quarter per call, the estimate settles between about 22 and 26.
     for (let i = 0; i < 120; i++) {
       const lengths = mixed(rand);
@@ -167,7 +159,7 @@ describe('adaptive policy: when a route is re-planned', () => {
 describe("adaptive policy's account: verdicts", () => {
   it('prices a padding byte per KB when the real byte’s fitted cost is below zero', () => {
     const made = make();
-    const rand = random(11);
+    const rand = seededRandom(11);
     for (let i = 0; i < 120; i++) {
       const lengths = mixed(rand);
       call(made, { lengths, ms: padded(lengths) });
@@ -188,7 +180,7 @@ describe("adaptive policy's account: verdicts", () => {
 
   it('gives the largest batch as learned once the upstream is found not to pad (a call not paid off before it)', () => {
     const made = make();
-    const rand = random(7);
+    const rand = seededRandom(7);
     // 10 ms a call and 0.001 ms a real byte: no padding, and the fixed cost dominates.
     for (let i = 0; i < 200; i++) {
       const lengths = mixed(rand);
@@ -201,7 +193,7 @@ describe("adaptive policy's account: verdicts", () => {
 
   it('logs the end of the exploration by "does not pad" with that reason', () => {
     const made = make();
-    const rand = random(5);
+    const rand = seededRandom(5);
     const bands: readonly (readonly [number, number])[] = [
       [20, 32],
       [100, 128],
@@ -245,7 +237,7 @@ describe('adaptive policy: a learned plan at a changed load', () => {
 
   it('re-plans once when the load drops, and keeps the new plan when the load comes back and the old one is under 3% cheaper', () => {
     const made = make();
-    const rand = random(11);
+    const rand = seededRandom(11);
     const first = atLoad(made, rand, 32, 120);
     const high = first.at(-1);
     expect(route(made).bucketFactor.source).toBe('learned');
@@ -271,7 +263,7 @@ describe('adaptive policy: a learned plan and its account', () => {
 
   it('logs no batch size change when only the amortized size under a learned plan moved (the plan’s size stays in force)', () => {
     const made = make({ maxInflight: 2 });
-    const rand = random(11);
+    const rand = seededRandom(11);
     padding(made, rand, 300, 2, 0, 0.01);
     // A call now costs 40 ms more: the amortized size goes back to the largest, under a plan that keeps 32 anyway.
     padding(made, rand, 300, 40, 0, 0.01);
@@ -286,7 +278,7 @@ describe('adaptive policy: a learned plan and its account', () => {
   it('shows a learned plan of no buckets as a factor of null', () => {
     const made = make({ maxInflight: 2 });
     // 20 ms a call and 5 ms an input, 4 inputs in the system: the padding is there, but bands would cost more in calls than they spare.
-    padding(made, random(11), 300, 20, 5, 0.005, 4);
+    padding(made, seededRandom(11), 300, 20, 5, 0.005, 4);
     expect(route(made).pads.value).toBe(true);
     expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned' });
     expect(route(made).bucketFactor.why).toMatch(/^lowest predicted cost per input/);
@@ -297,7 +289,7 @@ describe('adaptive policy: a pinned factor is what the plan is priced at', () =>
   /** The predicted cost per input in the reason of the route's learned batch size, after the same padded calls. */
   function predicted(pins: PolicyPins): number {
     const made = make(pins);
-    const rand = random(11);
+    const rand = seededRandom(11);
     for (let i = 0; i < 120; i++) {
       const lengths = mixed(rand);
       call(made, { lengths, ms: padded(lengths), load: 32 });
@@ -429,7 +421,7 @@ describe('adaptive policy: which calls the limiter counts as full', () => {
     expect(limits({ maxBatchSize: 32 }, (size) => size)).toContain(3);
     // A length plan: the padding learned (buckets pinned at 2, so the plan stays whatever the calls after it show).
     const padding = (made: Made): void => {
-      const rand = random(5);
+      const rand = seededRandom(5);
       for (let i = 0; i < 60; i++) {
         const lengths = mixed(rand);
         call(made, { lengths, ms: padded(lengths) });
@@ -456,7 +448,7 @@ describe('adaptive policy: the batch size around the exploration, with an amorti
 describe('adaptive policy: a learned plan of no buckets given up for "does not pad"', () => {
   function flip(log: boolean): Made {
     const made = make({ maxInflight: 2 }, log);
-    const rand = random(11);
+    const rand = seededRandom(11);
     // 20 ms a call and 17 ms an input (paid off at 16), at 4 inputs in the system: padding of 0.005 ms a byte, then none.
     const phase = (calls: number, cost: (lengths: readonly number[]) => number): void => {
       for (let i = 0; i < calls; i++) {
@@ -517,7 +509,7 @@ describe('adaptive policy: a change of buckets restarts the in-flight limiter', 
 describe('adaptive policy: the padding at stake', () => {
   it('judges "does not pad" against the padding calls would hold without buckets, from the route’s mix: banded calls holding little never vouch for it', () => {
     const made = make();
-    const rand = random(7);
+    const rand = seededRandom(7);
     const verdicts = new Set<boolean | null>();
     for (let i = 0; i < 200; i++) {
       // Calls cut from one band each (within 10%), of a mix of 50 and 800 bytes; a padding byte costs 0.3x a real one.

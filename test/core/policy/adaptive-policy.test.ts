@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy, EXPLORE_CALLS, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
 import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const ROUTE = '/embed';
 
@@ -25,30 +26,11 @@ interface PaddedCalls {
  */
 function feedPadded(policy: AdaptivePolicy, clock: { now: number }, calls: number, shape: Partial<PaddedCalls> = {}): void {
   const { fixedMs, perByteMs, sizes, gapMs, seed: start } = { fixedMs: 2, perByteMs: 0.01, sizes: 'sixteen', gapMs: 1.5, seed: 3, ...shape };
-  let seed = start;
-  const rand = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed / 2147483648;
-  };
+  const rand = seededRandom(start);
   for (let i = 0; i < calls; i++) {
     const count = sizes === 'sixteen' ? 16 : 2 + Math.floor(rand() * 14);
     const lengths = Array.from({ length: count }, () => (rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40)));
-    for (const length of lengths) policy.requestArrived(ROUTE, length);
-    const longest = Math.max(...lengths);
-    const ms = fixedMs + perByteMs * lengths.length * longest;
-    const startedAt = clock.now;
-    clock.now += ms;
-    policy.callFinished({
-      route: ROUTE,
-      items: lengths.length,
-      longestBytes: longest,
-      totalBytes: lengths.reduce((a, b) => a + b, 0),
-      startedAt,
-      durationMs: ms,
-      inflightAtStart: 1,
-      queuedAtStart: 0,
-      ok: true,
-    });
+    finishCall({ policy, clock }, lengths, fixedMs + perByteMs * lengths.length * Math.max(...lengths));
     clock.now += gapMs;
   }
 }
@@ -90,7 +72,7 @@ describe('adaptive policy', () => {
     let calls = 0;
     while (policy.bucketFactor(ROUTE) !== undefined && calls < 600) {
       const lengths = Array.from({ length: 16 }, (_, i) => (calls % 2 === 0 ? 40 + i : 700 + 10 * i));
-      finishCall({ policy, clock, changes }, lengths, 10 + 0.1 * lengths.length);
+      finishCall({ policy, clock }, lengths, 10 + 0.1 * lengths.length);
       clock.now += 1.5;
       calls++;
     }
@@ -344,11 +326,7 @@ describe('adaptive policy', () => {
 
   it('learns that an upstream does not pad (cost by total length), and keeps no buckets', () => {
     const { policy, clock, changes } = make();
-    let seed = 7;
-    const rand = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    const rand = seededRandom(7);
     for (let i = 0; i < 80; i++) {
       const lengths = Array.from({ length: 2 + Math.floor(rand() * 14) }, () =>
         rand() < 0.25 ? 700 + Math.floor(rand() * 200) : 40 + Math.floor(rand() * 40),

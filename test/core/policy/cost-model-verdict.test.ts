@@ -6,15 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CostModel } from '../../../src/core/policy/cost-model.js';
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
+import { seededRandom } from '../../support/seeded-random.js';
 
 /** One input in four a paragraph. */
 function mixedLengths(rand: () => number, count: number): number[] {
@@ -23,7 +15,7 @@ function mixedLengths(rand: () => number, count: number): number[] {
 
 /** Feeds `calls` one-at-a-time calls of 1 to 32 mixed inputs; returns the verdict after each. */
 function feed(model: CostModel, calls: number, seed: number, cost: (lengths: readonly number[], rand: () => number) => number): (boolean | null)[] {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const verdicts: (boolean | null)[] = [];
   let time = 0;
   for (let i = 0; i < calls; i++) {
@@ -81,7 +73,7 @@ describe('cost model: the exploration’s calls answered together', () => {
    * (10 ms + 0.1 ms an input), each call of the pair flagged as given; returns the verdict.
    */
   function pairs(first: boolean, second: boolean): { pads: boolean | null; lengthFree: boolean } {
-    const rand = random(11);
+    const rand = seededRandom(11);
     const model = new CostModel();
     model.setUnbucketedWaste(32 * 450);
     let time = 0;

@@ -1,15 +1,7 @@
 /** The cost fit and padding verdict on calls from known cost models. */
 import { describe, expect, it } from 'vitest';
 import { CostModel } from '../../../src/core/policy/cost-model.js';
-
-/** A deterministic pseudo-random sequence, so every run sees the same calls. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
+import { seededRandom } from '../../support/seeded-random.js';
 
 /** One input in four a paragraph, as in the padded-upstream benchmark. */
 function mixedLengths(rand: () => number, count: number): number[] {
@@ -22,7 +14,7 @@ function feed(
   cost: (lengths: number[]) => number,
   lengthsOf: (rand: () => number, count: number) => number[] = mixedLengths,
 ): void {
-  const rand = random(7);
+  const rand = seededRandom(7);
   let time = 0;
   for (let i = 0; i < calls; i++) {
     const lengths = lengthsOf(rand, 1 + Math.floor(rand() * 32));
@@ -120,7 +112,7 @@ describe('cost model', () => {
 
   it('sums calls answered together into one batch (inputs, lengths, start and end)', () => {
     const model = new CostModel();
-    const rand = random(3);
+    const rand = seededRandom(3);
     let time = 0;
     // Two calls answered together, of varied sizes and lengths: one batch costing 10 + 1 ms per input.
     for (let i = 0; i < 80; i++) {
@@ -192,7 +184,7 @@ describe('cost model: calls answered together', () => {
 
   it('merges answers up to 0.5 ms apart, measured from the latest answer of the batch (a chain of three)', () => {
     const model = new CostModel();
-    const rand = random(11);
+    const rand = seededRandom(11);
     let time = 0;
     // Three calls answered 0.5 ms apart: one batch costing 10 ms + 1 ms per input, to the last answer.
     for (let i = 0; i < 60; i++) {
@@ -210,7 +202,7 @@ describe('cost model: calls answered together', () => {
 
   it("takes a merged batch's longest input and summed lengths (a padded upstream)", () => {
     const model = new CostModel();
-    const rand = random(5);
+    const rand = seededRandom(5);
     let time = 0;
     for (let i = 0; i < 80; i++) {
       // Two calls answered together; the batch costs 2 ms + 0.01 ms per byte of its inputs padded to its longest.

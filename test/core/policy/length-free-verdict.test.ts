@@ -6,17 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptivePolicy } from '../../../src/core/policy/adaptive-policy.js';
 import { CostModel } from '../../../src/core/policy/cost-model.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const ROUTE = '/embed';
-
-/** A deterministic pseudo-random sequence in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
 
 /** Bands of factor 2 as the exploration cuts them from a mix like the built-in corpus's: short, medium, paragraphs. */
 const BANDS: readonly (readonly [number, number])[] = [
@@ -39,7 +31,7 @@ interface BandedCalls {
 
 /** Feeds `calls` calls of 16 to 32 inputs cut from one band each, one after the other; returns the verdict after each. */
 function feed(model: CostModel, calls: number, shape: BandedCalls): (boolean | null)[] {
-  const rand = random(11);
+  const rand = seededRandom(11);
   const bands = shape.bands ?? BANDS;
   const verdicts: (boolean | null)[] = [];
   let time = 0;
@@ -220,7 +212,7 @@ describe('the adaptive policy exploring', () => {
   it('leaves the exploration as soon as the banded calls cost alike, and says why', () => {
     const clock = { now: 0 };
     const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
-    const rand = random(5);
+    const rand = seededRandom(5);
     const lengthOf = (i: number): number => {
       const [low, high] = BANDS[i % BANDS.length]!;
       return low + Math.floor(rand() * (high - low));
