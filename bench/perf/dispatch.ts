@@ -15,6 +15,7 @@
  * the policy chose.
  *
  *   node --import tsx bench/perf/dispatch.ts [--upstreams gpu,tei,cpu-pad] [--model]
+ *     [--levels 8,32,128] [--also '--bucket-by-length 1.5'] [--also '--max-inflight 4'] ...
  *   npm run bench:perf -- --only p6,p6-model --duration 3 --warmup 2
  */
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ import { PADDED_CPU_COST, REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulato
 import { TEXT_SETS } from '../text-sets.js';
 import { fixed, isMain, plainProxy, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
-const LEVELS = [1, 8, 32, 128] as const;
+const LEVELS: readonly number[] = [1, 8, 32, 128];
 const GRID_LEVELS = [8, 32, 128] as const;
 const MIN_WARMUP_SECONDS = 2;
 
@@ -247,14 +248,32 @@ async function warmAll(sides: readonly Side[], upstreamUrl: string, timing: Perf
   }
 }
 
-async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, timing: PerfTiming, rows: TargetRow[]): Promise<string> {
+/**
+ * Variants measured beside the rest (`--also`): the defaults with some flags pinned, so that when
+ * the defaults trail the best static setting, pinning one decision at a time shows which one costs.
+ */
+export interface P6Options {
+  only?: readonly string[];
+  levels?: readonly number[];
+  also?: ReadonlyArray<readonly string[]>;
+}
+
+async function measureUpstream(
+  services: ServiceGroup,
+  upstream: P6Upstream,
+  timing: PerfTiming,
+  rows: TargetRow[],
+  options: P6Options = {},
+): Promise<string> {
+  const levels = options.levels ?? LEVELS;
+  const also = options.also ?? [];
   const server = await services.start(upstream.spec());
   const texts = upstream.key === 'use' ? TEXT_SETS.mixed.texts : undefined;
   const settings = candidates(upstream.gridKey);
   const proxies: RunningService[] = [];
   try {
     // One proxy process per setting, all kept across the levels (as a deployment sees load change).
-    for (const args of [[], ...settings.map(staticArgs)]) proxies.push(await services.start(autobatchProxy(server.url, args)));
+    for (const args of [[], ...settings.map(staticArgs), ...also]) proxies.push(await services.start(autobatchProxy(server.url, [...args])));
     // What any extra hop costs on this machine, batching nothing: at one client (and in front of an
     // upstream that merges calls itself) that, not the policy, is what bounds the ratio to direct.
     proxies.push(await services.start(plainProxy(server.url)));
@@ -269,10 +288,11 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
     const direct = side('direct', null);
     const defaults = side('defaults', proxies[0]!.url, true);
     const statics = settings.map((setting, i) => side(settingLabel(setting), proxies[i + 1]!.url));
+    const variants = also.map((args, i) => side(`defaults ${args.join(' ')}`, proxies[settings.length + 1 + i]!.url, true));
     const plain = side('plain proxy', proxies.at(-1)!.url);
-    const sides = [direct, plain, defaults, ...statics];
+    const sides = [direct, plain, defaults, ...statics, ...variants];
     await warmAll(sides, server.url, timing, texts);
-    for (const [level, clients] of LEVELS.entries()) {
+    for (const [level, clients] of levels.entries()) {
       for (const i of sideOrder(sides.length, level)) await measureLevel(sides[i]!, server.url, clients, timing, texts);
     }
     const lines = [
@@ -281,7 +301,11 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
       `| clients | direct | plain proxy | defaults | ${statics.map((s) => s.label).join(' | ')} | defaults ÷ direct | plain proxy ÷ direct | defaults ÷ best static | policy after the level |`,
       `| ---: | ---: | ---: | ---: | ${statics.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- |`,
     ];
-    LEVELS.forEach((clients, i) => {
+    const variantLines = variants.flatMap((v) => [
+      '',
+      `\`${v.label}\`: ${levels.map((clients, i) => `${clients} clients ${fixed(v.inputsPerSecond[i]!, 0)} inputs/s (${v.policy[i] ?? '?'})`).join('; ')}`,
+    ]);
+    levels.forEach((clients, i) => {
       const own = defaults.inputsPerSecond[i]!;
       const alone = direct.inputsPerSecond[i]!;
       const best = Math.max(...statics.map((s) => s.inputsPerSecond[i]!).filter(Number.isFinite));
@@ -314,6 +338,7 @@ async function measureUpstream(services: ServiceGroup, upstream: P6Upstream, tim
     lines.push(
       '',
       `Static settings as max-inflight/max-batch-size/bucket-by-length (\`${statics.map((s) => settingFlags(parseSetting(s.label))).join('`, `')}\`); errors: ${errors}.`,
+      ...variantLines,
     );
     return lines.join('\n');
   } finally {
@@ -339,25 +364,32 @@ function details(title: string, timing: PerfTiming, sections: string[]): string 
   ].join('\n');
 }
 
-export async function measureDispatch(services: ServiceGroup, requested: PerfTiming, only: readonly string[] = []): Promise<PerfResult> {
+export async function measureDispatch(services: ServiceGroup, requested: PerfTiming, options: P6Options = {}): Promise<PerfResult> {
   const timing = p6Timing(requested);
   const rows: TargetRow[] = [];
   const sections: string[] = [];
+  const only = options.only ?? [];
   for (const upstream of SIM_UPSTREAMS.filter((u) => only.length === 0 || only.includes(u.key)))
-    sections.push(await measureUpstream(services, upstream, timing, rows));
+    sections.push(await measureUpstream(services, upstream, timing, rows, options));
   return { rows, details: details('### P6 adaptive dispatch (simulator cost models)', timing, sections) };
 }
 
-export async function measureDispatchModel(services: ServiceGroup, requested: PerfTiming): Promise<PerfResult> {
+export async function measureDispatchModel(services: ServiceGroup, requested: PerfTiming, options: P6Options = {}): Promise<PerfResult> {
   const timing = p6Timing(requested);
   const rows: TargetRow[] = [];
-  const section = await measureUpstream(services, MODEL_UPSTREAM, timing, rows);
+  const section = await measureUpstream(services, MODEL_UPSTREAM, timing, rows, options);
   return { rows, details: details('### P6 adaptive dispatch (USE model, mixed texts)', timing, [section]) };
 }
 
 if (isMain(import.meta.url)) {
-  // --model: the USE model instead; --upstreams gpu,tei,cpu-pad: a subset of the simulator's.
-  const at = process.argv.indexOf('--upstreams');
-  const only = at > 0 ? (process.argv[at + 1] ?? '').split(',') : [];
-  await runStandalone(process.argv.includes('--model') ? measureDispatchModel : (services, timing) => measureDispatch(services, timing, only));
+  // --model: the USE model instead; --upstreams gpu,tei,cpu-pad: a subset of the simulator's;
+  // --levels 8,32: fewer levels; --also '<flags>' (repeatable): the defaults with those flags pinned.
+  const valueOf = (flag: string): string | undefined => {
+    const at = process.argv.indexOf(flag);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const levels = valueOf('--levels')?.split(',').map(Number);
+  const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
+  const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
+  await runStandalone(process.argv.includes('--model') ? (services, timing) => measureDispatchModel(services, timing, options) : (services, timing) => measureDispatch(services, timing, options));
 }

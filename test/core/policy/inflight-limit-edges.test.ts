@@ -250,10 +250,10 @@ describe('in-flight limit: shares of busy and full calls, at their thresholds', 
     expect(fewer.limiter.halved).toBe(true);
   });
 
-  it('neither halves nor widens while upward probes back off at a busy share of a quarter', () => {
+  it('neither halves nor widens while upward probes of full calls back off at a busy share of a quarter', () => {
     const s = script();
     // Up, undone, up, undone; then a baseline window that waits out the backoff.
-    expect(s.windows(5, { busy: 4, full: 0 })).toEqual([3, 2, 3, 2, 2]);
+    expect(s.windows(5, { busy: 4, full: 16 })).toEqual([3, 2, 3, 2, 2]);
     expect(s.limiter.halved).toBe(false);
     expect(s.limiter.workSlotsPerReplica).toBe(1);
   });
@@ -419,5 +419,68 @@ describe('in-flight limit: work slots, widened and narrowed', () => {
     expect(s.limiter.workSlotsPerReplica).toBe(2);
     expect(s.limiter.limit).toBe(3);
     expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: one fewer gave -3% throughput');
+  });
+});
+
+describe('in-flight limit: a work slot after a staging slot that did not pay, while calls were partial and inputs queued', () => {
+  /** A probe up (a staging slot) from a window of busy calls, `full` of them full; `gain`: its window's inputs per call. */
+  const stagingProbed = (full: number, gain: number): Script => {
+    const s = script();
+    s.window({ busy: 16, full });
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    s.window({ busy: 16, full, items: gain });
+    expect(s.limiter.limit).toBe(2);
+    return s;
+  };
+
+  it('probes a work slot next when the staging slot gained nothing and fewer than half the calls were full', () => {
+    const s = stagingProbed(7, 40);
+    expect(s.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+    s.window({ busy: 16, full: 7 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.limit).toBe(3);
+    // It paid 10%: kept, and the next tried against this window (the highest 16 is far off).
+    s.window({ busy: 16, full: 7, items: 44 });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +10% with one more');
+    expect(s.limiter.workSlotsPerReplica).toBe(3);
+    expect(s.limiter.limit).toBe(4);
+  });
+
+  it('undoes the work slot when it gains nothing either, and does not probe it again at this level', () => {
+    const s = stagingProbed(0, 40);
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.limit).toBe(3);
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(2);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
+    // Then the staging probes go on with their backoff, and never a work slot.
+    expect(s.windows(6, { busy: 16, full: 0 })).toEqual([3, 2, 2, 3, 2, 2]);
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+
+  it('probes no work slot when half the calls were full', () => {
+    const s = stagingProbed(8, 40);
+    s.window({ busy: 16, full: 8 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(3);
+  });
+
+  it('probes no work slot when the staging slot gained 5%, if not enough to be kept', () => {
+    const s = stagingProbed(0, 42);
+    expect(s.limiter.reason).toBe('kept 2 per replica: 3 gave +5% throughput (calls only queued upstream)');
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    // The next staging probe instead, its backoff of one window waited out.
+    expect(s.limiter.limit).toBe(3);
+  });
+
+  it('forgets a work slot due when the load moves to a new level before it is probed', () => {
+    const s = stagingProbed(0, 40);
+    s.window({ busy: 16, full: 0, load: 32 });
+    // A new level: backoffs reset, so a staging slot is probed first again.
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(3);
   });
 });
