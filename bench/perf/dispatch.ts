@@ -391,5 +391,9 @@ if (isMain(import.meta.url)) {
   const levels = valueOf('--levels')?.split(',').map(Number);
   const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
   const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
-  await runStandalone(process.argv.includes('--model') ? (services, timing) => measureDispatchModel(services, timing, options) : (services, timing) => measureDispatch(services, timing, options));
+  await runStandalone(
+    process.argv.includes('--model')
+      ? (services, timing) => measureDispatchModel(services, timing, options)
+      : (services, timing) => measureDispatch(services, timing, options),
+  );
 }

@@ -484,3 +484,76 @@ describe('in-flight limit: a work slot after a staging slot that did not pay, wh
     expect(s.limiter.limit).toBe(3);
   });
 });
+
+describe('in-flight limit: a work slot whose gain the noise hid', () => {
+  it('is probed again from the next baseline window, twice at most per level of load', () => {
+    const s = script();
+    s.window({ busy: 16, full: 0 });
+    s.window({ busy: 16, full: 0 });
+    // Three tries of a work slot that gains 25% in a window whose halves are 40% apart (twice its
+    // noise of 0.2 is 1.4): the first two are retried, the third is a verdict.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      s.window({ busy: 16, full: 0 });
+      expect(s.limiter.workSlotsPerReplica).toBe(2);
+      s.window({ busy: 16, full: 0, items: [40, 60] });
+      expect(s.limiter.workSlotsPerReplica).toBe(1);
+      expect(s.limiter.limit).toBe(2);
+      expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +25% throughput');
+    }
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+});
+
+describe('in-flight limit: a pause in the traffic', () => {
+  /** Calls recorded one after another, `gapMs` apart, 40 inputs each, busy and full. */
+  const calls = (s: Script, count: number, gapMs = 32): void => {
+    for (let i = 0; i < count; i++) {
+      s.time += gapMs;
+      s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 40, load: 128, busy: true, full: true });
+    }
+  };
+
+  it('drops an unfinished window and the probe under way, and starts afresh after it', () => {
+    const s = script();
+    s.window();
+    expect(s.limiter.limit).toBe(3);
+    s.time += 200;
+    calls(s, 9);
+    // A second of nothing, then the same load again: had the window spanned the pause, its
+    // throughput (a tenth of the baseline's) would have undone the probe as a loss.
+    s.time += 1000;
+    calls(s, 18);
+    expect(s.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
+    expect(s.limiter.limit).toBe(3);
+  });
+
+  it('closes a window that was complete before the pause on its own completions', () => {
+    const s = script();
+    s.window();
+    expect(s.limiter.limit).toBe(3);
+    s.time += 200;
+    // A full window at the probe's limit with 25% more throughput, its closing call after a pause.
+    for (let i = 0; i < 17; i++) {
+      s.time += 32;
+      s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 50, load: 128, busy: true, full: true });
+    }
+    s.time += 1000;
+    const change = s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 50, load: 128, busy: true, full: true });
+    expect(change).toEqual({ from: 2, to: 3, why: 'raised to 3 per replica: throughput +25% (1250 -> 1563 inputs/s)' });
+  });
+
+  it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
+    const backedOff = (): Script => {
+      const s = script();
+      // Up, undone, up, undone: the next probe up waits two windows.
+      expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
+      return s;
+    };
+    const steady = backedOff();
+    expect(steady.windows(1, { busy: 16, full: 16 })).toEqual([2]);
+    const paused = backedOff();
+    paused.time += 1000;
+    expect(paused.windows(1, { busy: 16, full: 16 })).toEqual([3]);
+  });
+});
