@@ -18,7 +18,8 @@
  * upstream that merges calls answers them together); a comparison whose load (inputs in the
  * system) moved by more than a third is thrown away rather than believed; failed probes back off
  * exponentially (to about 2 s), and that backoff resets when the load changes, so a new level of
- * load is explored within a second or two. Steps are one call per replica, never more.
+ * load is explored within a second or two; traffic that resumes after a pause is such a new
+ * level, and a window the pause cut is dropped. Steps are one call per replica, never more.
  *
  * The floor is one running call plus one staged full batch per replica (the staging rule of
  * batcher.ts, which is what reaches 100% of a one-slot upstream).
@@ -400,7 +401,9 @@ export class InflightLimit {
         this.downWait = 0;
         this.why = `lowered to ${measured.limit} per replica: throughput ${sign(pct)} with one call fewer in flight`;
         const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
-        if (this.perReplica > this.settings.min) {
+        // The next step down against this window, as far as the first may go: one staging slot
+        // stays above the work slots (without it a probe to 2 with two work slots left none).
+        if (this.perReplica > this.downFloor()) {
           this.phase = { kind: 'probe', direction: -1, baseline: measured };
           this.step(this.perReplica - 1);
         }
@@ -414,7 +417,7 @@ export class InflightLimit {
     if (this.upWait > 0) this.upWait--;
     if (this.downWait > 0) this.downWait--;
     // At least one staging slot stays above the work slots.
-    const canDown = this.perReplica > Math.max(this.settings.min, this.extraWork + 2) && this.downWait === 0;
+    const canDown = this.perReplica > this.downFloor() && this.downWait === 0;
     // Raising only pays when the calls in flight were the bottleneck: inputs were left waiting in the proxy.
     const canUp = this.perReplica < this.settings.max && this.upWait === 0 && measured.busyShare >= BUSY_SHARE;
     if (canDown) {
@@ -449,6 +452,11 @@ export class InflightLimit {
     const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
     if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
     return undefined;
+  }
+
+  /** The lowest per-replica limit a probe down may reach: the floor, and one staging slot above the work slots. */
+  private downFloor(): number {
+    return Math.max(this.settings.min, this.extraWork + 2);
   }
 
   /** Starts a probe of one work slot more (widen) or fewer, the limit moving with it. */

@@ -557,3 +557,30 @@ describe('in-flight limit: a pause in the traffic', () => {
     expect(paused.windows(1, { busy: 16, full: 16 })).toEqual([3]);
   });
 });
+
+describe('in-flight limit: probes down keep a staging slot above the work slots', () => {
+  it('stops a chain of steps down that paid one above the work slots', () => {
+    const s = script();
+    // Halving tried and lost; a work slot that paid 50%; a third that gained nothing.
+    s.windows(2, { busy: 0, full: 0 });
+    s.window({ busy: 0, full: 0 });
+    s.window({ busy: 0, full: 0, items: 60 });
+    s.window({ busy: 0, full: 0, items: 60 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.limit).toBe(3);
+    // A staging slot that paid 25%, with nothing left queued after it (no next step up).
+    s.window({ busy: 16, full: 16, items: 60 });
+    expect(s.limiter.limit).toBe(4);
+    s.window({ busy: 0, full: 16, items: 75 });
+    expect(s.limiter.limit).toBe(4);
+    // Then a step down that loses nothing: kept, and not followed by another into the work slots.
+    s.window({ busy: 0, full: 16, items: 75 });
+    expect(s.limiter.limit).toBe(3);
+    s.window({ busy: 0, full: 16, items: 75 });
+    expect(s.limiter.reason).toBe(
+      'lowered to 3 per replica: throughput +0% with one call fewer in flight; 2 work slots per replica: one more gave +0% throughput',
+    );
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+  });
+});
