@@ -273,7 +273,7 @@ export class InflightLimit {
     // is probed as a new level of load, even at the same load.
     let change: LimitChange | undefined;
     if (sample.startedAt - this.seenFinish > IDLE_MS && this.seenFinish > -Infinity) {
-      if (this.firstFinish !== undefined && this.windowComplete()) change = this.closeWindow();
+      if (this.windowComplete()) change = this.closeWindow();
       else this.restart(sample.startedAt);
       this.newLevel();
     }
@@ -426,7 +426,9 @@ export class InflightLimit {
     }
     const widenDue = this.widenDue;
     this.widenDue = false;
-    if (widenDue && !this.widenTried && this.extraWork < MAX_EXTRA_WORK && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
+    // No test of the highest limit: a work slot is only due just after the limit came back down
+    // from a step up (a staging slot's, or a work slot's hidden gain), so there is room for one.
+    if (widenDue && !this.widenTried && this.extraWork < MAX_EXTRA_WORK) return this.shapeWork(true, measured);
     if (canUp) {
       this.phase = { kind: 'probe', direction: 1, baseline: measured };
       return this.step(this.perReplica + 1);

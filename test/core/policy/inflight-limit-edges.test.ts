@@ -486,6 +486,41 @@ describe('in-flight limit: a work slot after a staging slot that did not pay, wh
 });
 
 describe('in-flight limit: a work slot whose gain the noise hid', () => {
+  it('is retried at a gain of exactly 5% hidden by the noise', () => {
+    const s = script();
+    s.window({ busy: 16, full: 0 });
+    s.window({ busy: 16, full: 0 });
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    // 38 then 46 inputs per call: +5% on the mean, halves 21% apart.
+    s.window({ busy: 16, full: 0, items: [38, 46] });
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +5% throughput');
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+  });
+
+  it('is not due beyond the most work slots', () => {
+    const s = script();
+    // Halving tried and lost, then three work slots more, each paying 50%.
+    s.windows(2, { busy: 0, full: 0 });
+    s.window({ busy: 0, full: 0 });
+    s.window({ busy: 0, full: 0, items: 60 });
+    s.window({ busy: 0, full: 0, items: 90 });
+    s.window({ busy: 0, full: 0, items: 135 });
+    expect(s.limiter.workSlotsPerReplica).toBe(4);
+    expect(s.limiter.limit).toBe(5);
+    // The echo of the last verdict, then a new level where a staging slot gains nothing.
+    s.windows(2, { busy: 0, full: 0, items: 135 });
+    s.window({ busy: 16, full: 0, items: 135, load: 32 });
+    expect(s.limiter.limit).toBe(6);
+    s.window({ busy: 16, full: 0, items: 135, load: 32 });
+    expect(s.limiter.limit).toBe(5);
+    // Due, but there is no fifth work slot: the staging slot is probed again instead.
+    s.window({ busy: 16, full: 0, items: 135, load: 32 });
+    expect(s.limiter.workSlotsPerReplica).toBe(4);
+    expect(s.limiter.limit).toBe(6);
+  });
+
   it('is probed again from the next baseline window, twice at most per level of load', () => {
     const s = script();
     s.window({ busy: 16, full: 0 });
@@ -541,6 +576,32 @@ describe('in-flight limit: a pause in the traffic', () => {
     s.time += 1000;
     const change = s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 50, load: 128, busy: true, full: true });
     expect(change).toEqual({ from: 2, to: 3, why: 'raised to 3 per replica: throughput +25% (1250 -> 1563 inputs/s)' });
+  });
+
+  it('counts calls that started before the first one recorded (no pause before the first)', () => {
+    const limiter = new InflightLimit({ replicas: 1, min: 2, max: 16, initial: 2 });
+    limiter.record({ startedAt: 5, finishedAt: 10, items: 40, load: 128, busy: true, full: true });
+    // The first of sixteen counted calls was in flight before the first recorded one started.
+    for (let i = 1; i <= 17; i++) {
+      const finishedAt = 10 + 32 * i;
+      limiter.record({ startedAt: i === 1 ? 0 : finishedAt - 20, finishedAt, items: 40, load: 128, busy: true, full: true });
+    }
+    expect(limiter.throughput).toBe(1250);
+  });
+
+  it('takes a gap of exactly 250 ms for traffic going on, and one just over it for a pause', () => {
+    const backedOff = (): Script => {
+      const s = script();
+      expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
+      return s;
+    };
+    // Script windows open 148 ms after the last window's last finish (see Script), plus this.
+    const exactly = backedOff();
+    exactly.time += 102;
+    expect(exactly.windows(1, { busy: 16, full: 16 })).toEqual([2]);
+    const over = backedOff();
+    over.time += 103;
+    expect(over.windows(1, { busy: 16, full: 16 })).toEqual([3]);
   });
 
   it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
