@@ -161,7 +161,7 @@ export class InflightLimit {
   /** Work slots per replica beyond the first (slots that take partial batches too). */
   private extraWork = 0;
   private widenTried = false;
-  /** A staging slot more did not pay while calls were partial: a work slot more is probed next (see the up verdict). */
+  /** A work slot more is probed from the next baseline window: a staging slot did not pay while calls were partial, or the noise hid a work slot's gain. */
   private widenDue = false;
   private widenRetries = 0;
   /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
@@ -387,12 +387,12 @@ export class InflightLimit {
         // Inputs were left queued, yet most calls were partial (length buckets: each band waits
         // its turn at the one work slot), and the slot just probed, a staging slot, which takes
         // full batches only, gained nothing worth a work slot. A work slot takes the partial
-        // calls, so it is probed next, from the next baseline window. On real processes the upstream idles between one call's answer
-        // and the next call's arrival (the hop both ways, the proxy's and the upstream's parsing):
-        // padded CPU at 8 clients, 216 inputs/s with one work slot against 294 with the limit
-        // pinned at 4. Staging first, as before: where some bands fill (the short texts at 128
-        // clients), a staging slot gains on the simulator and a work slot, which cuts partial
-        // calls sooner, does not.
+        // calls, so it is probed next, from the next baseline window. On real processes the
+        // upstream idles between one call's answer and the next call's arrival (the hop both
+        // ways, the proxy's and the upstream's parsing): padded CPU at 8 clients, 216 inputs/s
+        // with one work slot against 294 with the limit pinned at 4. Staging first, as before:
+        // where some bands fill (the short texts at 128 clients), a staging slot gains on the
+        // simulator and a work slot, which cuts partial calls sooner, does not.
         this.widenDue = base.fullShare < FULL_SHARE && ratio < WIDEN_GAIN;
         return this.move(base.limit, `kept ${base.limit} per replica: ${measured.limit} gave ${sign(pct)} throughput (calls only queued upstream)`);
       }
