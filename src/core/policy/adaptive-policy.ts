@@ -245,6 +245,8 @@ export class AdaptivePolicy implements DispatchPolicy {
         full: halvable && report.items >= this.batchSize(report.route),
         // Halving cuts only calls over half the whole batch (the size before halving; a halvable route has no plan).
         overHalf: halvable && report.items > Math.floor(this.sizeFor(known, undefined) / 2),
+        // inflightAtStart counts the call itself.
+        alone: report.inflightAtStart <= 1,
       });
       // Logged when decided, not when probed (as the limit: a probe is no decision).
       if (this.limiter.halvingDecided !== halvedBefore) {

@@ -53,6 +53,8 @@ export interface LimitSample {
   full?: boolean;
   /** False when halving the route's batch size would have left this call as it was (it held at most half a whole batch); absent: taken as cut. */
   overHalf?: boolean;
+  /** False when other calls were in flight as it started (the upstream was not idle); absent: taken as alone. */
+  alone?: boolean;
 }
 
 export interface LimitChange {
@@ -264,7 +266,8 @@ export class InflightLimit {
 
   /** Records a finished call; returns the change when it moved the limit. */
   record(sample: LimitSample): LimitChange | undefined {
-    // The traffic paused (no call finished for IDLE_MS before this one started). A window
+    // The traffic paused (no call finished for IDLE_MS before this one started, and none was in
+    // flight: a slow upstream's calls may start far apart while others run). A window
     // already complete closes on its own completions, which end before the pause; an unfinished
     // one would measure the pause, not the limit (a proxy idle between two loads once read a
     // probe down as +2695% across one, and kept it), so it is dropped with any probe under way.
@@ -272,7 +275,7 @@ export class InflightLimit {
     // left idle: while the route was still exploring length bands), so the traffic that resumes
     // is probed as a new level of load, even at the same load.
     let change: LimitChange | undefined;
-    if (sample.startedAt - this.seenFinish > IDLE_MS && this.seenFinish > -Infinity) {
+    if (sample.startedAt - this.seenFinish > IDLE_MS && sample.alone !== false && this.seenFinish > -Infinity) {
       if (this.windowComplete()) change = this.closeWindow();
       else this.restart(sample.startedAt);
       this.newLevel();

@@ -446,3 +446,33 @@ describe('adaptive policy', () => {
     expect(policy.snapshot().routes.at(-1)!.route).toBe('/r255');
   });
 });
+
+describe('adaptive policy: a pause in the traffic, as the limiter is told of it', () => {
+  /** Calls of 32 equal inputs, 20 ms each, one after another, leaving inputs queued. */
+  const calls = (made: MadePolicy, count: number, inflightAtStart = 1): void => {
+    for (let i = 0; i < count; i++) finishCall(made, new Array<number>(32).fill(40), 20, { queuedAtStart: 8, inflightAtStart });
+  };
+  const probing = (): MadePolicy => {
+    const made = makePolicy();
+    calls(made, 18);
+    expect(made.policy.snapshot().inflightLimit.why).toMatch(/probing 3 per replica against 2$/);
+    calls(made, 8);
+    made.clock.now += 1000;
+    return made;
+  };
+
+  it('drops the probe a pause cut when the call after it started with nothing else in flight', () => {
+    const made = probing();
+    calls(made, 20);
+    expect(made.policy.snapshot().inflightLimit.why).toBe(
+      'start: one running call and one staged full batch per replica; probing 3 per replica against 2',
+    );
+  });
+
+  it('takes no pause when another call was in flight as the next one started', () => {
+    const made = probing();
+    calls(made, 1, 2);
+    calls(made, 19);
+    expect(made.policy.snapshot().inflightLimit.why).toMatch(/^kept 2 per replica: 3 gave -\d+% throughput/);
+  });
+});

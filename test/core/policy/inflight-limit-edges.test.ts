@@ -604,6 +604,16 @@ describe('in-flight limit: a pause in the traffic', () => {
     expect(over.windows(1, { busy: 16, full: 16 })).toEqual([3]);
   });
 
+  it('takes no pause when another call was in flight as the late one started (a slow upstream)', () => {
+    const s = script();
+    expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
+    s.time += 1000;
+    // The first call after the gap started beside another one: the backoff holds.
+    s.limiter.record({ startedAt: s.time + 180, finishedAt: s.time + 200, items: 40, load: 128, busy: true, full: true, alone: false });
+    s.time += 200;
+    expect(s.windows(1, { busy: 16, full: 16 })).toEqual([2]);
+  });
+
   it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
     const backedOff = (): Script => {
       const s = script();
