@@ -299,27 +299,35 @@ describe('in-flight limit: halving, retried and undone', () => {
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(true);
     // The load falls from 128 to 32. The first window at 32 is still the halving's echo (two
-    // windows after its verdict); the next is a new level, where whole batches are tried again.
+    // windows after its verdict); the next is a new level: whole batches again, decided, not probed.
     s.window({ busy: 0, items: 50, load: 32 });
     expect(s.limiter.halved).toBe(true);
     s.window({ busy: 0, items: 50, load: 32 });
     expect(s.limiter.halved).toBe(false);
-    expect(s.limiter.halvingDecided).toBe(true);
+    expect(s.limiter.halvingDecided).toBe(false);
+    expect(s.limiter.halvingReason).toBe('whole batches again at a new level of load (halving is probed afresh)');
+    // Nothing else is probed from that window (it measured half batches): the limit stays.
+    expect(s.limiter.limit).toBe(2);
     return s;
   };
 
-  it('goes back to whole batches at a new level of load when they lose exactly 2%', () => {
+  it('goes back to whole batches at a new level of load, and keeps half ones only when a fresh probe gains 5%', () => {
     const s = halvedThenNewLevel();
-    s.window({ busy: 0, items: 49, load: 32 });
-    expect(s.limiter.halved).toBe(false);
-    expect(s.limiter.halvingReason).toBe('whole batches again: throughput -2%');
+    // A window of whole batches, then the probe of half ones.
+    s.window({ busy: 0, items: 40, load: 32 });
+    expect(s.limiter.halved).toBe(true);
+    expect(s.limiter.halvingDecided).toBe(false);
+    s.window({ busy: 0, items: 42, load: 32 });
+    expect(s.limiter.halved).toBe(true);
+    expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +5% with two calls side by side');
   });
 
-  it('keeps half batches at a new level of load when whole ones lose 3%', () => {
+  it('stays at whole batches at a new level of load when half ones, probed afresh, gain 4%', () => {
     const s = halvedThenNewLevel();
-    s.window({ busy: 0, items: 48.5, load: 32 });
-    expect(s.limiter.halved).toBe(true);
-    expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -3% throughput');
+    s.window({ busy: 0, items: 40, load: 32 });
+    s.window({ busy: 0, items: 41.6, load: 32 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave +4% throughput');
   });
 });
 
@@ -612,6 +620,27 @@ describe('in-flight limit: a pause in the traffic', () => {
     s.limiter.record({ startedAt: s.time + 180, finishedAt: s.time + 200, items: 40, load: 128, busy: true, full: true, alone: false });
     s.time += 200;
     expect(s.windows(1, { busy: 16, full: 16 })).toEqual([2]);
+  });
+
+  it('goes back to whole batches after a pause, the first call after it not counted', () => {
+    const s = script({ max: 2 });
+    s.window({ busy: 0 });
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(true);
+    s.time += 1000;
+    s.limiter.record({ startedAt: s.time, finishedAt: s.time + 20, items: 20, load: 128, busy: false, full: true });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('whole batches again at a new level of load (halving is probed afresh)');
+    // The next window opens after that call (it was cut at half size): it closes on the 18th
+    // call after it, not the 17th, and still measures 16 calls of 40.
+    s.time += 20;
+    const call = (i: number): void => {
+      s.limiter.record({ startedAt: s.time + 32 * i - 20, finishedAt: s.time + 32 * i, items: 40, load: 128, busy: false, full: true });
+    };
+    for (let i = 1; i <= 17; i++) call(i);
+    expect(s.limiter.throughput).toBe(1562.5);
+    call(18);
+    expect(s.limiter.throughput).toBe(1250);
   });
 
   it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
