@@ -278,7 +278,7 @@ export class InflightLimit {
     if (sample.startedAt - this.seenFinish > IDLE_MS && sample.alone !== false && this.seenFinish > -Infinity) {
       if (this.windowComplete()) change = this.closeWindow();
       else this.restart(sample.startedAt);
-      this.newLevel(sample.finishedAt);
+      this.newLevel(sample.finishedAt, 'the traffic paused');
     }
     this.seenFinish = Math.max(this.seenFinish, sample.finishedAt);
     if (sample.startedAt < this.changedAt) return change;
@@ -353,7 +353,10 @@ export class InflightLimit {
     if (this.echoWindows > 0) this.echoWindows--;
     // Stryker: ConditionalExpression equivalent: `lastLoad !== undefined` -> true gives shifted(undefined, ...), whose Math.max is NaN, and NaN > 0 is false.
     const moved =
-      !echo && this.lastLoad !== undefined && shifted(this.lastLoad, measured.load, NEW_LEVEL) && this.newLevel(this.lastFinish + this.meanCallMs);
+      !echo &&
+      this.lastLoad !== undefined &&
+      shifted(this.lastLoad, measured.load, NEW_LEVEL) &&
+      this.newLevel(this.lastFinish + this.meanCallMs, `a new level of load (${this.lastLoad.toFixed(0)} -> ${measured.load.toFixed(0)} inputs)`);
     if (!echo) this.lastLoad = measured.load;
     if (moved) return undefined;
 
@@ -536,9 +539,15 @@ export class InflightLimit {
    * one level (32 clients, where two halves pipeline) was otherwise undone at the next only if
    * whole batches measured no worse, and on a real machine the noise kept it about half the time
    * (TEI-like at 128 clients with calls of 16: 0.75x direct, against 0.99x with calls of 32).
-   * Returns true when it moved the batch size (the window just measured then describes neither).
+   * A probe under way is abandoned (measured across the change of load, it would be
+   * inconclusive anyway). Returns true when the limit or the batch size moved (the window just
+   * measured then describes neither).
    */
-  private newLevel(now: number): boolean {
+  private newLevel(now: number, cause: string): boolean {
+    const phase = this.phase;
+    const probing = phase.kind !== 'baseline';
+    if (phase.kind === 'probe') this.why = `probe to ${this.perReplica} per replica abandoned: ${cause}`;
+    if (probing) this.restart(now);
     this.upBackoff = 1;
     this.downBackoff = 1;
     this.upWait = 0;
@@ -548,7 +557,7 @@ export class InflightLimit {
     this.widenTried = false;
     this.widenRetries = 0;
     this.widenDue = false;
-    if (!this.halvedNow || this.phase.kind !== 'baseline') return false;
+    if (!this.halvedNow) return probing;
     this.halvedNow = false;
     this.halveWhy = 'whole batches again at a new level of load (halving is probed afresh)';
     this.changedAt = Math.max(this.changedAt, now);

@@ -313,8 +313,12 @@ describe('in-flight limit: halving, retried and undone', () => {
 
   it('goes back to whole batches at a new level of load, and keeps half ones only when a fresh probe gains 5%', () => {
     const s = halvedThenNewLevel();
+    // A call sent before whole batches were in force (10 ms after the last counted completion,
+    // within one mean call duration) is not counted: the next window measures 16 calls of 40.
+    s.straggler(10);
     // A window of whole batches, then the probe of half ones.
     s.window({ busy: 0, items: 40, load: 32 });
+    expect(s.limiter.throughput).toBe(1250);
     expect(s.limiter.halved).toBe(true);
     expect(s.limiter.halvingDecided).toBe(false);
     s.window({ busy: 0, items: 42, load: 32 });
@@ -584,6 +588,9 @@ describe('in-flight limit: a pause in the traffic', () => {
     s.time += 1000;
     const change = s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 50, load: 128, busy: true, full: true });
     expect(change).toEqual({ from: 2, to: 3, why: 'raised to 3 per replica: throughput +25% (1250 -> 1563 inputs/s)' });
+    // The next step up, started against that window, is abandoned: the traffic after the pause is a new level.
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.reason).toBe('probe to 4 per replica abandoned: the traffic paused');
   });
 
   it('counts calls that started before the first one recorded (no pause before the first)', () => {

@@ -231,10 +231,20 @@ describe('adaptive in-flight limit', () => {
   it('throws a probe away when the load moved under it, and goes back to its baseline', () => {
     const limiter = new InflightLimit(settings);
     let time = 0;
-    // Baseline at load 128; the probe window sees a load of 40 (clients left), whatever the throughput.
+    // Baseline at load 128; the probe window sees a load of 80 (clients left), whatever the throughput.
     while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
-    for (let i = 0; i < 200 && !/inconclusive/.test(limiter.reason); i++) time = drive(limiter, () => 4000, 1, { start: time, load: 40 }).time;
-    expect(limiter.reason).toMatch(/^probe to 3 inconclusive: load moved from 128 to 40 inputs/);
+    for (let i = 0; i < 200 && !/inconclusive/.test(limiter.reason); i++) time = drive(limiter, () => 4000, 1, { start: time, load: 80 }).time;
+    expect(limiter.reason).toMatch(/^probe to 3 inconclusive: load moved from 128 to 80 inputs/);
+    expect(limiter.limit).toBe(2);
+  });
+
+  it('abandons a probe at a new level of load, and goes back to its baseline', () => {
+    const limiter = new InflightLimit(settings);
+    let time = 0;
+    // Baseline at load 128; the probe window sees a load of 40: a new level.
+    while (!/probing/.test(limiter.reason)) time = drive(limiter, () => 2400, 1, { start: time }).time;
+    for (let i = 0; i < 200 && !/abandoned/.test(limiter.reason); i++) time = drive(limiter, () => 4000, 1, { start: time, load: 40 }).time;
+    expect(limiter.reason).toBe('probe to 3 per replica abandoned: a new level of load (128 -> 40 inputs)');
     expect(limiter.limit).toBe(2);
   });
 
