@@ -553,6 +553,13 @@ describe('in-flight limit: a work slot whose gain the noise hid', () => {
 });
 
 describe('in-flight limit: a pause in the traffic', () => {
+  /** Up, undone, up, undone: the next probe up waits two windows. */
+  const backedOff = (): Script => {
+    const s = script();
+    expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
+    return s;
+  };
+
   /** Calls recorded one after another, `gapMs` apart, 40 inputs each, busy and full. */
   const calls = (s: Script, count: number, gapMs = 32): void => {
     for (let i = 0; i < count; i++) {
@@ -605,11 +612,6 @@ describe('in-flight limit: a pause in the traffic', () => {
   });
 
   it('takes a gap of exactly 250 ms for traffic going on, and one just over it for a pause', () => {
-    const backedOff = (): Script => {
-      const s = script();
-      expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
-      return s;
-    };
     // Script windows open 148 ms after the last window's last finish (see Script), plus this.
     const exactly = backedOff();
     exactly.time += 102;
@@ -620,8 +622,7 @@ describe('in-flight limit: a pause in the traffic', () => {
   });
 
   it('takes no pause when another call was in flight as the late one started (a slow upstream)', () => {
-    const s = script();
-    expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
+    const s = backedOff();
     s.time += 1000;
     // The first call after the gap started beside another one: the backoff holds.
     s.limiter.record({ startedAt: s.time + 180, finishedAt: s.time + 200, items: 40, load: 128, busy: true, full: true, alone: false });
@@ -651,12 +652,6 @@ describe('in-flight limit: a pause in the traffic', () => {
   });
 
   it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
-    const backedOff = (): Script => {
-      const s = script();
-      // Up, undone, up, undone: the next probe up waits two windows.
-      expect(s.windows(4, { busy: 16, full: 16 })).toEqual([3, 2, 3, 2]);
-      return s;
-    };
     const steady = backedOff();
     expect(steady.windows(1, { busy: 16, full: 16 })).toEqual([2]);
     const paused = backedOff();
