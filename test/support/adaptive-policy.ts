@@ -42,8 +42,23 @@ export function finishCall(
   if (requests) for (const length of lengths) policy.requestArrived(route, length);
   const startedAt = clock.now;
   clock.now += ms;
+  reportCall(policy, lengths, startedAt, ms, { route, ...report });
+}
+
+/**
+ * One call of these input lengths that started at `startedAt` and took `ms`, to /embed, one in
+ * flight and nothing queued unless `report` says otherwise; the clock is left as it is (for tests
+ * that keep their own time line).
+ */
+export function reportCall(
+  policy: AdaptivePolicy,
+  lengths: readonly number[],
+  startedAt: number,
+  ms: number,
+  report: Partial<CallReport> = {},
+): void {
   policy.callFinished({
-    route,
+    route: '/embed',
     items: lengths.length,
     longestBytes: Math.max(...lengths),
     totalBytes: lengths.reduce((a, b) => a + b, 0),

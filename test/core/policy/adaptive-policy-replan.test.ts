@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
-import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
+import type { CallReport } from '../../../src/core/policy/dispatch-policy.js';
+import { finishCall, makePolicy, reportCall, type MadePolicy } from '../../support/adaptive-policy.js';
 import { seededRandom } from '../../support/seeded-random.js';
 
 const ROUTE = '/embed';
@@ -14,6 +15,11 @@ const ROUTE = '/embed';
 const make = (pins: PolicyPins = {}, log = true): MadePolicy => makePolicy(pins, { log });
 
 type Made = ReturnType<typeof make>;
+
+/** Reports a call of `items` inputs of 50 bytes that started at `startedAt` and took `ms` (see reportCall). */
+function equalCall(made: Made, items: number, startedAt: number, ms: number, report: Partial<CallReport> = {}): void {
+  reportCall(made.policy, new Array<number>(items).fill(50), startedAt, ms, report);
+}
 
 interface Call {
   lengths: readonly number[];
@@ -99,17 +105,7 @@ describe('adaptive policy: when a route is re-planned', () => {
     for (let i = 0; i < calls; i++) {
       const n = 2 + (i % 5);
       made.policy.requestArrived(ROUTE, 50);
-      made.policy.callFinished({
-        route: ROUTE,
-        items: n,
-        longestBytes: 50,
-        totalBytes: 50 * n,
-        startedAt: 25 * i,
-        durationMs: 2 + 5 * n,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
+      equalCall(made, n, 25 * i, 2 + 5 * n);
       sizes.push(made.policy.batchSize(ROUTE));
     }
     return sizes;
@@ -315,17 +311,7 @@ describe('adaptive policy: halving and length plans', () => {
     for (let i = 0; i < 600; i++) {
       const items = made.policy.batchSize(ROUTE);
       time += (1000 * items) / (items === 16 ? 2600 : 2300);
-      made.policy.callFinished({
-        route: ROUTE,
-        items,
-        longestBytes: 50,
-        totalBytes: 50 * items,
-        startedAt: time - 12,
-        durationMs: 12,
-        inflightAtStart: 1,
-        queuedAtStart: 32 - items,
-        ok: true,
-      });
+      equalCall(made, items, time - 12, 12, { queuedAtStart: 32 - items });
     }
     made.clock.now = time;
   }
@@ -340,19 +326,8 @@ describe('adaptive policy: halving and length plans', () => {
       const items = made.policy.batchSize(ROUTE);
       time += (1000 * items) / 2600;
       made.clock.now = time;
-      made.policy.callFinished({
-        route: ROUTE,
-        items,
-        longestBytes: 50,
-        totalBytes: 50 * items,
-        startedAt: time - 12,
-        durationMs: 12,
-        inflightAtStart: 1,
-        // Three times the load (a new level), none of it left queued (no probe of the limit first).
-        inflightItemsAtStart: 96,
-        queuedAtStart: 0,
-        ok: true,
-      });
+      // Three times the load (a new level), none of it left queued (no probe of the limit first).
+      equalCall(made, items, time - 12, 12, { inflightItemsAtStart: 96 });
     }
     expect(made.policy.batchSize(ROUTE)).toBe(32);
     expect(made.changes).toContainEqual(
@@ -391,17 +366,7 @@ describe('adaptive policy: which calls the limiter counts as full', () => {
     const seen = new Set<number>();
     for (let i = 1; i <= 400; i++) {
       const n = items(made.policy.batchSize(ROUTE));
-      made.policy.callFinished({
-        route: ROUTE,
-        items: n,
-        longestBytes: 50,
-        totalBytes: 50 * n,
-        startedAt: start + 25 * i - 20,
-        durationMs: 20,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
+      equalCall(made, n, start + 25 * i - 20, 20);
       seen.add(made.policy.inflightLimit());
     }
     return [...seen].sort((a, b) => a - b);
@@ -486,17 +451,7 @@ describe('adaptive policy: a change of buckets restarts the in-flight limiter', 
     let i = 1;
     // Partial calls with nothing queued: a work slot is probed (the limit 3) within 400 calls.
     for (; i <= 400 && made.policy.inflightLimit() < 3; i++) {
-      made.policy.callFinished({
-        route: ROUTE,
-        items: 22,
-        longestBytes: 50,
-        totalBytes: 50 * 22,
-        startedAt: 25 * i - 20,
-        durationMs: 20,
-        inflightAtStart: 1,
-        queuedAtStart: 0,
-        ok: true,
-      });
+      equalCall(made, 22, 25 * i - 20, 20);
     }
     expect(made.policy.inflightLimit()).toBe(3);
     made.clock.now = 25 * i;
