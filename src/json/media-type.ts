@@ -7,6 +7,8 @@
  */
 export function isJsonMediaType(header: string | undefined): boolean {
   if (header === undefined) return false;
+  // What nearly every client sends, asked once per request: no regular expression for it.
+  if (header === 'application/json') return true;
   const match = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\/([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(?:;.*)?$/s.exec(header);
   if (match === null) return false;
   const type = (match[1] as string).toLowerCase();

@@ -213,10 +213,13 @@ export class AdaptivePolicy implements DispatchPolicy {
     // The exploration starts as soon as the mix is known, not at the next answer: at a load step
     // the requests queued meanwhile would otherwise all go as unbucketed calls (padded CPU at
     // 128 clients: two calls of 32 paragraphs-and-queries, 0.5 s, before the first banded one).
-    // Checked every EXPLORE_CHECK requests only, as splits() reads the whole histogram.
+    // Checked every EXPLORE_CHECK requests only, as splits() reads the whole histogram; and never
+    // once the exploration is spent (or buckets are pinned): a route whose padding was not told
+    // apart stays without a plan and without a verdict, and re-planned every 16 requests for
+    // nothing (profiled: 3% of the proxy's CPU in front of the TEI-like simulator at 128 clients).
     // Stryker: ConditionalExpression (`state.plan === undefined` -> true) not equivalent, not killed: it re-plans an exploring route at requests too, which
     // returns early but refreshes the amortized size and the padding at stake from the new lengths before the next answer does (a detail of timing).
-    if (state.plan === undefined && state.cost.pads === null && ++state.sinceCheck >= EXPLORE_CHECK) {
+    if (state.plan === undefined && state.cost.pads === null && this.mayExplore(state) && ++state.sinceCheck >= EXPLORE_CHECK) {
       state.sinceCheck = 0;
       this.replan(state, state.plannedAt);
     }
@@ -457,9 +460,12 @@ export class AdaptivePolicy implements DispatchPolicy {
 
   /** Whether buckets are worth trying to learn the padding (see EXPLORE_FACTOR). */
   private explores(state: RouteState): boolean {
-    if (this.pins.bucketByLength !== undefined) return false;
-    if (state.explored >= EXPLORE_CALLS) return false;
-    return state.lengths.known && state.lengths.splits(EXPLORE_FACTOR, EXPLORE_SPLIT);
+    return this.mayExplore(state) && state.lengths.known && state.lengths.splits(EXPLORE_FACTOR, EXPLORE_SPLIT);
+  }
+
+  /** Buckets are not pinned and the exploration is not spent: what explores() asks before reading the mix. */
+  private mayExplore(state: RouteState): boolean {
+    return this.pins.bucketByLength === undefined && state.explored < EXPLORE_CALLS;
   }
 
   private noteChange(state: RouteState, from: LengthPlan | undefined, to: LengthPlan | undefined, why: string): void {

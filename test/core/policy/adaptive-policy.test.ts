@@ -2,8 +2,9 @@
  * The adaptive policy as the batcher sees it: defaults before anything is learned, what it
  * learns from reported calls, and flags that pin values whatever is learned.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AdaptivePolicy, EXPLORE_CALLS, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import { LengthProfile } from '../../../src/core/policy/length-plan.js';
 import { feedMergingCalls } from '../../support/merging-upstream.js';
 import { finishCall, makePolicy, type MadePolicy } from '../../support/adaptive-policy.js';
 import { seededRandom } from '../../support/seeded-random.js';
@@ -234,6 +235,30 @@ describe('adaptive policy', () => {
     expect(changes).toContainEqual(
       expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: expect.stringMatching(/not told apart/) }),
     );
+    // Spent, the exploration is not looked at again: requests no longer re-plan (reading the mix) every 16.
+    const mixRead = vi.spyOn(LengthProfile.prototype, 'expectedWaste');
+    try {
+      for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+      expect(mixRead).not.toHaveBeenCalled();
+      expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+    } finally {
+      mixRead.mockRestore();
+    }
+  });
+
+  it('re-plans at requests while the exploration may still start: every 16 requests', () => {
+    const { policy } = make();
+    const mixRead = vi.spyOn(LengthProfile.prototype, 'expectedWaste');
+    try {
+      // Lengths of one band: the mix does not split, so no exploration starts and the checks go on.
+      for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, 50);
+      expect(policy.bucketFactor(ROUTE)).toBeUndefined();
+      // Checks at requests 16, 32, 48 and 64; the mix is known from 30, so three re-plans read it,
+      // each pricing the padding at stake twice (at the load, and for a full batch).
+      expect(mixRead.mock.calls.length).toBe(3 * 2);
+    } finally {
+      mixRead.mockRestore();
+    }
   });
 
   it('lifts the staging slots for 400 ms after the buckets change (requests under the old bands leave)', () => {
