@@ -3,7 +3,10 @@
 // The bench checks every answer: a proxy that is fast because it answers wrongly (too few
 // elements, another client's vector, an error object with status 200) must not look fast.
 // The checks are shape checks, cheap enough to run on every answer without the load generator
-// becoming the bottleneck; they do not compare values with a reference.
+// becoming the bottleneck (/embed's from the answer's bytes: number-lists.ts); they do not compare
+// values with a reference.
+
+import { numberListsShape } from './number-lists.js';
 
 /** State shared by all answers of one target within a run (vectors must all have one width). */
 export interface AnswerCheckState {
@@ -17,6 +20,11 @@ export interface RouteShape {
   buildBody(texts: readonly string[], extraFields: Readonly<Record<string, unknown>>): string;
   /** Undefined when `answer` is a correct answer to `inputCount` inputs, else what is wrong. */
   checkAnswer(answer: unknown, inputCount: number, state: AnswerCheckState): string | undefined;
+  /**
+   * Optional, from the answer's bytes before any parsing: true only when checkAnswer would find
+   * nothing wrong (and with the same effect on `state`); false means "parse and check it".
+   */
+  vouchesFor?(body: Uint8Array, inputCount: number, state: AnswerCheckState): boolean;
 }
 
 export type RouteKind = 'embed' | 'embed_sparse' | 'embed_all' | 'tokenize' | 'predict' | 'openai_embeddings' | 'generic_list';
@@ -57,6 +65,12 @@ const embedShape: RouteShape = {
   kind: 'embed',
   buildBody: teiInputsBody,
   checkAnswer: (answer, inputCount, state) => checkList(answer, inputCount, (element, i) => checkVector(element, state, `element ${i}`)),
+  vouchesFor: (body, inputCount, state) => {
+    const shape = numberListsShape(body);
+    if (shape === undefined || shape.rows !== inputCount || shape.width === 0) return false;
+    if (state.vectorWidth === undefined) state.vectorWidth = shape.width;
+    return shape.width === state.vectorWidth;
+  },
 };
 
 const embedSparseShape: RouteShape = {
