@@ -4,7 +4,7 @@
  * clients), then stopped with SIGINT so that node writes the profile on its way out. Each
  * profile is summed up by self time per function (top 15) and by where the code comes from.
  *
- *   node --import tsx bench/perf/cpu-profile.ts [--keep <dir>]
+ *   node --import tsx bench/perf/cpu-profile.ts [--keep <dir>] [--cases 1,3]
  */
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -168,6 +168,16 @@ const CASES: readonly ProfileCase[] = [
     clients: 256,
     setting: `\`node --cpu-prof bin/autobatch.js\` (defaults), upstream \`tei-sim --dimensions ${PROXY_COST_DIMENSIONS}\` without cost flags, 256 closed-loop clients, one input each.`,
   },
+  {
+    // Where the proxy is CPU-bound against direct: every process shares the machine's cores,
+    // so what the proxy spends per request is what it must save the upstream to win.
+    title: 'At TEI-like 128 clients (P6, defaults)',
+    upstream: teiSimulator({ ...GPU_LIKE, merge: true }),
+    proxyArgs: [],
+    clients: 128,
+    setting:
+      '`node --cpu-prof bin/autobatch.js` (defaults), upstream `tei-sim --per-call-ms 10 --per-item-ms 0.1 --slots 1 --merge`, 128 closed-loop clients, one input each.',
+  },
 ];
 
 const EXIT_WAIT_MS = 30_000;
@@ -195,9 +205,11 @@ async function profileOne(services: ServiceGroup, profileCase: ProfileCase, timi
   return summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile, skipMs);
 }
 
-export async function measureProfiles(services: ServiceGroup, timing: PerfTiming, keepDir?: string): Promise<PerfResult> {
+/** `only`: the 1-based case numbers to run (all when absent). */
+export async function measureProfiles(services: ServiceGroup, timing: PerfTiming, keepDir?: string, only?: readonly number[]): Promise<PerfResult> {
   const sections: string[] = ['### CPU profiles of the proxy'];
   for (const [index, profileCase] of CASES.entries()) {
+    if (only !== undefined && !only.includes(index + 1)) continue;
     const dir = keepDir === undefined ? await mkdtemp(join(os.tmpdir(), 'autobatch-cpu-prof-')) : join(keepDir, `case-${index + 1}`);
     try {
       const summary = await profileOne(services, profileCase, timing, dir);
@@ -218,5 +230,7 @@ export async function measureProfiles(services: ServiceGroup, timing: PerfTiming
 if (isMain(import.meta.url)) {
   const keep = process.argv.indexOf('--keep');
   const keepDir = keep >= 0 ? process.argv[keep + 1] : undefined;
-  await runStandalone((services, timing) => measureProfiles(services, timing, keepDir));
+  const cases = process.argv.indexOf('--cases');
+  const only = cases >= 0 ? (process.argv[cases + 1] ?? '').split(',').map(Number) : undefined;
+  await runStandalone((services, timing) => measureProfiles(services, timing, keepDir, only));
 }
