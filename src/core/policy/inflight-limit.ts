@@ -122,6 +122,9 @@ const MAX_EXTRA_WORK = 3;
 /** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
 const MAX_BACKOFF_WINDOWS = 32;
 
+/** The work slots' account before any was probed. */
+const WORK_SLOTS_NOT_TRIED = 'one work slot per replica (more not tried)';
+
 export class InflightLimit {
   private readonly settings: InflightLimitSettings;
   private perReplica: number;
@@ -168,7 +171,7 @@ export class InflightLimit {
   private widenRetries = 0;
   /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
   private echoWindows = 0;
-  private widenWhy = 'one work slot per replica (more not tried)';
+  private widenWhy = WORK_SLOTS_NOT_TRIED;
 
   constructor(settings: InflightLimitSettings) {
     this.settings = { ...settings };
@@ -187,8 +190,9 @@ export class InflightLimit {
 
   get reason(): string {
     const phase = this.phase;
-    // The work slots are part of the limit's account once there is more than one (GET /autobatch/policy).
-    const why = this.extraWork > 0 ? `${this.why}; ${this.widenWhy}` : this.why;
+    // The work slots are part of the limit's account (GET /autobatch/policy) once one more was
+    // tried, kept or not: "one more gave +0%" says why the limit holds one work slot.
+    const why = this.widenWhy === WORK_SLOTS_NOT_TRIED ? this.why : `${this.why}; ${this.widenWhy}`;
     if (phase.kind === 'probe') return `${why}; probing ${this.perReplica} per replica against ${phase.baseline.limit}`;
     return why;
   }

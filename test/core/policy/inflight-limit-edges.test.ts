@@ -467,6 +467,8 @@ describe('in-flight limit: a work slot after a staging slot that did not pay, wh
     expect(s.limiter.workSlotsPerReplica).toBe(1);
     expect(s.limiter.limit).toBe(2);
     expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
+    // The limit's own account says so too, though the work slot is gone.
+    expect(s.limiter.reason).toMatch(/; 1 work slot per replica: one more gave \+0% throughput$/);
     // Then the staging probes go on with their backoff, and never a work slot.
     expect(s.windows(6, { busy: 16, full: 0 })).toEqual([3, 2, 2, 3, 2, 2]);
     expect(s.limiter.workSlotsPerReplica).toBe(1);
