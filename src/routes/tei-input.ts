@@ -21,18 +21,19 @@ export function isTokenIdList(value: unknown): value is number[] {
  * own Empty error (the whole request is empty, nothing to batch).
  */
 export function parseTeiInput(value: unknown, field: string, enumName = 'Input'): ReadInputs | RuleError {
-  const mismatch = deserializeError(`${field}: data did not match any variant of untagged enum ${enumName}`);
+  // Built only when needed: this runs for every request.
+  const mismatch = (): RuleError => deserializeError(`${field}: data did not match any variant of untagged enum ${enumName}`);
   if (value === undefined) return deserializeError(`missing field \`${field}\``);
   if (typeof value === 'string') {
     if (value === '') return emptyInputError('`inputs`');
     return { items: [JSON.stringify(value)], hasEmptyItem: false };
   }
-  if (!Array.isArray(value)) return mismatch;
+  if (!Array.isArray(value)) return mismatch();
   // Serde tries Single(Ids) first: `[]` and any all-integer list are ONE input of token ids,
   // so `[]` fails as an empty input, not as an empty batch.
   if (value.length === 0) return emptyInputError('`inputs`');
   if (value.every((element) => typeof element === 'number')) {
-    if (!isTokenIdList(value)) return mismatch;
+    if (!isTokenIdList(value)) return mismatch();
     return { items: [JSON.stringify(value)], hasEmptyItem: false };
   }
   const items = new Array<string>(value.length);
@@ -44,7 +45,7 @@ export function parseTeiInput(value: unknown, field: string, enumName = 'Input')
     } else if (isTokenIdList(element)) {
       if (element.length === 0) hasEmptyItem = true;
     } else {
-      return mismatch;
+      return mismatch();
     }
     items[i] = JSON.stringify(element);
   }
