@@ -187,6 +187,7 @@ export async function startProxy(options: StartOptions): Promise<RunningProxy> {
     maxLearnedInflight: DEFAULTS.maxLearnedInflight,
     now: () => clock.now(),
     onDecision: (change) => log.info({ policy: change }, `dispatch policy: ${change.decision} ${String(change.from)} -> ${String(change.to)}`),
+    timers: clock,
   });
 
   // The metrics' gauges read the batcher, which is built with the metrics: assigned once, below.

@@ -19,6 +19,7 @@
  * buckets, the upstream's batch size), so a fresh proxy behaves exactly like before.
  */
 import { CostModel } from './cost-model.js';
+import type { Clock } from '../clock.js';
 import { DecisionLog, type LoggedChange } from './decision-log.js';
 import type { CallReport, CostFit, Decision, DispatchPolicy, PolicySnapshot, RoutePolicySnapshot } from './dispatch-policy.js';
 import { InflightLimit } from './inflight-limit.js';
@@ -53,6 +54,8 @@ export interface AdaptivePolicySettings {
   now: () => number;
   /** Called (at most once a second per decision) when a decision changes. */
   onDecision?: (change: LoggedChange) => void;
+  /** The clock's timers: with them, the last change of a burst is logged at the end of its second (decision-log.ts). */
+  timers?: Pick<Clock, 'setTimer' | 'clearTimer'>;
 }
 
 /** The default per-replica in-flight limit before anything is learned (today's default). */
@@ -143,7 +146,7 @@ export class AdaptivePolicy implements DispatchPolicy {
         initial: DEFAULT_INFLIGHT,
       });
     }
-    if (settings.onDecision !== undefined) this.log = new DecisionLog(settings.now, settings.onDecision);
+    if (settings.onDecision !== undefined) this.log = new DecisionLog(settings.now, settings.onDecision, undefined, settings.timers);
     this.upstreamTime.setLanes(settings.replicas);
   }
 

@@ -3,6 +3,7 @@
  * benchmark measures as "a static setting"), adaptive otherwise, learning what is not pinned.
  * One place, so the proxy (src/proxy.ts) and the simulator (bench/policy/) build the same one.
  */
+import type { Clock } from '../clock.js';
 import { AdaptivePolicy, type PolicyPins } from './adaptive-policy.js';
 import type { LoggedChange } from './decision-log.js';
 import type { DispatchPolicy } from './dispatch-policy.js';
@@ -23,6 +24,8 @@ export interface CreatePolicySettings {
   maxLearnedInflight: number;
   now: () => number;
   onDecision?: (change: LoggedChange) => void;
+  /** The clock's timers, for the decision log's trailing lines (decision-log.ts). */
+  timers?: Pick<Clock, 'setTimer' | 'clearTimer'>;
 }
 
 export function createDispatchPolicy(settings: CreatePolicySettings): DispatchPolicy {
@@ -46,5 +49,6 @@ export function createDispatchPolicy(settings: CreatePolicySettings): DispatchPo
     now: settings.now,
     // Stryker: -> true is equivalent: an onDecision of undefined is what the adaptive policy checks for anyway.
     ...(settings.onDecision !== undefined ? { onDecision: settings.onDecision } : {}),
+    ...(settings.timers !== undefined ? { timers: settings.timers } : {}),
   });
 }
