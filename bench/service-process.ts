@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ServiceSpec {
   /** For messages, e.g. "upstream". */
@@ -116,10 +118,19 @@ export class ServiceGroup {
     this.#children.add(child);
     child.once('exit', () => this.#children.delete(child));
     const output: string[] = [];
+    // AUTOBATCH_BENCH_LOG_DIR: every line each service prints, kept in a file of its own there (a
+    // proxy's policy decisions, to see why a cell measured what it did).
+    const logDir = process.env.AUTOBATCH_BENCH_LOG_DIR;
+    const logFile =
+      logDir === undefined || logDir === ''
+        ? undefined
+        : createWriteStream(join(logDir, `${spec.name.replace(/[^\w.-]+/g, '_')}-${child.pid ?? 0}.log`));
     const keep = (line: string): void => {
       output.push(line);
       if (output.length > OUTPUT_TAIL_LINES) output.shift();
+      logFile?.write(`${line}\n`);
     };
+    child.once('exit', () => logFile?.end());
     // Both streams are read to the end, so a chatty service never blocks on a full pipe.
     createInterface({ input: child.stderr }).on('line', keep);
     const stdoutLines = createInterface({ input: child.stdout });
