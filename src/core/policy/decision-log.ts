@@ -51,6 +51,7 @@ export class DecisionLog {
       }
       return;
     }
+    // Stryker: OptionalChaining (`this.timers.clearTimer`) equivalent: a topic has a timer only when there are timers.
     if (topic?.timer !== undefined) this.timers?.clearTimer(topic.timer);
     this.topics.set(key, { at: now, suppressed: 0, lastTo: change.to, pending: undefined, timer: undefined });
     this.emit({ ...change, suppressed: topic?.suppressed ?? 0 });
@@ -59,11 +60,14 @@ export class DecisionLog {
   /** The trailing line: the latest change left out, from where the last line left the decision. */
   private trail(key: string): void {
     const topic = this.topics.get(key);
+    // Stryker: ConditionalExpression (-> false) equivalent: a timer is armed for a topic that exists, and topics are never removed.
     if (topic === undefined) return;
     topic.timer = undefined;
     const change = topic.pending;
     topic.pending = undefined;
     // Back where the last line left it: the log is right as it is, and the count goes on to the next line.
+    // Stryker: ConditionalExpression (`change === undefined` -> false) equivalent: a timer fires only with a change pending (a line
+    // that overtakes it clears it).
     if (change === undefined || change.to === topic.lastTo) return;
     const from = topic.lastTo;
     const suppressed = topic.suppressed - 1;
