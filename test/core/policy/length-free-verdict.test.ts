@@ -225,50 +225,39 @@ describe('"does not pad" from the four-term fit', () => {
   });
 });
 
-/**
- * An adaptive policy exploring the three bands' mix, fed calls of 32 cut from one band each (a
- * length-blind upstream, with ± `noiseMs` on each call) until its buckets go, at most 64 calls.
- * `everyMs`: the calls start this far apart (a re-plan at each answer from 250 ms); by default
- * each starts 1 ms after the last answer.
- */
-function exploreUntilBucketsGo(noiseMs: number, everyMs?: number): { policy: AdaptivePolicy; calls: number; lengthOf: (i: number) => number } {
-  const clock = { now: 0 };
-  const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
-  const rand = seededRandom(5);
-  const lengthOf = (i: number): number => {
-    const [low, high] = BANDS[i % BANDS.length]!;
-    return low + Math.floor(rand() * (high - low));
-  };
-  for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
-  expect(policy.bucketFactor(ROUTE)).toBe(2);
-  let calls = 0;
-  while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
-    const band = BANDS[calls % BANDS.length]!;
-    const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
-    for (const length of lengths) policy.requestArrived(ROUTE, length);
-    const startedAt = clock.now;
-    const ms = lengthBlind(lengths) + (noiseMs === 0 ? 0 : noiseMs * (2 * rand() - 1));
-    clock.now += everyMs ?? ms;
-    policy.callFinished({
-      route: ROUTE,
-      items: 32,
-      longestBytes: Math.max(...lengths),
-      totalBytes: lengths.reduce((a, b) => a + b, 0),
-      startedAt,
-      durationMs: ms,
-      inflightAtStart: 1,
-      queuedAtStart: 96,
-      ok: true,
-    });
-    if (everyMs === undefined) clock.now += 1;
-    calls++;
-  }
-  return { policy, calls, lengthOf };
-}
-
 describe('the adaptive policy exploring', () => {
   it('leaves the exploration as soon as the banded calls cost alike, and says why', () => {
-    const { policy, calls } = exploreUntilBucketsGo(0);
+    const clock = { now: 0 };
+    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
+    const rand = seededRandom(5);
+    const lengthOf = (i: number): number => {
+      const [low, high] = BANDS[i % BANDS.length]!;
+      return low + Math.floor(rand() * (high - low));
+    };
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    let calls = 0;
+    while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
+      const band = BANDS[calls % BANDS.length]!;
+      const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const startedAt = clock.now;
+      const ms = lengthBlind(lengths);
+      clock.now += ms;
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 96,
+        ok: true,
+      });
+      clock.now += 1;
+      calls++;
+    }
     // A weight of 10 banded calls and the one after it: well before the exploration's cap (EXPLORE_CALLS).
     expect(calls).toBe(12);
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
@@ -353,8 +342,38 @@ describe('an exploration cut short (lengthVerdictOutOfReach)', () => {
 
 describe('the adaptive policy cutting its exploration short', () => {
   it('ends it once its calls are too noisy to tell, says why, and does not explore again', () => {
-    // 13 ms of work that takes 1 to 25 ms (a busy machine's calls), 250 ms apart: every answer re-plans.
-    const { policy, calls, lengthOf } = exploreUntilBucketsGo(12, 250);
+    const clock = { now: 0 };
+    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
+    const rand = seededRandom(5);
+    const lengthOf = (i: number): number => {
+      const [low, high] = BANDS[i % BANDS.length]!;
+      return low + Math.floor(rand() * (high - low));
+    };
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    let calls = 0;
+    while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
+      const band = BANDS[calls % BANDS.length]!;
+      const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const startedAt = clock.now;
+      // 13 ms of work that takes 1 to 25 ms: a busy machine's calls.
+      const ms = lengthBlind(lengths) + 12 * (2 * rand() - 1);
+      // 250 ms apart (REPLAN_MS): every answer re-plans.
+      clock.now += 250;
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 96,
+        ok: true,
+      });
+      calls++;
+    }
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
     expect(calls).toBeGreaterThan(10);
     expect(calls).toBeLessThan(EXPLORE_CALLS);
