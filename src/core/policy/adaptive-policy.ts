@@ -391,7 +391,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     }
     // An exploration whose remaining calls could not give a verdict either is spent now (cost-model.ts).
     let cutShort = false;
-    if (state.exploring && state.cost.lengthVerdictOutOfReach(EXPLORE_CALLS)) {
+    if (state.exploring && state.cost.pads === null && state.cost.lengthVerdictOutOfReach(EXPLORE_CALLS)) {
       state.explored = EXPLORE_CALLS;
       cutShort = true;
     }

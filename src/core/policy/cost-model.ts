@@ -85,14 +85,6 @@ const MIN_SAMPLES_LENGTH_FREE = 10;
  */
 const LENGTH_FREE_BELOW = 0.25;
 /**
- * How far over the bar of "length costs nothing" the projected bound must be for the exploration
- * to be cut short (lengthVerdictOutOfReach). The spread is measured from as few as 10 calls, and
- * is itself that uncertain: with ±3 ms of noise on 13-ms calls the bound projected to 32 calls
- * stood at 1.0x to 1.2x the bar at calls 11 to 14 (seeded runs), and the verdict came at calls 15
- * to 21; with ±12 ms (what a busy machine gives) it stood at 3x to 5x and no verdict came.
- */
-const OUT_OF_REACH_MARGIN = 2;
-/**
  * The banded calls' count·longest must have varied (beyond what their count explains) by at
  * least this share of the padding at stake: calls of one length fit any slope exactly (a residual
  * of 0 and so a spread of 0), and tell nothing of it.
@@ -359,13 +351,11 @@ export class CostModel {
   lengthVerdictOutOfReach(calls: number): boolean {
     const banded = this.banded;
     // Stryker: EqualityOperator (`<=`) equivalent: the banded weight is never exactly 10 (see lengthCostsNothing).
-    // ConditionalExpression (`padVerdict !== null` -> false) equivalent: the policy asks only while exploring, which a verdict
-    // ends in the same re-plan, and a verdict never goes back to unknown; so all the mutant could do is call a finished exploration spent.
     if (this.padVerdict !== null || banded.weight < MIN_SAMPLES_LENGTH_FREE) return false;
+    const wasteAtStake = this.wasteAtStake();
+    if (!(wasteAtStake > 0)) return false;
     const solved = banded.solve();
-    // Stryker: ConditionalExpression (-> false) equivalent: as in lengthCostsNothing, this solve succeeds whenever refit()'s did (every
-    // banded call is in both fits), and its spread is then finite. With no padding at stake the bound below is 0, under any bar.
-    if (solved === undefined) return false;
+    if (solved === undefined || !Number.isFinite(solved.spread)) return false;
     const estimate = solved.beta[LENGTH_FEATURES - 1]!;
     // The spread shrinks with the square root of the calls' weight (old ones fading as in add(),
     // so never under what about 67 calls give).
@@ -373,8 +363,7 @@ export class CostModel {
     const spreadAtEnd = solved.spread * Math.sqrt(banded.weight / Math.max(weightAtEnd, banded.weight));
     // Padding may yet show: the length cost measured so far would stand clear of zero by then.
     if (estimate > CONFIDENCE * spreadAtEnd) return false;
-    // Stryker: EqualityOperator (`>` for `>=`, here and above) equivalent: a bound exactly at the bar is a measure-zero tie.
-    return ((Math.max(estimate, 0) + CONFIDENCE * spreadAtEnd) * this.wasteAtStake()) / banded.meanMs >= OUT_OF_REACH_MARGIN * LENGTH_FREE_BELOW;
+    return ((Math.max(estimate, 0) + CONFIDENCE * spreadAtEnd) * wasteAtStake) / banded.meanMs >= LENGTH_FREE_BELOW;
   }
 
   /**
