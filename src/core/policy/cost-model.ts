@@ -292,7 +292,8 @@ export class CostModel {
     this.padShare = (estimate * meanWaste) / cost;
     const before = this.padVerdict;
     const padVersusReal = padPerByteLike(this.fit);
-    const wasteAtStake = this.wasteAtStake();
+    // The padding a call would hold without buckets, or the calls' own if more: what "does not pad" must rule out.
+    const wasteAtStake = Math.max(meanWaste, this.unbucketedWaste);
     // Judged, as "does not pad" is, on the padding at stake: banded calls hold little padding, and
     // judged on their own the simulated USE-like upstream at 8 clients was never found to pad.
     // Stryker: EqualityOperator (`>=` for either `>`) equivalent: a t of exactly 3 or a share of exactly a tenth is a measure-zero tie of a ridged fit; at a spread of 0 the
@@ -333,26 +334,21 @@ export class CostModel {
     this.lengthFreeVerdict = lengthFree;
   }
 
-  /** The padding a call would hold without buckets, or the calls' own if more: what "does not pad" must rule out. */
-  private wasteAtStake(): number {
-    return Math.max(this.all.mean(FEATURES - 1), this.unbucketedWaste);
-  }
-
   /**
    * True when banded calls cannot end the exploration with a verdict: the ones so far (at least
    * MIN_SAMPLES_LENGTH_FREE), were there `calls` of them as noisy as these, would neither show
    * length costing (the estimate clear of zero by CONFIDENCE standard errors, where padding may
-   * show) nor bound it under the bar of "length costs nothing". Why: on a real machine under
-   * load, calls of 10-13 ms of work took 16-60 ms (GPU-like simulator, a step to 128 clients,
-   * traced), a noise that 32 banded calls cannot see through, while each banded call serves about
-   * half of what an unbanded one does; so the exploration is cut short rather than run to its
-   * cap. Without noise the verdicts come first (within 6 banded calls).
+   * show) nor bound it under the bar of "length costs nothing". Why: on a
+   * real machine under load, calls of 10-13 ms of work took 16-60 ms (GPU-like simulator at a
+   * step to 128 clients, traced), a noise that 32 banded calls cannot see through, while each
+   * banded call serves about half of what an unbanded one does; so the exploration is cut short
+   * rather than run to its cap. Without noise the verdict comes first (within 6 banded calls).
    */
   lengthVerdictOutOfReach(calls: number): boolean {
     const banded = this.banded;
     // Stryker: EqualityOperator (`<=`) equivalent: the banded weight is never exactly 10 (see lengthCostsNothing).
     if (this.padVerdict !== null || banded.weight < MIN_SAMPLES_LENGTH_FREE) return false;
-    const wasteAtStake = this.wasteAtStake();
+    const wasteAtStake = Math.max(this.all.mean(FEATURES - 1), this.unbucketedWaste);
     if (!(wasteAtStake > 0)) return false;
     const solved = banded.solve();
     if (solved === undefined || !Number.isFinite(solved.spread)) return false;
