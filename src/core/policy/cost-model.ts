@@ -335,34 +335,6 @@ export class CostModel {
   }
 
   /**
-   * True when banded calls cannot end the exploration with a verdict: the ones so far (at least
-   * MIN_SAMPLES_LENGTH_FREE), were there `calls` of them as noisy as these, would neither show
-   * length costing (the estimate clear of zero by CONFIDENCE standard errors, where padding may
-   * show) nor bound it under the bar of "length costs nothing". Why: on a
-   * real machine under load, calls of 10-13 ms of work took 16-60 ms (GPU-like simulator at a
-   * step to 128 clients, traced), a noise that 32 banded calls cannot see through, while each
-   * banded call serves about half of what an unbanded one does; so the exploration is cut short
-   * rather than run to its cap. Without noise the verdict comes first (within 6 banded calls).
-   */
-  lengthVerdictOutOfReach(calls: number): boolean {
-    const banded = this.banded;
-    // Stryker: EqualityOperator (`<=`) equivalent: the banded weight is never exactly 10 (see lengthCostsNothing).
-    if (this.padVerdict !== null || banded.weight < MIN_SAMPLES_LENGTH_FREE) return false;
-    const wasteAtStake = Math.max(this.all.mean(FEATURES - 1), this.unbucketedWaste);
-    if (!(wasteAtStake > 0)) return false;
-    const solved = banded.solve();
-    if (solved === undefined || !Number.isFinite(solved.spread)) return false;
-    const estimate = solved.beta[LENGTH_FEATURES - 1]!;
-    // The spread shrinks with the square root of the calls' weight (old ones fading as in add(),
-    // so never under what about 67 calls give).
-    const weightAtEnd = (1 - FORGET ** calls) / (1 - FORGET);
-    const spreadAtEnd = solved.spread * Math.sqrt(banded.weight / Math.max(weightAtEnd, banded.weight));
-    // Padding may yet show: the length cost measured so far would stand clear of zero by then.
-    if (estimate > CONFIDENCE * spreadAtEnd) return false;
-    return ((Math.max(estimate, 0) + CONFIDENCE * spreadAtEnd) * wasteAtStake) / banded.meanMs >= LENGTH_FREE_BELOW;
-  }
-
-  /**
    * From the banded calls: even the upper bound of what a kilobyte of count·longest costs, times
    * the padding at stake, is under LENGTH_FREE_BELOW of a mean banded call (see the header). Calls
    * whose count·longest moved with their count alone (one band) cannot bound it: their spread is
