@@ -33,14 +33,19 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** Whether a vector of `width` numbers matches the run's first one (which sets the width). */
+function widthMatches(state: AnswerCheckState, width: number): boolean {
+  state.vectorWidth ??= width;
+  return width === state.vectorWidth;
+}
+
 /** A non-empty list of finite numbers whose length matches the run's first such list. */
 function checkVector(value: unknown, state: AnswerCheckState, what: string): string | undefined {
   if (!Array.isArray(value) || value.length === 0) return `${what} is not a non-empty list of numbers`;
   for (let i = 0; i < value.length; i += 1) {
     if (!isFiniteNumber(value[i])) return `${what} holds a non-number at position ${i}`;
   }
-  if (state.vectorWidth === undefined) state.vectorWidth = value.length;
-  else if (value.length !== state.vectorWidth) {
+  if (!widthMatches(state, value.length)) {
     return `${what} has ${value.length} numbers where earlier answers had ${state.vectorWidth}`;
   }
   return undefined;
@@ -68,8 +73,7 @@ const embedShape: RouteShape = {
   vouchesFor: (body, inputCount, state) => {
     const shape = numberListsShape(body);
     if (shape === undefined || shape.rows !== inputCount || shape.width === 0) return false;
-    if (state.vectorWidth === undefined) state.vectorWidth = shape.width;
-    return shape.width === state.vectorWidth;
+    return widthMatches(state, shape.width);
   },
 };
 
