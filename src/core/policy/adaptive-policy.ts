@@ -339,7 +339,8 @@ export class AdaptivePolicy implements DispatchPolicy {
             : {
                 value: null,
                 source: pads === false ? 'learned' : 'default',
-                why: pads === false ? 'the upstream does not pad' : 'padding not measured yet',
+                // After an exploration without a verdict, how it ended.
+                why: pads === false ? 'the upstream does not pad' : state.explored >= EXPLORE_CALLS ? state.planWhy : 'padding not measured yet',
               };
     const holdMs: Decision<number> =
       pins.maxWaitMs !== undefined
@@ -388,6 +389,12 @@ export class AdaptivePolicy implements DispatchPolicy {
       const batch = Math.max(1, Math.min(maxBatch, Math.round(state.inSystem ?? 1)));
       state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch), state.lengths.expectedWaste(maxBatch));
     }
+    // An exploration whose remaining calls could not give a verdict either is spent now (cost-model.ts).
+    let cutShort = false;
+    if (state.exploring && state.cost.lengthVerdictOutOfReach(EXPLORE_CALLS)) {
+      state.explored = EXPLORE_CALLS;
+      cutShort = true;
+    }
     // Stryker: ConditionalExpression equivalent for `fit === null` -> false: a verdict of "pads" is only given with a fit.
     if (state.cost.pads !== true || fit === null || !state.lengths.known) {
       if (state.cost.pads === null && this.explores(state)) {
@@ -405,9 +412,15 @@ export class AdaptivePolicy implements DispatchPolicy {
       // Stryker: ConditionalExpression, LogicalOperator (-> true, `||`, either test -> true) equivalent: with no plan the block changes nothing (noteChange
       // from none to none), and a plan with "pads" never reaches here: it needs a fit (never lost) and a known mix (once 30 requests, never under 57 again).
       if (state.plan !== undefined && state.cost.pads !== true) {
-        const why = state.cost.pads === false ? 'the upstream does not pad' : 'padding not told apart after exploring; no buckets';
+        const why =
+          state.cost.pads === false
+            ? 'the upstream does not pad'
+            : cutShort
+              ? 'padding not told apart: the calls vary too much in time for a verdict within the exploration; no buckets'
+              : 'padding not told apart after exploring; no buckets';
         this.noteChange(state, state.plan, undefined, why);
         state.plan = undefined;
+        state.planWhy = why;
         state.exploring = false;
       }
       return;

@@ -85,6 +85,14 @@ const MIN_SAMPLES_LENGTH_FREE = 10;
  */
 const LENGTH_FREE_BELOW = 0.25;
 /**
+ * How far over the bar of "length costs nothing" the projected bound must be for the exploration
+ * to be cut short (lengthVerdictOutOfReach). The spread is measured from as few as 10 calls, and
+ * is itself that uncertain: with ±3 ms of noise on 13-ms calls the bound projected to 32 calls
+ * stood at 1.0x to 1.2x the bar at calls 11 to 14 (seeded runs), and the verdict came at calls 15
+ * to 21; with ±12 ms (what a busy machine gives) it stood at 3x to 5x and no verdict came.
+ */
+const OUT_OF_REACH_MARGIN = 2;
+/**
  * The banded calls' count·longest must have varied (beyond what their count explains) by at
  * least this share of the padding at stake: calls of one length fit any slope exactly (a residual
  * of 0 and so a spread of 0), and tell nothing of it.
@@ -292,8 +300,7 @@ export class CostModel {
     this.padShare = (estimate * meanWaste) / cost;
     const before = this.padVerdict;
     const padVersusReal = padPerByteLike(this.fit);
-    // The padding a call would hold without buckets, or the calls' own if more: what "does not pad" must rule out.
-    const wasteAtStake = Math.max(meanWaste, this.unbucketedWaste);
+    const wasteAtStake = this.wasteAtStake();
     // Judged, as "does not pad" is, on the padding at stake: banded calls hold little padding, and
     // judged on their own the simulated USE-like upstream at 8 clients was never found to pad.
     // Stryker: EqualityOperator (`>=` for either `>`) equivalent: a t of exactly 3 or a share of exactly a tenth is a measure-zero tie of a ridged fit; at a spread of 0 the
@@ -332,6 +339,42 @@ export class CostModel {
   private setVerdict(pads: boolean, lengthFree: boolean): void {
     this.padVerdict = pads;
     this.lengthFreeVerdict = lengthFree;
+  }
+
+  /** The padding a call would hold without buckets, or the calls' own if more: what "does not pad" must rule out. */
+  private wasteAtStake(): number {
+    return Math.max(this.all.mean(FEATURES - 1), this.unbucketedWaste);
+  }
+
+  /**
+   * True when banded calls cannot end the exploration with a verdict: the ones so far (at least
+   * MIN_SAMPLES_LENGTH_FREE), were there `calls` of them as noisy as these, would neither show
+   * length costing (the estimate clear of zero by CONFIDENCE standard errors, where padding may
+   * show) nor bound it under the bar of "length costs nothing". Why: on a real machine under
+   * load, calls of 10-13 ms of work took 16-60 ms (GPU-like simulator, a step to 128 clients,
+   * traced), a noise that 32 banded calls cannot see through, while each banded call serves about
+   * half of what an unbanded one does; so the exploration is cut short rather than run to its
+   * cap. Without noise the verdicts come first (within 6 banded calls).
+   */
+  lengthVerdictOutOfReach(calls: number): boolean {
+    const banded = this.banded;
+    // Stryker: EqualityOperator (`<=`) equivalent: the banded weight is never exactly 10 (see lengthCostsNothing).
+    // ConditionalExpression (`padVerdict !== null` -> false) equivalent: the policy asks only while exploring, which a verdict
+    // ends in the same re-plan, and a verdict never goes back to unknown; so all the mutant could do is call a finished exploration spent.
+    if (this.padVerdict !== null || banded.weight < MIN_SAMPLES_LENGTH_FREE) return false;
+    const solved = banded.solve();
+    // Stryker: ConditionalExpression (-> false) equivalent: as in lengthCostsNothing, this solve succeeds whenever refit()'s did (every
+    // banded call is in both fits), and its spread is then finite. With no padding at stake the bound below is 0, under any bar.
+    if (solved === undefined) return false;
+    const estimate = solved.beta[LENGTH_FEATURES - 1]!;
+    // The spread shrinks with the square root of the calls' weight (old ones fading as in add(),
+    // so never under what about 67 calls give).
+    const weightAtEnd = (1 - FORGET ** calls) / (1 - FORGET);
+    const spreadAtEnd = solved.spread * Math.sqrt(banded.weight / Math.max(weightAtEnd, banded.weight));
+    // Padding may yet show: the length cost measured so far would stand clear of zero by then.
+    if (estimate > CONFIDENCE * spreadAtEnd) return false;
+    // Stryker: EqualityOperator (`>` for `>=`, here and above) equivalent: a bound exactly at the bar is a measure-zero tie.
+    return ((Math.max(estimate, 0) + CONFIDENCE * spreadAtEnd) * this.wasteAtStake()) / banded.meanMs >= OUT_OF_REACH_MARGIN * LENGTH_FREE_BELOW;
   }
 
   /**

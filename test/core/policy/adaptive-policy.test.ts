@@ -233,7 +233,7 @@ describe('adaptive policy', () => {
     call(4);
     expect(policy.bucketFactor(ROUTE)).toBeUndefined();
     expect(changes).toContainEqual(
-      expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: expect.stringMatching(/not told apart/) }),
+      expect.objectContaining({ decision: 'bucketFactor', from: 2, to: null, why: 'padding not told apart after exploring; no buckets' }),
     );
     // Spent, the exploration is not looked at again: requests no longer re-plan (reading the mix) every 16.
     const mixRead = vi.spyOn(LengthProfile.prototype, 'expectedWaste');

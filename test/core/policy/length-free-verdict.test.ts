@@ -4,7 +4,7 @@
  * policy leaving its exploration by it. Time is what the calls report, never the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { AdaptivePolicy } from '../../../src/core/policy/adaptive-policy.js';
+import { AdaptivePolicy, EXPLORE_CALLS } from '../../../src/core/policy/adaptive-policy.js';
 import { CostModel } from '../../../src/core/policy/cost-model.js';
 import { seededRandom } from '../../support/seeded-random.js';
 
@@ -27,30 +27,47 @@ interface BandedCalls {
   banded?: boolean;
   /** Inputs per call (default: 16 to 32 at random). */
   count?: number;
+  /** Of the lengths, sizes and noise (default 11). */
+  seed?: number;
+}
+
+/** Calls of 16 to 32 inputs cut from one band each, one after the other, kept going across feeds. */
+class BandedCaller {
+  private readonly rand: () => number;
+  private time = 0;
+  private calls = 0;
+
+  constructor(private readonly shape: BandedCalls) {
+    this.rand = seededRandom(shape.seed ?? 11);
+  }
+
+  /** Feeds `calls` more calls; returns the verdict after each. */
+  feed(model: CostModel, calls: number): (boolean | null)[] {
+    const { rand, shape } = this;
+    const bands = shape.bands ?? BANDS;
+    const verdicts: (boolean | null)[] = [];
+    for (let i = 0; i < calls; i++) {
+      const [low, high] = bands[this.calls++ % bands.length]!;
+      const lengths = Array.from({ length: shape.count ?? 16 + Math.floor(rand() * 17) }, () => low + Math.floor(rand() * (high - low)));
+      const ms = shape.cost(lengths) + (shape.noiseMs ?? 0) * (2 * rand() - 1);
+      model.observe({
+        startedAt: this.time,
+        finishedAt: this.time + ms,
+        items: lengths.length,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        banded: shape.banded ?? true,
+      });
+      verdicts.push(model.pads);
+      this.time += ms + 1;
+    }
+    return verdicts;
+  }
 }
 
 /** Feeds `calls` calls of 16 to 32 inputs cut from one band each, one after the other; returns the verdict after each. */
 function feed(model: CostModel, calls: number, shape: BandedCalls): (boolean | null)[] {
-  const rand = seededRandom(11);
-  const bands = shape.bands ?? BANDS;
-  const verdicts: (boolean | null)[] = [];
-  let time = 0;
-  for (let i = 0; i < calls; i++) {
-    const [low, high] = bands[i % bands.length]!;
-    const lengths = Array.from({ length: shape.count ?? 16 + Math.floor(rand() * 17) }, () => low + Math.floor(rand() * (high - low)));
-    const ms = shape.cost(lengths) + (shape.noiseMs ?? 0) * (2 * rand() - 1);
-    model.observe({
-      startedAt: time,
-      finishedAt: time + ms,
-      items: lengths.length,
-      longestBytes: Math.max(...lengths),
-      totalBytes: lengths.reduce((a, b) => a + b, 0),
-      banded: shape.banded ?? true,
-    });
-    verdicts.push(model.pads);
-    time += ms + 1;
-  }
-  return verdicts;
+  return new BandedCaller(shape).feed(model, calls);
 }
 
 /** GPU-like: 10 ms + 0.1 ms an input, whatever the lengths. */
@@ -247,5 +264,125 @@ describe('the adaptive policy exploring', () => {
     expect(route.pads).toMatchObject({ value: false, source: 'learned' });
     expect(route.pads.why).toMatch(/length bands’ calls cost alike/);
     expect(route.bucketFactor.value).toBeNull();
+  });
+});
+
+describe('an exploration cut short (lengthVerdictOutOfReach)', () => {
+  /** After each call, whether the rest of 32 calls could not tell either. */
+  const outOfReach = (m: CostModel, calls: number, shape: BandedCalls): boolean[] => {
+    const caller = new BandedCaller(shape);
+    return Array.from({ length: calls }, () => {
+      caller.feed(m, 1);
+      return m.lengthVerdictOutOfReach(32);
+    });
+  };
+
+  it('is said of calls too noisy for 32 to tell (±12 ms on 13 ms calls), from a weight of 10 banded calls', () => {
+    const m = model();
+    const seen = outOfReach(m, 20, { cost: lengthBlind, noiseMs: 12 });
+    expect(m.pads).toBeNull();
+    // Weights 9.35 at 10 calls and 10.2 at 11; the 11th is fitted when the 12th arrives.
+    expect(seen.slice(0, 11)).toEqual(new Array(11).fill(false));
+    expect(seen.indexOf(true)).toBeGreaterThanOrEqual(11);
+    expect(seen.indexOf(true)).toBeLessThan(16);
+  });
+
+  it('is not said where the rest of 32 calls would tell (±2 ms), nor once they have told', () => {
+    const m = model();
+    const seen = outOfReach(m, 40, { cost: lengthBlind, noiseMs: 2 });
+    expect(seen).not.toContain(true);
+    expect(m.pads).toBe(false);
+  });
+
+  it('is said only where the rest of the 32 calls would not have told either (length-blind and padded upstreams, noise of ±2 to ±12 ms, three seeds)', () => {
+    const costs = [
+      lengthBlind,
+      ...[0.0005, 0.001, 0.002, 0.01].map((perByte) => (lengths: readonly number[]) => 2 + perByte * lengths.length * Math.max(...lengths)),
+    ];
+    let cut = 0;
+    let told = 0;
+    for (const [c, cost] of costs.entries()) {
+      for (const [noiseMs, seed] of [2, 3, 4, 6, 12].flatMap((noise) => [11, 12, 13].map((seed) => [noise, seed] as const))) {
+        const m = model();
+        const seen = outOfReach(m, 32, { cost, noiseMs, seed });
+        const at = seen.indexOf(true);
+        if (at < 0) {
+          if (m.pads !== null) told++;
+          continue;
+        }
+        cut++;
+        // The 32 calls were made all the same: no verdict came after the point it was cut at.
+        expect(m.pads, `cost ${c}, ±${noiseMs} ms, seed ${seed}, cut at call ${at + 1}`).toBeNull();
+      }
+    }
+    // Neither side is vacuous: some were cut, and some that were not came to a verdict.
+    expect(cut).toBeGreaterThanOrEqual(3);
+    expect(told).toBeGreaterThanOrEqual(3);
+  });
+
+  it('projects the spread to the calls left: over the bar now, under it after many more calls (±6 ms)', () => {
+    const m = model();
+    outOfReach(m, 14, { cost: lengthBlind, noiseMs: 6 });
+    expect(m.pads).toBeNull();
+    // As measured (no more calls), the bound is over twice the bar; with 200 calls it would be under it.
+    expect(m.lengthVerdictOutOfReach(1)).toBe(true);
+    expect(m.lengthVerdictOutOfReach(200)).toBe(false);
+  });
+
+  it('is not said for fewer calls than the ones made: more cannot narrow what was measured', () => {
+    const m = model();
+    outOfReach(m, 14, { cost: lengthBlind, noiseMs: 12 });
+    expect(m.lengthVerdictOutOfReach(32)).toBe(true);
+    // At the calls' own weight the bound is the one measured, over the bar as well.
+    expect(m.lengthVerdictOutOfReach(1)).toBe(true);
+    // Nor would a thousand: the fit remembers about 67 calls (FORGET), and their spread is over the bar too.
+    expect(m.lengthVerdictOutOfReach(1000)).toBe(true);
+  });
+});
+
+describe('the adaptive policy cutting its exploration short', () => {
+  it('ends it once its calls are too noisy to tell, says why, and does not explore again', () => {
+    const clock = { now: 0 };
+    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
+    const rand = seededRandom(5);
+    const lengthOf = (i: number): number => {
+      const [low, high] = BANDS[i % BANDS.length]!;
+      return low + Math.floor(rand() * (high - low));
+    };
+    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
+    expect(policy.bucketFactor(ROUTE)).toBe(2);
+    let calls = 0;
+    while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
+      const band = BANDS[calls % BANDS.length]!;
+      const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
+      for (const length of lengths) policy.requestArrived(ROUTE, length);
+      const startedAt = clock.now;
+      // 13 ms of work that takes 1 to 25 ms: a busy machine's calls.
+      const ms = lengthBlind(lengths) + 12 * (2 * rand() - 1);
+      // 250 ms apart (REPLAN_MS): every answer re-plans.
+      clock.now += 250;
+      policy.callFinished({
+        route: ROUTE,
+        items: 32,
+        longestBytes: Math.max(...lengths),
+        totalBytes: lengths.reduce((a, b) => a + b, 0),
+        startedAt,
+        durationMs: ms,
+        inflightAtStart: 1,
+        queuedAtStart: 96,
+        ok: true,
+      });
+      calls++;
+    }
+    const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
+    expect(calls).toBeGreaterThan(10);
+    expect(calls).toBeLessThan(EXPLORE_CALLS);
+    expect(route.pads.value).toBeNull();
+    expect(route.bucketFactor).toMatchObject({
+      value: null,
+      why: expect.stringMatching(/vary too much in time for a verdict within the exploration/),
+    });
+    for (let i = 0; i < 256; i++) policy.requestArrived(ROUTE, lengthOf(i));
+    expect(policy.bucketFactor(ROUTE)).toBeUndefined();
   });
 });
