@@ -169,6 +169,16 @@ export class InflightLimit {
   /** A work slot more is probed from the next baseline window: a staging slot did not pay while calls were partial, or the noise hid a work slot's gain. */
   private widenDue = false;
   private widenRetries = 0;
+  /**
+   * A work slot kept at this level of load is probed away once more, from a window measured with
+   * it settled (see RECHECK). Why: a work slot splits the clients into groups that no longer
+   * wait for each other, and its probe can be judged against a baseline that was itself briefly
+   * split. GPU-like on real processes, 128 -> 8 clients: one work slot ran at 400-480 inputs/s for
+   * the first 0.4 s after the step (the static setting did too, then 640), the probe of a second
+   * one caught the healing (+26%, +37%), and the two groups of four then alternated at 400 inputs/s
+   * to the end of the phase in 2 traces of 4.
+   */
+  private recheckDue = false;
   /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
   private echoWindows = 0;
   private widenWhy = WORK_SLOTS_NOT_TRIED;
@@ -461,7 +471,15 @@ export class InflightLimit {
     }
     // Widened at an earlier level: see whether fewer work slots do as well. Else widen when the
     // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
-    if (this.widenTried) return undefined;
+    if (this.widenTried) {
+      // Not during a kept widening's echo: the window must hold the settled shape, not its
+      // transient. Due only while a kept work slot is in place (a verdict or a new level clears it).
+      if (this.recheckDue && this.echoWindows === 0) {
+        this.recheckDue = false;
+        return this.shapeWork(false, measured);
+      }
+      return undefined;
+    }
     if (this.extraWork > 0) return this.shapeWork(false, measured);
     const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
     if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
@@ -491,6 +509,7 @@ export class InflightLimit {
     const kept = widen ? gained(ratio, WIDEN_GAIN, base, measured) : ratio >= DOWN_KEEP;
     if (kept) {
       this.widenRetries = 0;
+      this.recheckDue = widen;
       this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
       // A widening that paid is followed at once by the next, against this window (up to
       // MAX_EXTRA_WORK); after that, or after a narrowing, the shape is settled for this load.
@@ -561,6 +580,7 @@ export class InflightLimit {
     this.widenTried = false;
     this.widenRetries = 0;
     this.widenDue = false;
+    this.recheckDue = false;
     if (!this.halvedNow) return probing;
     this.halvedNow = false;
     this.halveWhy = 'whole batches again at a new level of load (halving is probed afresh)';

@@ -395,7 +395,7 @@ describe('in-flight limit: work slots, widened and narrowed', () => {
     return s;
   };
 
-  it('keeps a work slot that paid, says so, and stays there: no third at the highest limit, no probe down into the staging slot', () => {
+  it('keeps a work slot that paid, says so, checks it once from a settled window, and then stays there: no third at the highest limit, no probe down into the staging slot', () => {
     const s = widened();
     expect(s.limiter.workSlotsPerReplica).toBe(2);
     expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +50% with one more');
@@ -404,13 +404,33 @@ describe('in-flight limit: work slots, widened and narrowed', () => {
     s.limiter.restart(s.time);
     expect(s.limiter.limit).toBe(3);
     expect(s.limiter.workSlotsPerReplica).toBe(2);
+    // The verdict's echo (two windows), then one work slot fewer, probed from the settled second.
+    expect(s.windows(2, { busy: 0, full: 0, items: 60 })).toEqual([3, 2]);
+    s.window({ busy: 0, full: 0, items: 40 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: one fewer gave -33% throughput');
     expect(s.windows(4, { busy: 0, full: 0, items: 60 })).toEqual([3, 3, 3, 3]);
+  });
+
+  it('gives a kept work slot back when, checked from a settled window, one fewer loses nothing (the groups it split)', () => {
+    const s = widened();
+    expect(s.windows(2, { busy: 0, full: 0, items: 60 })).toEqual([3, 2]);
+    s.window({ busy: 0, full: 0, items: 60 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(2);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: throughput +0% with one fewer');
+    // Checked once per level of load: no probe either way after it.
+    expect(s.windows(4, { busy: 0, full: 0, items: 60 })).toEqual([2, 2, 2, 2]);
   });
 
   /** At a new level of load (128 -> 32): halving tried again and lost, then one work slot fewer probed. */
   const narrowing = (): Script => {
     const s = widened();
-    // Two windows of the widening's echo, then the new level: halving tried and lost, narrowing probed.
+    // The widening checked from a settled window (one fewer loses a third: it stays).
+    s.windows(2, { busy: 0, full: 0, items: 60 });
+    s.window({ busy: 0, full: 0, items: 40 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    // Two windows of that verdict's echo, then the new level: halving tried and lost, narrowing probed.
     s.windows(5, { busy: 0, full: 0, items: 50, load: 32 });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
     expect(s.limiter.limit).toBe(2);
@@ -431,6 +451,8 @@ describe('in-flight limit: work slots, widened and narrowed', () => {
     expect(s.limiter.workSlotsPerReplica).toBe(2);
     expect(s.limiter.limit).toBe(3);
     expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: one fewer gave -3% throughput');
+    // That was this level's check: no other follows.
+    expect(s.windows(4, { busy: 0, full: 0, items: 50, load: 32 })).toEqual([3, 3, 3, 3]);
   });
 });
 
@@ -523,7 +545,11 @@ describe('in-flight limit: a work slot whose gain the noise hid', () => {
     s.window({ busy: 0, full: 0, items: 135 });
     expect(s.limiter.workSlotsPerReplica).toBe(4);
     expect(s.limiter.limit).toBe(5);
-    // The echo of the last verdict, then a new level where a staging slot gains nothing.
+    // The echo of the last verdict, the check from a settled window (one fewer loses a third), its
+    // echo, then a new level where a staging slot gains nothing.
+    s.windows(2, { busy: 0, full: 0, items: 135 });
+    s.window({ busy: 0, full: 0, items: 90 });
+    expect(s.limiter.workSlotsPerReplica).toBe(4);
     s.windows(2, { busy: 0, full: 0, items: 135 });
     s.window({ busy: 16, full: 0, items: 135, load: 32 });
     expect(s.limiter.limit).toBe(6);

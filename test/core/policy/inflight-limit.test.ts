@@ -77,7 +77,8 @@ describe('adaptive in-flight limit', () => {
     drive(limiter, (limit) => 1000 * limit, 1000, { busy: false, full: false });
     expect(limiter.workSlotsPerReplica).toBe(4);
     expect(limiter.limit).toBe(5);
-    expect(limiter.workSlotsReason).toMatch(/4 work slots per replica: throughput \+\d+% with one more/);
+    // The fourth, checked from a settled window once more (one fewer loses a quarter), stays.
+    expect(limiter.workSlotsReason).toMatch(/4 work slots per replica: one fewer gave -\d+% throughput/);
     expect(limiter.reason).toContain(limiter.workSlotsReason);
   });
 

@@ -225,25 +225,30 @@ describe('"does not pad" from the four-term fit', () => {
   });
 });
 
-describe('the adaptive policy exploring', () => {
-  it('leaves the exploration as soon as the banded calls cost alike, and says why', () => {
-    const clock = { now: 0 };
-    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
-    const rand = seededRandom(5);
-    const lengthOf = (i: number): number => {
-      const [low, high] = BANDS[i % BANDS.length]!;
-      return low + Math.floor(rand() * (high - low));
-    };
-    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
-    expect(policy.bucketFactor(ROUTE)).toBe(2);
+/**
+ * An adaptive policy on a clock of its own, whose traffic splits into BANDS, so it explores; and
+ * full banded calls, one band after another, until the exploration ends (64 calls at most).
+ */
+function exploringPolicy() {
+  const clock = { now: 0 };
+  const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
+  const rand = seededRandom(5);
+  const lengthOf = (i: number): number => {
+    const [low, high] = BANDS[i % BANDS.length]!;
+    return low + Math.floor(rand() * (high - low));
+  };
+  for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
+  expect(policy.bucketFactor(ROUTE)).toBe(2);
+  /** `call` gives a call's duration and the time from its start to its answer reaching the policy; returns the calls made. */
+  const exploreUntilDecided = (call: (lengths: number[]) => { ms: number; gapMs: number }): number => {
     let calls = 0;
     while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
       const band = BANDS[calls % BANDS.length]!;
       const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
       for (const length of lengths) policy.requestArrived(ROUTE, length);
       const startedAt = clock.now;
-      const ms = lengthBlind(lengths);
-      clock.now += ms;
+      const { ms, gapMs } = call(lengths);
+      clock.now += gapMs;
       policy.callFinished({
         route: ROUTE,
         items: 32,
@@ -255,9 +260,20 @@ describe('the adaptive policy exploring', () => {
         queuedAtStart: 96,
         ok: true,
       });
-      clock.now += 1;
       calls++;
     }
+    return calls;
+  };
+  return { policy, rand, lengthOf, exploreUntilDecided };
+}
+
+describe('the adaptive policy exploring', () => {
+  it('leaves the exploration as soon as the banded calls cost alike, and says why', () => {
+    const { policy, exploreUntilDecided } = exploringPolicy();
+    const calls = exploreUntilDecided((lengths) => {
+      const ms = lengthBlind(lengths);
+      return { ms, gapMs: ms + 1 };
+    });
     // A weight of 10 banded calls and the one after it: well before the exploration's cap (EXPLORE_CALLS).
     expect(calls).toBe(12);
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
@@ -342,38 +358,9 @@ describe('an exploration cut short (lengthVerdictOutOfReach)', () => {
 
 describe('the adaptive policy cutting its exploration short', () => {
   it('ends it once its calls are too noisy to tell, says why, and does not explore again', () => {
-    const clock = { now: 0 };
-    const policy = new AdaptivePolicy({ replicas: 1, maxBatchSize: 32, defaultHoldMs: 5, now: () => clock.now });
-    const rand = seededRandom(5);
-    const lengthOf = (i: number): number => {
-      const [low, high] = BANDS[i % BANDS.length]!;
-      return low + Math.floor(rand() * (high - low));
-    };
-    for (let i = 0; i < 64; i++) policy.requestArrived(ROUTE, lengthOf(i));
-    expect(policy.bucketFactor(ROUTE)).toBe(2);
-    let calls = 0;
-    while (policy.bucketFactor(ROUTE) !== undefined && calls < 64) {
-      const band = BANDS[calls % BANDS.length]!;
-      const lengths = Array.from({ length: 32 }, () => band[0] + Math.floor(rand() * (band[1] - band[0])));
-      for (const length of lengths) policy.requestArrived(ROUTE, length);
-      const startedAt = clock.now;
-      // 13 ms of work that takes 1 to 25 ms: a busy machine's calls.
-      const ms = lengthBlind(lengths) + 12 * (2 * rand() - 1);
-      // 250 ms apart (REPLAN_MS): every answer re-plans.
-      clock.now += 250;
-      policy.callFinished({
-        route: ROUTE,
-        items: 32,
-        longestBytes: Math.max(...lengths),
-        totalBytes: lengths.reduce((a, b) => a + b, 0),
-        startedAt,
-        durationMs: ms,
-        inflightAtStart: 1,
-        queuedAtStart: 96,
-        ok: true,
-      });
-      calls++;
-    }
+    const { policy, rand, lengthOf, exploreUntilDecided } = exploringPolicy();
+    // 13 ms of work that takes 1 to 25 ms: a busy machine's calls, 250 ms apart (REPLAN_MS): every answer re-plans.
+    const calls = exploreUntilDecided((lengths) => ({ ms: lengthBlind(lengths) + 12 * (2 * rand() - 1), gapMs: 250 }));
     const route = policy.snapshot().routes.find((r) => r.route === ROUTE)!;
     expect(calls).toBeGreaterThan(10);
     expect(calls).toBeLessThan(EXPLORE_CALLS);
