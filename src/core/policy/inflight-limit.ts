@@ -178,7 +178,14 @@ export class InflightLimit {
    * one caught the healing (+26%, +37%), and the two groups of four then alternated at 400 inputs/s
    * to the end of the phase in 2 traces of 4.
    */
-  private recheckDue = false;
+  private workRecheckDue = false;
+  /**
+   * The same for a halving kept at this level: whole batches are probed once more from a settled
+   * window. A halving is kept on +5% beyond twice the noise, and the noise still let a loss
+   * through: TEI-like at 32 clients on real processes, batch 16 kept at 1,380 inputs/s where whole
+   * batches gave 1,726 (one run of two).
+   */
+  private halvingRecheckDue = false;
   /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
   private echoWindows = 0;
   private widenWhy = WORK_SLOTS_NOT_TRIED;
@@ -464,18 +471,18 @@ export class InflightLimit {
     // gain (one client, calls of one input: halved to 16 in most runs of P6 and P7, and after
     // the step to 128 clients the half batches held the throughput at half for a second).
     if (!this.halveTried && (this.halvedNow || (measured.busyShare < BUSY_SHARE && measured.overHalfShare >= FULL_SHARE))) {
-      this.phase = { kind: 'halve', halve: !this.halvedNow, baseline: measured };
-      this.halvedNow = !this.halvedNow;
-      this.changedAt = this.lastFinish + this.meanCallMs;
-      return undefined;
+      return this.shapeHalving(!this.halvedNow, measured);
     }
+    // A halving kept at this level, checked once from a settled window (not in its echo). Still
+    // due until the check's verdict, so a check abandoned by a restart is made again.
+    if (this.halvingRecheckDue && this.echoWindows === 0) return this.shapeHalving(false, measured);
     // Widened at an earlier level: see whether fewer work slots do as well. Else widen when the
     // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
     if (this.widenTried) {
       // Not during a kept widening's echo: the window must hold the settled shape, not its
       // transient. Due only while a kept work slot is in place (a verdict or a new level clears it).
-      if (this.recheckDue && this.echoWindows === 0) {
-        this.recheckDue = false;
+      if (this.workRecheckDue && this.echoWindows === 0) {
+        this.workRecheckDue = false;
         return this.shapeWork(false, measured);
       }
       return undefined;
@@ -498,6 +505,14 @@ export class InflightLimit {
     return this.step(this.perReplica + (widen ? 1 : -1));
   }
 
+  /** Starts a probe of half batches (halve) or whole ones again. */
+  private shapeHalving(halve: boolean, measured: Measurement): undefined {
+    this.phase = { kind: 'halve', halve, baseline: measured };
+    this.halvedNow = halve;
+    this.changedAt = this.lastFinish + this.meanCallMs;
+    return undefined;
+  }
+
   /** The verdict on one more work slot (or one fewer): kept when it paid, else undone. */
   private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): undefined {
     this.phase = { kind: 'baseline' };
@@ -509,7 +524,7 @@ export class InflightLimit {
     const kept = widen ? gained(ratio, WIDEN_GAIN, base, measured) : ratio >= DOWN_KEEP;
     if (kept) {
       this.widenRetries = 0;
-      this.recheckDue = widen;
+      this.workRecheckDue = widen;
       this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
       // A widening that paid is followed at once by the next, against this window (up to
       // MAX_EXTRA_WORK); after that, or after a narrowing, the shape is settled for this load.
@@ -546,6 +561,7 @@ export class InflightLimit {
     // of load. Any other verdict holds until the load moves.
     const hidden = !kept && halve && ratio >= HALVE_GAIN && this.halveRetries++ < MAX_RETRIES;
     this.halveTried = !hidden;
+    this.halvingRecheckDue = kept && halve;
     if (kept) {
       this.halveWhy = halve ? `halved the batch size: throughput ${pct} with two calls side by side` : `whole batches again: throughput ${pct}`;
     } else {
@@ -580,7 +596,8 @@ export class InflightLimit {
     this.widenTried = false;
     this.widenRetries = 0;
     this.widenDue = false;
-    this.recheckDue = false;
+    this.workRecheckDue = false;
+    this.halvingRecheckDue = false;
     if (!this.halvedNow) return probing;
     this.halvedNow = false;
     this.halveWhy = 'whole batches again at a new level of load (halving is probed afresh)';

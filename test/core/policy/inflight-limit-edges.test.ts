@@ -298,8 +298,17 @@ describe('in-flight limit: halving, retried and undone', () => {
     expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(true);
-    // The load falls from 128 to 32. The first window at 32 is still the halving's echo (two
-    // windows after its verdict); the next is a new level: whole batches again, decided, not probed.
+    // The verdict's echo, then whole batches probed once more from its settled second window:
+    // they lose a fifth, and the halving stays.
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingDecided).toBe(true);
+    s.window({ busy: 0, items: 40 });
+    expect(s.limiter.halved).toBe(true);
+    expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -20% throughput');
+    // The load falls from 128 to 32. The first two windows at 32 are still that verdict's echo;
+    // the next is a new level: whole batches again, decided, not probed.
+    s.window({ busy: 0, items: 50, load: 32 });
     s.window({ busy: 0, items: 50, load: 32 });
     expect(s.limiter.halved).toBe(true);
     s.window({ busy: 0, items: 50, load: 32 });
@@ -332,6 +341,63 @@ describe('in-flight limit: halving, retried and undone', () => {
     s.window({ busy: 0, items: 41.6, load: 32 });
     expect(s.limiter.halved).toBe(false);
     expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave +4% throughput');
+  });
+});
+
+describe('in-flight limit: a kept halving checked once more', () => {
+  /** Half batches kept at +25%, then one window of the verdict's echo. */
+  const halved = (): Script => {
+    const s = script({ max: 2 });
+    s.window({ busy: 0 });
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
+    s.window({ busy: 0, items: 50 });
+    return s;
+  };
+
+  it('gives the halving back when whole batches, checked from a settled window, lose nothing', () => {
+    const s = halved();
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('whole batches again: throughput +0%');
+    for (let i = 0; i < 4; i++) {
+      s.window({ busy: 0, items: 50 });
+      expect(s.limiter.halved).toBe(false);
+    }
+  });
+
+  it('makes a check again that a restart abandoned, and only once it has a verdict stops', () => {
+    const s = halved();
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    s.limiter.restart(s.time);
+    expect(s.limiter.halved).toBe(true);
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    s.window({ busy: 0, items: 40 });
+    expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -20% throughput');
+    for (let i = 0; i < 4; i++) {
+      s.window({ busy: 0, items: 50 });
+      expect(s.limiter.halved).toBe(true);
+    }
+  });
+
+  it('is not made after a new level of load, where whole batches come back anyway', () => {
+    const s = halved();
+    // The traffic pauses: a new level, whole batches again. Its calls leave inputs queued, so
+    // halving is not probed afresh, and the limit is at its highest: nothing is probed at all.
+    s.time += 1000;
+    s.window({ busy: 16, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    const why = 'whole batches again at a new level of load (halving is probed afresh)';
+    expect(s.limiter.halvingReason).toBe(why);
+    for (let i = 0; i < 6; i++) {
+      s.window({ busy: 16, items: 50 });
+      expect(s.limiter.halved).toBe(false);
+      expect(s.limiter.halvingReason).toBe(why);
+    }
   });
 });
 

@@ -105,7 +105,8 @@ describe('adaptive in-flight limit', () => {
     }
     expect(limiter.halved).toBe(true);
     expect(limiter.limit).toBe(2);
-    expect(limiter.halvingReason).toMatch(/halved the batch size: throughput \+13%/);
+    // Kept at +13%, then checked once from a settled window: whole batches lost 12%.
+    expect(limiter.halvingReason).toBe('kept half batches: whole ones gave -12% throughput');
   });
 
   it('never probes halving while most calls hold half a batch or less (halving would leave them as they are)', () => {
