@@ -25,7 +25,9 @@
  * batcher.ts, which is what reaches 100% of a one-slot upstream).
  *
  * The same windows judge one more probe: when the whole load fits in the calls in flight and
- * they are full, whether calls of half the batch size deliver more (see `halved`).
+ * they are full, whether calls of half the batch size deliver more (see `halved`). A shape kept
+ * at a level of load (a work slot more, half batches) is checked once more from a window measured
+ * with it settled, since the probe that kept it may have been judged against a transient.
  */
 import { BURST_MS } from './upstream-time.js';
 
@@ -171,7 +173,7 @@ export class InflightLimit {
   private widenRetries = 0;
   /**
    * A work slot kept at this level of load is probed away once more, from a window measured with
-   * it settled (see RECHECK). Why: a work slot splits the clients into groups that no longer
+   * it settled. Why: a work slot splits the clients into groups that no longer
    * wait for each other, and its probe can be judged against a baseline that was itself briefly
    * split. GPU-like on real processes, 128 -> 8 clients: one work slot ran at 400-480 inputs/s for
    * the first 0.4 s after the step (the static setting did too, then 640), the probe of a second
