@@ -33,21 +33,24 @@ function underMajorityLoad() {
       await vi.advanceTimersByTimeAsync(5);
     }
   };
+  /** Two full batches of the majority, one in each slot; a millisecond later. */
+  const fillBothSlots = async (): Promise<void> => {
+    majorityBatch();
+    majorityBatch();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batcher.calls).toHaveLength(2);
+  };
   const callCarrying = (item: string): number => batcher.calls.findIndex((call) => call.request.items.includes(item));
   /** The name the next majority input will have. */
   const nextMajorityItem = (key = 'b'): string => `${key}${next}`;
-  return { ...batcher, majorityBatch, answerNext, keepFilling, callCarrying, nextMajorityItem };
+  return { ...batcher, majorityBatch, fillBothSlots, answerNext, keepFilling, callCarrying, nextMajorityItem };
 }
 
 describe('a minority key under full-batch load of another', () => {
   it('is sent within a few calls, not at the queue timeout', async () => {
-    const { calls, submit, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(calls).toHaveLength(2);
+    const { calls, fillBothSlots, submit, keepFilling, callCarrying } = underMajorityLoad();
+    await fillBothSlots();
     let minority: unknown;
-    await vi.advanceTimersByTimeAsync(1);
     void submit(['a0'], 'a').then((outcome) => (minority = outcome));
     await keepFilling(() => minority !== undefined);
     expect(minority).toMatchObject({ status: 'ok', answers: ['answer:a0'] });
@@ -60,10 +63,8 @@ describe('a minority key under full-batch load of another', () => {
   });
 
   it('waits its eight passes again for its next request', async () => {
-    const { submit, majorityBatch, keepFilling, callCarrying, nextMajorityItem } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(1);
+    const { submit, fillBothSlots, keepFilling, callCarrying, nextMajorityItem } = underMajorityLoad();
+    await fillBothSlots();
     let first: unknown;
     void submit(['a0'], 'a').then((outcome) => (first = outcome));
     await keepFilling(() => first !== undefined);
@@ -77,10 +78,8 @@ describe('a minority key under full-batch load of another', () => {
   });
 
   it('counts afresh for what a send leaves behind', async () => {
-    const { calls, submit, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(1);
+    const { calls, fillBothSlots, submit, keepFilling, callCarrying } = underMajorityLoad();
+    await fillBothSlots();
     let left: unknown;
     void submit(['a0'], 'a');
     let rounds = 0;
@@ -96,10 +95,8 @@ describe('a minority key under full-batch load of another', () => {
   });
 
   it('counts calls that leave, not arrivals that find nothing to send', async () => {
-    const { calls, submit, majorityBatch, answerNext, keepFilling, callCarrying } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(1);
+    const { calls, fillBothSlots, submit, majorityBatch, answerNext, keepFilling, callCarrying } = underMajorityLoad();
+    await fillBothSlots();
     let minority: unknown;
     void submit(['a0'], 'a').then((outcome) => (minority = outcome));
     // A call ends with no full batch ready: the staging slot is free, the work slot busy. Ten lone
@@ -119,10 +116,8 @@ describe('a minority key under full-batch load of another', () => {
   });
 
   it('does not count a call of a request that arrived with its own', async () => {
-    const { submit, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(1);
+    const { submit, fillBothSlots, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
+    await fillBothSlots();
     let minority: unknown;
     // A full batch of another key that arrived in the same instant as a0 is not younger: its call
     // is not counted. (a0's queue is made first, so it is visited before the batch's.)
@@ -133,10 +128,8 @@ describe('a minority key under full-batch load of another', () => {
   });
 
   it('does not count calls of older requests', async () => {
-    const { submit, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
-    majorityBatch();
-    majorityBatch();
-    await vi.advanceTimersByTimeAsync(1);
+    const { submit, fillBothSlots, majorityBatch, keepFilling, callCarrying } = underMajorityLoad();
+    await fillBothSlots();
     // The minority's queue is made before a backlog of another key, then its head is replaced by
     // a younger request, so the queues are visited minority first with the older backlog after it.
     const early = new AbortController();
