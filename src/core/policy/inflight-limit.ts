@@ -480,15 +480,13 @@ export class InflightLimit {
     if (this.halvingRecheckDue && this.echoWindows === 0) return this.shapeHalving(false, measured);
     // Widened at an earlier level: see whether fewer work slots do as well. Else widen when the
     // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
-    if (this.widenTried) {
-      // Not during a kept widening's echo: the window must hold the settled shape, not its
-      // transient. Due only while a kept work slot is in place (a verdict or a new level clears it).
-      if (this.workRecheckDue && this.echoWindows === 0) {
-        this.workRecheckDue = false;
-        return this.shapeWork(false, measured);
-      }
-      return undefined;
+    // A work slot kept at this level, checked once from a settled window (not in its echo). Due
+    // only while the kept slot is in place (its check, or a new level, clears it).
+    if (this.widenTried && this.workRecheckDue && this.echoWindows === 0) {
+      this.workRecheckDue = false;
+      return this.shapeWork(false, measured);
     }
+    if (this.widenTried) return undefined;
     if (this.extraWork > 0) return this.shapeWork(false, measured);
     const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
     if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);

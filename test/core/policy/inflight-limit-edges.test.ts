@@ -71,6 +71,14 @@ class Script {
     return limits;
   }
 
+  /** Several windows of one shape; whether batches were halved after each. */
+  halvedAfter(count: number, shape: WindowShape = {}): boolean[] {
+    return Array.from({ length: count }, () => {
+      this.window(shape);
+      return this.limiter.halved;
+    });
+  }
+
   /** A call that started `offsetMs` after the last counted completion and finished 100 ms after it. */
   straggler(offsetMs: number): void {
     this.limiter.record({ startedAt: this.time + offsetMs, finishedAt: this.time + 100, items: 40, load: 128, busy: true, full: true });
@@ -362,10 +370,7 @@ describe('in-flight limit: a kept halving checked once more', () => {
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(false);
     expect(s.limiter.halvingReason).toBe('whole batches again: throughput +0%');
-    for (let i = 0; i < 4; i++) {
-      s.window({ busy: 0, items: 50 });
-      expect(s.limiter.halved).toBe(false);
-    }
+    expect(s.halvedAfter(4, { busy: 0, items: 50 })).toEqual([false, false, false, false]);
   });
 
   it('makes a check again that a restart abandoned, and only once it has a verdict stops', () => {
@@ -378,10 +383,7 @@ describe('in-flight limit: a kept halving checked once more', () => {
     expect(s.limiter.halved).toBe(false);
     s.window({ busy: 0, items: 40 });
     expect(s.limiter.halvingReason).toBe('kept half batches: whole ones gave -20% throughput');
-    for (let i = 0; i < 4; i++) {
-      s.window({ busy: 0, items: 50 });
-      expect(s.limiter.halved).toBe(true);
-    }
+    expect(s.halvedAfter(4, { busy: 0, items: 50 })).toEqual([true, true, true, true]);
   });
 
   it('is not made after a new level of load, where whole batches come back anyway', () => {
