@@ -191,12 +191,24 @@ describe('in-flight limit: probes of the limit, at their thresholds', () => {
     s.window();
     s.window({ items: [56.25, 43.75], busy: 0 });
     expect(s.limiter.reason).toMatch(/^raised to 3 per replica: throughput \+25%/);
-    // 57 and 43: noise 0.14, so +25% would need to be +28%.
+    // 57 and 43: noise 0.14, so +25% would need to be +28%: no verdict, probed again from the
+    // next window, twice per level of load; the third such probe is a verdict.
     const noisy = script();
     noisy.window();
     noisy.window({ items: [57, 43] });
     expect(noisy.limiter.limit).toBe(2);
-    expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput (calls only queued upstream)');
+    expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput within the noise (probed again from a fresh window)');
+    const limits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      noisy.window();
+      limits.push(noisy.limiter.limit);
+      noisy.window({ items: [57, 43] });
+      limits.push(noisy.limiter.limit);
+    }
+    // The second retry, then verdicts: backoffs of one window (waited out by the baseline
+    // window itself), then two.
+    expect(limits).toEqual([3, 2, 3, 2, 3, 2, 2, 3]);
+    expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput (calls only queued upstream); probing 3 per replica against 2');
   });
 
   it('keeps a step down that loses exactly 2%, returns the change over all replicas, and probes lower at once', () => {
@@ -238,9 +250,9 @@ describe('in-flight limit: probes of the limit, at their thresholds', () => {
     expect(s.limiter.initial).toBe(true);
     s.window();
     expect(s.limiter.initial).toBe(false);
-    s.window({ busy: 0 });
+    s.window({ busy: 0, load: 40 });
     expect(s.limiter.halved).toBe(true);
-    s.window({ busy: 0 });
+    s.window({ busy: 0, load: 40 });
     expect(s.limiter.halved).toBe(false);
     expect(s.limiter.initial).toBe(false);
   });
@@ -252,8 +264,9 @@ describe('in-flight limit: shares of busy and full calls, at their thresholds', 
     quarter.window({ busy: 4 });
     expect(quarter.limiter.limit).toBe(3);
     expect(quarter.limiter.halved).toBe(false);
+    // One call's worth of inputs in the system: the slots were not all filled either.
     const fewer = script();
-    fewer.window({ busy: 3 });
+    fewer.window({ busy: 3, load: 40 });
     expect(fewer.limiter.limit).toBe(2);
     expect(fewer.limiter.halved).toBe(true);
   });
@@ -268,12 +281,12 @@ describe('in-flight limit: shares of busy and full calls, at their thresholds', 
 
   it('widens when fewer than half the calls were full, not at exactly half', () => {
     const s = script({ max: 3 });
-    // A halving probe first (nothing busy), which gains nothing.
-    s.windows(2, { busy: 0 });
+    // A halving probe first (nothing busy, one call's worth of inputs), which gains nothing.
+    s.windows(2, { busy: 0, load: 40 });
     expect(s.limiter.halvingReason).toBe('kept whole batches: halving gave +0% throughput');
-    s.window({ busy: 0, full: 8 });
+    s.window({ busy: 0, full: 8, load: 40 });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
-    s.window({ busy: 0, full: 7 });
+    s.window({ busy: 0, full: 7, load: 40 });
     expect(s.limiter.workSlotsPerReplica).toBe(2);
     expect(s.limiter.limit).toBe(3);
   });

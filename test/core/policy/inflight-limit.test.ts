@@ -65,8 +65,9 @@ describe('adaptive in-flight limit', () => {
 
   it('never probes upward while nothing waits in the proxy (the limit is not what holds traffic back)', () => {
     const limiter = new InflightLimit(settings);
-    // Full calls: the probe for this shape is halving the batch size, which leaves the limit alone.
-    const { limits } = drive(limiter, (limit) => 1000 * limit, 1000, { busy: false });
+    // Full calls, one call's worth of inputs in the system (the staging slot stays empty): the
+    // probe for this shape is halving the batch size, which leaves the limit alone.
+    const { limits } = drive(limiter, (limit) => 1000 * limit, 1000, { busy: false, load: 32 });
     expect(Math.max(...limits)).toBe(2);
   });
 
