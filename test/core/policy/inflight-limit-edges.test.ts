@@ -209,6 +209,11 @@ describe('in-flight limit: probes of the limit, at their thresholds', () => {
     // window itself), then two.
     expect(limits).toEqual([3, 2, 3, 2, 3, 2, 2, 3]);
     expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput (calls only queued upstream); probing 3 per replica against 2');
+    // Exactly 15%, the step's threshold, within the noise (0.13): probed again too.
+    const threshold = script();
+    threshold.window();
+    threshold.window({ items: [52, 40] });
+    expect(threshold.limiter.reason).toBe('kept 2 per replica: 3 gave +15% throughput within the noise (probed again from a fresh window)');
   });
 
   it('keeps a step down that loses exactly 2%, returns the change over all replicas, and probes lower at once', () => {
@@ -793,5 +798,139 @@ describe('in-flight limit: probes down keep a staging slot above the work slots'
     );
     expect(s.limiter.limit).toBe(3);
     expect(s.limiter.workSlotsPerReplica).toBe(2);
+  });
+});
+
+describe('in-flight limit: full calls, and a load beyond what the slots carry', () => {
+  it('probes up when the load exceeds what the slots carry at the window’s call size, and halves at exactly that', () => {
+    // Two slots of calls of 40: 80 inputs.
+    const beyond = script();
+    beyond.window({ busy: 0, load: 81 });
+    expect(beyond.limiter.limit).toBe(3);
+    expect(beyond.limiter.halved).toBe(false);
+    const held = script();
+    held.window({ busy: 0, load: 80 });
+    expect(held.limiter.limit).toBe(2);
+    expect(held.limiter.halved).toBe(true);
+  });
+
+  it('counts the slots of every replica', () => {
+    // Two replicas of two slots of 40: 160 inputs.
+    const beyond = script({ replicas: 2 });
+    beyond.window({ busy: 0, load: 161 });
+    expect(beyond.limiter.limit).toBe(6);
+    const held = script({ replicas: 2 });
+    held.window({ busy: 0, load: 160 });
+    expect(held.limiter.limit).toBe(4);
+    expect(held.limiter.halved).toBe(true);
+  });
+
+  it('needs half the calls full: with fewer, a high load is not the slots’ doing', () => {
+    const s = script();
+    s.window({ busy: 0, full: 7, load: 128 });
+    expect(s.limiter.limit).toBe(2);
+    const half = script();
+    half.window({ busy: 0, full: 8, load: 128 });
+    expect(half.limiter.limit).toBe(3);
+  });
+});
+
+describe('in-flight limit: a chained step up judged against the window that raised the limit', () => {
+  it('is probed again from a fresh window when it lost, once per level of load', () => {
+    const s = script();
+    s.window();
+    // +15%: raised to 3, and 4 probed at once against this window.
+    s.window({ items: 46 });
+    expect(s.limiter.limit).toBe(4);
+    s.window({ items: 40 });
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.reason).toBe('kept 3 per replica: 4 gave -13% throughput against the window that raised it (probed again from a fresh window)');
+    // The fresh window probes 4 again (before any probe down), which now pays: raised to 4, 5 chained.
+    s.window({ items: 46 });
+    expect(s.limiter.limit).toBe(4);
+    s.window({ items: 53 });
+    expect(s.limiter.limit).toBe(5);
+    // The second chained loss at this level is a verdict.
+    s.window({ items: 46 });
+    expect(s.limiter.limit).toBe(4);
+    expect(s.limiter.reason).toBe('kept 4 per replica: 5 gave -13% throughput (calls only queued upstream)');
+  });
+
+  it('is probed again after a new level of load', () => {
+    // A floor of 3, so no probe down comes first at the start.
+    const s = script({ min: 3 });
+    s.window();
+    s.window({ items: 46 });
+    s.window({ items: 40 });
+    expect(s.limiter.reason).toMatch(/against the window that raised it/);
+    expect(s.limiter.limit).toBe(4);
+    // The load halves and more: a new level (the window is no verdict). A probe down comes
+    // first there and loses clearly, then up again: raised, and the chained step that lost
+    // against the window that raised it is probed again, as at the first level.
+    s.window({ load: 60 });
+    s.window({ load: 60 });
+    expect(s.limiter.limit).toBe(3);
+    s.window({ items: 30, load: 60 });
+    expect(s.limiter.limit).toBe(4);
+    s.window({ load: 60 });
+    expect(s.limiter.limit).toBe(5);
+    s.window({ items: 46, load: 60 });
+    expect(s.limiter.limit).toBe(6);
+    s.window({ load: 60 });
+    expect(s.limiter.limit).toBe(5);
+    expect(s.limiter.reason).toBe('kept 5 per replica: 6 gave -13% throughput against the window that raised it (probed again from a fresh window)');
+  });
+});
+
+describe('in-flight limit: a probe down that lost clearly', () => {
+  /** A limit of 3 probed down to 2, which delivers `items` per call (3: `base`); the limits in the next windows at 3. */
+  const after = (items: WindowShape['items'], windows: number, base: WindowShape['items'] = 40): number[] => {
+    const s = script({ initial: 3, max: 3 });
+    s.window({ items: base });
+    expect(s.limiter.limit).toBe(2);
+    s.window({ items });
+    expect(s.limiter.limit).toBe(3);
+    return s.windows(windows);
+  };
+
+  it('backs off 8 windows after a loss of exactly 10%', () => {
+    expect(after(36, 8)).toEqual([3, 3, 3, 3, 3, 3, 3, 2]);
+  });
+
+  it('backs off 1 window after a loss just under 10%, or one of 10% within twice the noise', () => {
+    expect(after(36.5, 1)).toEqual([2]);
+    // Halves 40.5 and 31.5: noise 0.125, so a clear loss would be 25%.
+    expect(after([40.5, 31.5], 1)).toEqual([2]);
+    // Both windows of noise 0.125: two combined standard errors are 35%, and 20% is within them.
+    expect(after([36, 28], 1, [45, 35])).toEqual([2]);
+  });
+
+  it('backs off 8 windows after a loss of exactly twice the noise (25% at a noise of 0.125)', () => {
+    expect(after([33.75, 26.25], 8)).toEqual([3, 3, 3, 3, 3, 3, 3, 2]);
+  });
+});
+
+describe('in-flight limit: a window with a stall', () => {
+  it('is measured again when its halves differ by more than 13 to 7, and judged at exactly that', () => {
+    const stalled = script();
+    stalled.window();
+    stalled.window({ items: [52.5, 28] });
+    expect(stalled.limiter.limit).toBe(3);
+    expect(stalled.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
+    stalled.window();
+    expect(stalled.limiter.limit).toBe(2);
+    expect(stalled.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+    const edge = script();
+    edge.window();
+    edge.window({ items: [52, 28] });
+    expect(edge.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+  });
+
+  it('is no baseline either', () => {
+    const s = script();
+    s.window({ items: [52.5, 28] });
+    expect(s.limiter.limit).toBe(2);
+    s.window();
+    expect(s.limiter.limit).toBe(3);
   });
 });
