@@ -89,6 +89,21 @@ function script(settings: Partial<InflightLimitSettings> = {}): Script {
   return new Script(new InflightLimit({ replicas: 1, min: 2, max: 16, initial: 2, ...settings }));
 }
 
+/** Why a fresh limiter holds its limit after a baseline window and a probe up of this shape. */
+function reasonAfterProbe(probe: WindowShape): string {
+  const s = script();
+  s.window();
+  s.window(probe);
+  return s.limiter.reason;
+}
+
+/** A fresh limiter after one window of this shape: a probe up moved the limit, a halving probe halved. */
+function afterFirst(shape: WindowShape, settings: Partial<InflightLimitSettings> = {}): { limit: number; halved: boolean } {
+  const s = script(settings);
+  s.window(shape);
+  return { limit: s.limiter.limit, halved: s.limiter.halved };
+}
+
 describe('in-flight limit: its account before anything was tried', () => {
   it('says why the batch size is whole and why there is one work slot', () => {
     const limiter = new InflightLimit({ replicas: 1, min: 2, max: 16, initial: 2 });
@@ -210,10 +225,9 @@ describe('in-flight limit: probes of the limit, at their thresholds', () => {
     expect(limits).toEqual([3, 2, 3, 2, 3, 2, 2, 3]);
     expect(noisy.limiter.reason).toBe('kept 2 per replica: 3 gave +25% throughput (calls only queued upstream); probing 3 per replica against 2');
     // Exactly 15%, the step's threshold, within the noise (0.13): probed again too.
-    const threshold = script();
-    threshold.window();
-    threshold.window({ items: [52, 40] });
-    expect(threshold.limiter.reason).toBe('kept 2 per replica: 3 gave +15% throughput within the noise (probed again from a fresh window)');
+    expect(reasonAfterProbe({ items: [52, 40] })).toBe(
+      'kept 2 per replica: 3 gave +15% throughput within the noise (probed again from a fresh window)',
+    );
   });
 
   it('keeps a step down that loses exactly 2%, returns the change over all replicas, and probes lower at once', () => {
@@ -265,15 +279,9 @@ describe('in-flight limit: probes of the limit, at their thresholds', () => {
 
 describe('in-flight limit: shares of busy and full calls, at their thresholds', () => {
   it('probes up from a window where exactly a quarter of the calls left inputs queued, and halves below that', () => {
-    const quarter = script();
-    quarter.window({ busy: 4 });
-    expect(quarter.limiter.limit).toBe(3);
-    expect(quarter.limiter.halved).toBe(false);
+    expect(afterFirst({ busy: 4 })).toEqual({ limit: 3, halved: false });
     // One call's worth of inputs in the system: the slots were not all filled either.
-    const fewer = script();
-    fewer.window({ busy: 3, load: 40 });
-    expect(fewer.limiter.limit).toBe(2);
-    expect(fewer.limiter.halved).toBe(true);
+    expect(afterFirst({ busy: 3, load: 40 })).toEqual({ limit: 2, halved: true });
   });
 
   it('neither halves nor widens while upward probes of full calls back off at a busy share of a quarter', () => {
@@ -804,34 +812,19 @@ describe('in-flight limit: probes down keep a staging slot above the work slots'
 describe('in-flight limit: full calls, and a load beyond what the slots carry', () => {
   it('probes up when the load exceeds what the slots carry at the window’s call size, and halves at exactly that', () => {
     // Two slots of calls of 40: 80 inputs.
-    const beyond = script();
-    beyond.window({ busy: 0, load: 81 });
-    expect(beyond.limiter.limit).toBe(3);
-    expect(beyond.limiter.halved).toBe(false);
-    const held = script();
-    held.window({ busy: 0, load: 80 });
-    expect(held.limiter.limit).toBe(2);
-    expect(held.limiter.halved).toBe(true);
+    expect(afterFirst({ busy: 0, load: 81 })).toEqual({ limit: 3, halved: false });
+    expect(afterFirst({ busy: 0, load: 80 })).toEqual({ limit: 2, halved: true });
   });
 
   it('counts the slots of every replica', () => {
     // Two replicas of two slots of 40: 160 inputs.
-    const beyond = script({ replicas: 2 });
-    beyond.window({ busy: 0, load: 161 });
-    expect(beyond.limiter.limit).toBe(6);
-    const held = script({ replicas: 2 });
-    held.window({ busy: 0, load: 160 });
-    expect(held.limiter.limit).toBe(4);
-    expect(held.limiter.halved).toBe(true);
+    expect(afterFirst({ busy: 0, load: 161 }, { replicas: 2 })).toEqual({ limit: 6, halved: false });
+    expect(afterFirst({ busy: 0, load: 160 }, { replicas: 2 })).toEqual({ limit: 4, halved: true });
   });
 
   it('needs half the calls full: with fewer, a high load is not the slots’ doing', () => {
-    const s = script();
-    s.window({ busy: 0, full: 7, load: 128 });
-    expect(s.limiter.limit).toBe(2);
-    const half = script();
-    half.window({ busy: 0, full: 8, load: 128 });
-    expect(half.limiter.limit).toBe(3);
+    expect(afterFirst({ busy: 0, full: 7, load: 128 }).limit).toBe(2);
+    expect(afterFirst({ busy: 0, full: 8, load: 128 }).limit).toBe(3);
   });
 });
 
@@ -920,10 +913,7 @@ describe('in-flight limit: a window with a stall', () => {
     stalled.window();
     expect(stalled.limiter.limit).toBe(2);
     expect(stalled.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
-    const edge = script();
-    edge.window();
-    edge.window({ items: [52, 28] });
-    expect(edge.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+    expect(reasonAfterProbe({ items: [52, 28] })).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
   });
 
   it('is no baseline either', () => {
