@@ -16,12 +16,13 @@
  * sixteen calls and four mean call durations, so one
  * slow call is a small part of it, and opens and closes on whole bursts of completions (an
  * upstream that merges calls answers them together); a comparison whose load (inputs in the
- * system) moved by more than a third is thrown away rather than believed; failed probes back off
- * exponentially (to about 2 s; a probe down that clearly lost starts at eight windows, and a step
- * up that lost only against the window that kept the step before is tried again from a fresh
- * one, since that window was picked for its luck), and that backoff resets when the load changes, so a new level of
- * load is explored within a second or two; traffic that resumes after a pause is such a new
- * level, and a window the pause cut is dropped. Steps are one call per replica, never more.
+ * system) moved by more than a third is thrown away rather than believed, and one with a stall
+ * (its halves' rates far apart) is measured again; failed probes back off exponentially (to
+ * about 2 s; a probe down that clearly lost starts at eight windows, and a step up that lost only
+ * against the window that kept the step before, or gained within the noise, is tried again from
+ * a fresh window first), and that backoff resets when the load changes, so a new level of load
+ * is explored within a second or two; traffic that resumes after a pause is such a new level,
+ * and a window the pause cut is dropped. Steps are one call per replica, never more.
  *
  * The floor is one running call plus one staged full batch per replica (the staging rule of
  * batcher.ts, which is what reaches 100% of a one-slot upstream).
@@ -140,8 +141,8 @@ const MAX_EXTRA_WORK = 3;
 /** Longest backoff between probes in one direction, in windows (~2 s at typical window lengths). */
 const MAX_BACKOFF_WINDOWS = 32;
 /**
- * A probe down that lost this much lost for certain (noise on real processes is a few percent
- * per window), and the backoff starts at CLEAR_LOSS_BACKOFF windows rather than one: probing it
+ * A probe down that lost this much, and beyond twice the windows' noise, lost for certain, and
+ * the backoff starts at CLEAR_LOSS_BACKOFF windows rather than one: probing it
  * again sooner at the same load only pays the loss again (TEI-like at 128 clients, 3 -> 2 lost
  * 19-30% every time, five probes in 3 s).
  */
@@ -214,8 +215,8 @@ export class InflightLimit {
   private halvingRecheckDue = false;
   /** A step up is probed again from the next window: it lost against the window that kept the one before, or the noise hid its gain (see closeWindow). */
   private upRetryDue = false;
-  /** Such a retry of a chained step was made at this level of load. */
-  private upConfirmed = false;
+  /** A chained step was probed again at this level of load (once per level). */
+  private chainRetried = false;
   /** Retries of a hidden gain at this level of load. */
   private upRetries = 0;
   /** Windows left in a shape probe's echo (see ECHO_WINDOWS), any kind of window counted; lastLoad keeps the load before it. */
@@ -455,10 +456,10 @@ export class InflightLimit {
         // down; once per level of load, or a one-slot upstream with an occasional slow call
         // ratchets up (a slow call in the fresh window, a "gain", a chained probe that lost
         // against it, and again). A gain the noise hid is no verdict either, as for halving.
-        const chained = phase.chained === true && !this.upConfirmed;
+        const chained = phase.chained === true && !this.chainRetried;
         const hidden = !chained && ratio >= UP_GAIN && this.upRetries < MAX_RETRIES;
         if (chained || hidden) {
-          if (chained) this.upConfirmed = true;
+          if (chained) this.chainRetried = true;
           else this.upRetries++;
           this.upRetryDue = true;
           const against = chained ? 'against the window that raised it' : 'within the noise';
@@ -676,7 +677,7 @@ export class InflightLimit {
     this.workRecheckDue = false;
     this.halvingRecheckDue = false;
     this.upRetryDue = false;
-    this.upConfirmed = false;
+    this.chainRetried = false;
     this.upRetries = 0;
     if (!this.halvedNow) return probing;
     this.halvedNow = false;
@@ -730,14 +731,17 @@ export class InflightLimit {
  * no such proof (fewer calls in flight is the safer side), so only gains are tested this way.
  */
 function gained(ratio: number, threshold: number, base: Measurement, measured: Measurement): boolean {
-  const noise = Math.sqrt(base.noise ** 2 + measured.noise ** 2);
-  return ratio >= threshold && ratio >= 1 + NOISE_SIGMAS * noise;
+  return ratio >= threshold && ratio >= 1 + NOISE_SIGMAS * combinedNoise(base, measured);
 }
 
 /** A loss of at least `share` and beyond the two windows' noise (as gained, mirrored). */
 function lost(ratio: number, share: number, base: Measurement, measured: Measurement): boolean {
-  const noise = Math.sqrt(base.noise ** 2 + measured.noise ** 2);
-  return ratio <= 1 - share && ratio <= 1 - NOISE_SIGMAS * noise;
+  return ratio <= 1 - share && ratio <= 1 - NOISE_SIGMAS * combinedNoise(base, measured);
+}
+
+/** The relative standard error of the ratio of two windows' throughputs. */
+function combinedNoise(base: Measurement, measured: Measurement): number {
+  return Math.sqrt(base.noise ** 2 + measured.noise ** 2);
 }
 
 /** Standard errors a gain must stand clear of. */
