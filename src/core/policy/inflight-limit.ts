@@ -71,7 +71,7 @@ export interface LimitChange {
 type Phase =
   | { kind: 'baseline' }
   /** chained: the baseline is the window that kept the step before (see upRetryDue). */
-  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement; chained?: boolean }
+  | { kind: 'probe'; direction: 1 | -1; baseline: Measurement; chained: boolean }
   | { kind: 'halve'; halve: boolean; baseline: Measurement }
   | { kind: 'widen'; widen: boolean; baseline: Measurement };
 
@@ -443,8 +443,7 @@ export class InflightLimit {
           const change = { from: base.limit * this.settings.replicas, to: this.limit, why: this.why };
           // A step that paid: the next one is tried at once, against this window (no new baseline).
           if (this.perReplica < this.settings.max && this.saturated(measured)) {
-            this.phase = { kind: 'probe', direction: 1, baseline: measured, chained: true };
-            this.step(this.perReplica + 1);
+            this.probeLimit(1, measured, true);
           }
           return change;
         }
@@ -456,7 +455,7 @@ export class InflightLimit {
         // down; once per level of load, or a one-slot upstream with an occasional slow call
         // ratchets up (a slow call in the fresh window, a "gain", a chained probe that lost
         // against it, and again). A gain the noise hid is no verdict either, as for halving.
-        const chained = phase.chained === true && !this.chainRetried;
+        const chained = phase.chained && !this.chainRetried;
         const hidden = !chained && ratio >= UP_GAIN && this.upRetries < MAX_RETRIES;
         if (chained || hidden) {
           if (chained) this.chainRetried = true;
@@ -489,8 +488,7 @@ export class InflightLimit {
         // The next step down against this window, as far as the first may go: one staging slot
         // stays above the work slots (without it a probe to 2 with two work slots left none).
         if (this.perReplica > this.downFloor()) {
-          this.phase = { kind: 'probe', direction: -1, baseline: measured };
-          this.step(this.perReplica - 1);
+          this.probeLimit(-1, measured);
         }
         return change;
       }
@@ -508,23 +506,14 @@ export class InflightLimit {
     const canUp = this.perReplica < this.settings.max && this.upWait === 0 && this.saturated(measured);
     const retry = this.upRetryDue;
     this.upRetryDue = false;
-    if (retry && canUp) {
-      this.phase = { kind: 'probe', direction: 1, baseline: measured };
-      return this.step(this.perReplica + 1);
-    }
-    if (canDown) {
-      this.phase = { kind: 'probe', direction: -1, baseline: measured };
-      return this.step(this.perReplica - 1);
-    }
+    if (retry && canUp) return this.probeLimit(1, measured);
+    if (canDown) return this.probeLimit(-1, measured);
     const widenDue = this.widenDue;
     this.widenDue = false;
     // No test of the highest limit: a work slot is only due just after the limit came back down
     // from a step up (a staging slot's, or a work slot's hidden gain), so there is room for one.
     if (widenDue && !this.widenTried && this.extraWork < MAX_EXTRA_WORK) return this.shapeWork(true, measured);
-    if (canUp) {
-      this.phase = { kind: 'probe', direction: 1, baseline: measured };
-      return this.step(this.perReplica + 1);
-    }
+    if (canUp) return this.probeLimit(1, measured);
     // Halved at an earlier level of load: see whether whole batches pay again. Not halved: try
     // halving when the calls in flight hold the whole load (full calls: two halves may run side
     // by side; partial ones, cut when the hold ran out: a half batch fills sooner and is staged
@@ -574,6 +563,12 @@ export class InflightLimit {
   /** The lowest per-replica limit a probe down may reach: the floor, and one staging slot above the work slots. */
   private downFloor(): number {
     return Math.max(this.settings.min, this.extraWork + 2);
+  }
+
+  /** Starts a probe of the limit one step up or down from the window just measured (chained: one that kept the step before). */
+  private probeLimit(direction: 1 | -1, measured: Measurement, chained = false): undefined {
+    this.phase = { kind: 'probe', direction, baseline: measured, chained };
+    return this.step(this.perReplica + direction);
   }
 
   /** Starts a probe of one work slot more (widen) or fewer, the limit moving with it. */
