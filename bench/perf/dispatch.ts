@@ -15,7 +15,7 @@
  * the policy chose.
  *
  *   node --import tsx bench/perf/dispatch.ts [--upstreams gpu,tei,cpu-pad] [--model]
- *     [--levels 8,32,128] [--also '--bucket-by-length 1.5'] [--also '--max-inflight 4'] ...
+ *     [--levels 8,32,128] [--rounds 3] [--also '--bucket-by-length 1.5'] [--also '--max-inflight 4'] ...
  *   npm run bench:perf -- --only p6,p6-model --duration 3 --warmup 2
  */
 import { execFileSync } from 'node:child_process';
@@ -179,9 +179,21 @@ interface Side {
   url: string | null;
   /** GET /autobatch/policy after each level (the defaults: what the policy chose). */
   readsPolicy: boolean;
+  /** Per level: the median of its rounds (NaN when none was measured). */
   inputsPerSecond: number[];
+  /** Per level: each round's inputs per second, in the order measured. */
+  rounds: number[][];
   errors: number;
+  /** Per level: the policy after its last round. */
   policy: Array<string | null>;
+}
+
+/** The median of the finite values (NaN when there are none): one slow round does not move it. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return NaN;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
 }
 
 /**
@@ -206,32 +218,33 @@ function loadSide(
     concurrency: [clients],
     inputsPerRequest: 1,
     ...(texts === undefined ? {} : { texts }),
-    ...timing,
+    durationSeconds: timing.durationSeconds,
+    warmupSeconds: timing.warmupSeconds,
   });
 }
 
+/** One round of one level on one side: its inputs per second (NaN when it could not be measured). */
 async function measureLevel(
   side: Side,
   upstreamUrl: string,
   clients: number,
   timing: PerfTiming,
   texts: readonly string[] | undefined,
-): Promise<void> {
+): Promise<number> {
   say(`P6: ${side.label}, ${clients} clients`);
   // A slow upstream (the model) may still be working off the previous side's calls.
   await waitUntilAnswering(upstreamUrl);
   try {
     const report = await loadSide(side, upstreamUrl, clients, texts, timing);
     const level = report.levels[0]!;
-    side.inputsPerSecond.push(level.target.inputsPerSecond);
     side.errors += level.target.errorCount;
+    return level.target.inputsPerSecond;
   } catch (error) {
     // One level that cannot be measured is reported as such; the rest of the run goes on.
     say(`P6: ${side.label}, ${clients} clients: not measured (${error instanceof Error ? error.message : String(error)})`);
-    side.inputsPerSecond.push(NaN);
     side.errors += 1;
+    return NaN;
   }
-  if (side.readsPolicy && side.url !== null) side.policy.push(await readPolicy(side.url));
 }
 
 /**
@@ -282,6 +295,7 @@ async function measureUpstream(
       url,
       readsPolicy,
       inputsPerSecond: [],
+      rounds: [],
       errors: 0,
       policy: [],
     });
@@ -292,8 +306,22 @@ async function measureUpstream(
     const plain = side('plain proxy', proxies.at(-1)!.url);
     const sides = [direct, plain, defaults, ...statics, ...variants];
     await warmAll(sides, server.url, timing, texts);
+    // Each round of a level is measured by every side, in an order rotated per round: one side's
+    // round is far from the same round of another only in time, and the median of the rounds is
+    // what a cell reports (single 4-s cells of one setting moved 5-15% between runs here).
+    const rounds = timing.rounds ?? 1;
     for (const [level, clients] of levels.entries()) {
-      for (const i of sideOrder(sides.length, level)) await measureLevel(sides[i]!, server.url, clients, timing, texts);
+      for (const side of sides) side.rounds.push([]);
+      for (let round = 0; round < rounds; round++) {
+        for (const i of sideOrder(sides.length, level * rounds + round)) {
+          const side = sides[i]!;
+          side.rounds[level]!.push(await measureLevel(side, server.url, clients, timing, texts));
+        }
+      }
+      for (const side of sides) {
+        side.inputsPerSecond.push(median(side.rounds[level]!));
+        if (side.readsPolicy && side.url !== null) side.policy.push(await readPolicy(side.url));
+      }
     }
     const lines = [
       `#### ${upstream.title}: \`${upstream.flags}\``,
@@ -313,8 +341,12 @@ async function measureUpstream(
       const vsBest = own / best;
       const hop = plain.inputsPerSecond[i]! / alone;
       const policy = defaults.policy[i] ?? 'no GET /autobatch/policy on this build';
+      const spread = roundSpread(
+        defaults.rounds[i]!,
+        statics.map((s) => s.rounds[i]!),
+      );
       lines.push(
-        `| ${clients} | ${fixed(alone, 0)} | ${Number.isFinite(hop) ? fixed(plain.inputsPerSecond[i]!, 0) : '–'} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${Number.isFinite(hop) ? times(hop) : '–'} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%`} | ${policy} |`,
+        `| ${clients} | ${fixed(alone, 0)} | ${Number.isFinite(hop) ? fixed(plain.inputsPerSecond[i]!, 0) : '–'} | ${fixed(own, 0)} | ${statics.map((s) => fixed(s.inputsPerSecond[i]!, 0)).join(' | ')} | ${times(Number.isFinite(vsDirect) ? vsDirect : null)} | ${Number.isFinite(hop) ? times(hop) : '–'} | ${clients === 1 || !Number.isFinite(vsBest) ? '–' : `${fixed(vsBest * 100, 0)}%${spread}`} | ${policy} |`,
       );
       const floor = clients === 1 ? 0.9 : 1.0;
       rows.push({
@@ -347,8 +379,24 @@ async function measureUpstream(
   }
 }
 
+/**
+ * With more than one round: the lowest and highest of the rounds' own ratios (the defaults ÷ the
+ * best static setting of that round), so a reader sees how far one round alone could be off.
+ */
+export function roundSpread(defaults: readonly number[], statics: ReadonlyArray<readonly number[]>): string {
+  if (defaults.length < 2) return '';
+  const ratios = defaults
+    .map((own, round) => {
+      const measured = statics.map((s) => s[round] ?? NaN).filter(Number.isFinite);
+      return measured.length === 0 ? NaN : own / Math.max(...measured);
+    })
+    .filter(Number.isFinite);
+  if (ratios.length < 2) return '';
+  return ` (rounds ${fixed(Math.min(...ratios) * 100, 0)}-${fixed(Math.max(...ratios) * 100, 0)}%)`;
+}
+
 function p6Timing(requested: PerfTiming): PerfTiming {
-  return { durationSeconds: requested.durationSeconds, warmupSeconds: Math.max(requested.warmupSeconds, MIN_WARMUP_SECONDS) };
+  return { ...requested, warmupSeconds: Math.max(requested.warmupSeconds, MIN_WARMUP_SECONDS) };
 }
 
 function details(title: string, timing: PerfTiming, sections: string[]): string {
@@ -356,7 +404,7 @@ function details(title: string, timing: PerfTiming, sections: string[]): string 
     title,
     '',
     `Closed-loop clients, one input per request, the load generator's built-in corpus (one text in four a paragraph); ${timing.durationSeconds} s measured per side and level ` +
-      `after ${timing.warmupSeconds} s of warm-up; the upstream and every proxy warmed first; one proxy process per setting kept across the levels; at each level direct, the defaults and the static settings measured one after another, in an order rotated per level; also a plain http-proxy-3 pass-through (bench/perf/plain-proxy.ts): what any extra hop costs. ` +
+      `after ${timing.warmupSeconds} s of warm-up${(timing.rounds ?? 1) > 1 ? `, ${timing.rounds} rounds of each level, each cell the median of its rounds` : ''}; the upstream and every proxy warmed first; one proxy process per setting kept across the levels; at each level direct, the defaults and the static settings measured one after another, in an order rotated per level; also a plain http-proxy-3 pass-through (bench/perf/plain-proxy.ts): what any extra hop costs. ` +
       "Static candidates: the simulator's best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. " +
       'On this 2-core machine the load generator, the proxy and the upstream share the cores: read the ratios, not the absolute numbers.',
     '',
@@ -383,7 +431,7 @@ export async function measureDispatchModel(services: ServiceGroup, requested: Pe
 
 if (isMain(import.meta.url)) {
   // --model: the USE model instead; --upstreams gpu,tei,cpu-pad: a subset of the simulator's;
-  // --levels 8,32: fewer levels; --also '<flags>' (repeatable): the defaults with those flags pinned.
+  // --levels 8,32: fewer levels; --rounds 3: each level three times (cells the median); --also '<flags>' (repeatable): the defaults with those flags pinned.
   const valueOf = (flag: string): string | undefined => {
     const at = process.argv.indexOf(flag);
     return at > 0 ? process.argv[at + 1] : undefined;
@@ -391,9 +439,10 @@ if (isMain(import.meta.url)) {
   const levels = valueOf('--levels')?.split(',').map(Number);
   const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
   const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
+  const rounds = Number(valueOf('--rounds') ?? 1);
   await runStandalone(
     process.argv.includes('--model')
-      ? (services, timing) => measureDispatchModel(services, timing, options)
-      : (services, timing) => measureDispatch(services, timing, options),
+      ? (services, timing) => measureDispatchModel(services, { ...timing, rounds }, options)
+      : (services, timing) => measureDispatch(services, { ...timing, rounds }, options),
   );
 }

@@ -4,7 +4,7 @@
  * side by side in this run (or, for P1, against the limit computed from the simulator's flags);
  * nothing here is a test, and no figure is asserted anywhere.
  *
- *   npm run bench:perf -- [--duration 5] [--warmup 1] [--only split,p1,p2,p3,p4,p5,profile,p6,p6-model,p7]
+ *   npm run bench:perf -- [--duration 5] [--warmup 1] [--rounds 1] [--only split,p1,p2,p3,p4,p5,profile,p6,p6-model,p7]
  *     [--quiet-below 0.7] [--quiet-wait-minutes 15] [--out /tmp/autobatch-perf] [--no-build]
  *
  * Markdown on stdout; the same Markdown and a JSON of the rows under --out.
@@ -69,6 +69,7 @@ const MEASUREMENTS: ReadonlyArray<{ key: string; title: string; run: Measure }> 
 const USAGE = `Usage: npm run bench:perf -- [options]
   --duration <s>             measured seconds per side and level (default 5; P4 at least 15)
   --warmup <s>               unmeasured seconds before each (default 1; P4 at least 5)
+  --rounds <n>               P6: times each level is measured, each cell the median (default 1)
   --only <list>              ${MEASUREMENTS.map((m) => m.key).join(',')} or a subset (default all)
   --quiet-below <load>       wait for the 1-minute load average to drop below this (default 0.7; 0: never wait)
   --quiet-wait-minutes <m>   longest wait before the first measurement (default 15; 1 before each later one)
@@ -112,6 +113,7 @@ function parseOptions(args: string[]): PerfOptions | 'help' {
     options: {
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '1' },
       only: { type: 'string', default: MEASUREMENTS.map((m) => m.key).join(',') },
       'quiet-below': { type: 'string', default: '0.7' },
       'quiet-wait-minutes': { type: 'string', default: '15' },
@@ -121,7 +123,13 @@ function parseOptions(args: string[]): PerfOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  const timing: PerfTiming = { durationSeconds: positive('--duration', values.duration), warmupSeconds: positive('--warmup', values.warmup, true) };
+  const rounds = positive('--rounds', values.rounds);
+  if (!Number.isInteger(rounds)) throw new Error(`--rounds: not a whole number: ${values.rounds}`);
+  const timing: PerfTiming = {
+    durationSeconds: positive('--duration', values.duration),
+    warmupSeconds: positive('--warmup', values.warmup, true),
+    rounds,
+  };
   const quietBelow = positive('--quiet-below', values['quiet-below'], true);
   const quietWaitMs = positive('--quiet-wait-minutes', values['quiet-wait-minutes'], true) * 60_000;
   const keys = values.only.split(',').map((key) => key.trim().toLowerCase());
@@ -159,7 +167,7 @@ process.exitCode = await runBenchScript({
       '',
       `- machine: ${machineLine()}`,
       `- code: ${sourceState()}; measured ${startedAt} to ${new Date().toISOString()}`,
-      `- each side of each level: ${timing.durationSeconds} s measured after ${timing.warmupSeconds} s of warm-up (P4: at least 15 s after 5 s); direct and proxied sides alternate which goes first`,
+      `- each side of each level: ${timing.durationSeconds} s measured after ${timing.warmupSeconds} s of warm-up (P4: at least 15 s after 5 s)${(timing.rounds ?? 1) > 1 ? `, ${timing.rounds} times in P6 (the median)` : ''}; direct and proxied sides alternate which goes first`,
       `- 1-minute load average at the start of each measurement: ${loads.join(', ')} (this machine has ${os.cpus().length} cores, shared with other work)`,
       `- command: \`npm run build && npm run bench:perf -- ${process.argv.slice(2).join(' ')}\``.replace(/ -- `$/, '`'),
       '',

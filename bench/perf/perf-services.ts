@@ -16,6 +16,8 @@ import { say } from '../script-io.js';
 export interface PerfTiming {
   durationSeconds: number;
   warmupSeconds: number;
+  /** P6: times each level is measured, sides in a new order each time; a cell is the median (default 1). */
+  rounds?: number;
 }
 
 export const DEFAULT_TIMING: PerfTiming = { durationSeconds: 5, warmupSeconds: 1 };

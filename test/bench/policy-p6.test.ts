@@ -1,6 +1,6 @@
 /** bench:perf P6's pieces that need no servers: the static candidates, their flags, the policy line. */
 import { describe, expect, it } from 'vitest';
-import { candidates, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
+import { candidates, median, roundSpread, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
 import { settingLabel, staticSetting } from '../../bench/policy/sim-proxy.js';
 
 describe('P6 static candidates', () => {
@@ -35,6 +35,31 @@ describe('P6 order of the sides', () => {
     for (const order of orders) expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
     expect(orders.map((o) => o[0])).toEqual([0, 1, 2, 3]);
     expect(orders.map((o) => o.at(-1))).toEqual([4, 0, 1, 2]);
+  });
+});
+
+describe('P6 rounds', () => {
+  it('reports the median of a level’s rounds, leaving out rounds that could not be measured', () => {
+    expect(median([300, 100, 200])).toBe(200);
+    expect(median([400, 100, 300, 200])).toBe(250);
+    expect(median([NaN, 100, 300])).toBe(200);
+    expect(median([NaN])).toBeNaN();
+  });
+
+  it('shows the lowest and highest round’s ratio to that round’s best static setting, only with two rounds or more', () => {
+    // Round 1: 90 of the best 100; round 2: 110 of the best 100 (the other static did better in round 1 only).
+    expect(
+      roundSpread(
+        [90, 110],
+        [
+          [100, 80],
+          [50, 100],
+        ],
+      ),
+    ).toBe(' (rounds 90-110%)');
+    expect(roundSpread([90], [[100]])).toBe('');
+    // A round no static setting measured says nothing.
+    expect(roundSpread([90, 95], [[NaN, 100]])).toBe('');
   });
 });
 
