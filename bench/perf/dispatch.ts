@@ -247,17 +247,32 @@ async function measureLevel(
   }
 }
 
+/** Clients and seconds each side is warmed with before the first level (see warmAll). */
+const WARM_CLIENTS = 32;
+const WARM_SECONDS = 4;
+
 /**
  * Before the first level, every side gets the same start: the upstream is loaded directly (a
- * model's first calls are slow) and each proxy process answers a few hundred requests (its code is
- * compiled by then). Without it the side measured first paid for both, which is how the defaults
- * at 1 client once measured 5-20% under the static settings for no reason of their own.
+ * model's first calls are slow) and each proxy process answers some thousands of requests, as a
+ * deployed proxy has. Without it the side measured first paid for both, which is how the defaults
+ * at 1 client once measured 5-20% under the static settings for no reason of their own. Why
+ * thousands: node's compiled code keeps getting faster for about ten thousand requests. A proxy
+ * that had answered about a thousand (half a second at 8 clients, as here before) answered one
+ * client 0.83-0.86x as fast as direct in front of the 10-ms GPU-like simulator, the same process
+ * after 7,000 requests more 0.90-0.93x (two runs each, proxies swapped); in front of a zero-cost
+ * upstream, a plain http-proxy-3 answered one client 644, 1,620, then 3,055 times a second in three
+ * runs of 4 s. In P6 itself the one-client cells moved less (three rounds each: 0.86x, 0.85x, 0.80x
+ * on the three simulator upstreams, against 0.86x, 0.82x, 0.78x in a run warmed the old way): the
+ * rest is the hop, which a plain proxy pays too.
  */
 async function warmAll(sides: readonly Side[], upstreamUrl: string, timing: PerfTiming, texts: readonly string[] | undefined): Promise<void> {
   for (const side of sides) {
     say(`P6: warming ${side.label}`);
     await waitUntilAnswering(upstreamUrl);
-    await loadSide(side, upstreamUrl, 8, texts, { durationSeconds: 0.5, warmupSeconds: Math.min(timing.warmupSeconds, 1) }).catch(() => undefined);
+    await loadSide(side, upstreamUrl, WARM_CLIENTS, texts, {
+      durationSeconds: WARM_SECONDS,
+      warmupSeconds: Math.min(timing.warmupSeconds, 1),
+    }).catch(() => undefined);
   }
 }
 
@@ -404,7 +419,7 @@ function details(title: string, timing: PerfTiming, sections: string[]): string 
     title,
     '',
     `Closed-loop clients, one input per request, the load generator's built-in corpus (one text in four a paragraph); ${timing.durationSeconds} s measured per side and level ` +
-      `after ${timing.warmupSeconds} s of warm-up${(timing.rounds ?? 1) > 1 ? `, ${timing.rounds} rounds of each level, each cell the median of its rounds` : ''}; the upstream and every proxy warmed first; one proxy process per setting kept across the levels; at each level direct, the defaults and the static settings measured one after another, in an order rotated per level; also a plain http-proxy-3 pass-through (bench/perf/plain-proxy.ts): what any extra hop costs. ` +
+      `after ${timing.warmupSeconds} s of warm-up${(timing.rounds ?? 1) > 1 ? `, ${timing.rounds} rounds of each level, each cell the median of its rounds` : ''}; the upstream and every proxy warmed first (${WARM_SECONDS} s at ${WARM_CLIENTS} clients each: node's compiled code keeps getting faster for thousands of requests); one proxy process per setting kept across the levels; at each level direct, the defaults and the static settings measured one after another, in an order rotated per level; also a plain http-proxy-3 pass-through (bench/perf/plain-proxy.ts): what any extra hop costs. ` +
       "Static candidates: the simulator's best setting at 8, 32 and 128 clients (bench/policy/static-grid.json), not all 36 of the grid, to keep the run short. " +
       'On this 2-core machine the load generator, the proxy and the upstream share the cores: read the ratios, not the absolute numbers.',
     '',
