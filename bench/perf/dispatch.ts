@@ -321,9 +321,9 @@ async function measureUpstream(
     const plain = side('plain proxy', proxies.at(-1)!.url);
     const sides = [direct, plain, defaults, ...statics, ...variants];
     await warmAll(sides, server.url, timing, texts);
-    // Each round of a level is measured by every side, in an order rotated per round: one side's
-    // round is far from the same round of another only in time, and the median of the rounds is
-    // what a cell reports (single 4-s cells of one setting moved 5-15% between runs here).
+    // Every side measures a round before any measures the next, in an order rotated per round, so
+    // the machine's drift over the level touches all sides alike; a cell is the median of its
+    // rounds (single 4-s cells of one setting moved 5-15% between runs here).
     const rounds = timing.rounds ?? 1;
     for (const [level, clients] of levels.entries()) {
       for (const side of sides) side.rounds.push([]);
@@ -455,6 +455,7 @@ if (isMain(import.meta.url)) {
   const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
   const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
   const rounds = Number(valueOf('--rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: not a whole number of at least 1: ${valueOf('--rounds')}`);
   await runStandalone(
     process.argv.includes('--model')
       ? (services, timing) => measureDispatchModel(services, { ...timing, rounds }, options)
