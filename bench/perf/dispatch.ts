@@ -410,6 +410,13 @@ export function roundSpread(defaults: readonly number[], statics: ReadonlyArray<
   return ` (rounds ${fixed(Math.min(...ratios) * 100, 0)}-${fixed(Math.max(...ratios) * 100, 0)}%)`;
 }
 
+/** `--rounds` (bench:perf and this script alike): a whole number from 1 to 3600. */
+export function parseRounds(text: string): number {
+  const rounds = Number(text);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 3600) throw new Error(`--rounds: not a whole number from 1 to 3600: ${text}`);
+  return rounds;
+}
+
 function p6Timing(requested: PerfTiming): PerfTiming {
   return { ...requested, warmupSeconds: Math.max(requested.warmupSeconds, MIN_WARMUP_SECONDS) };
 }
@@ -454,8 +461,7 @@ if (isMain(import.meta.url)) {
   const levels = valueOf('--levels')?.split(',').map(Number);
   const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
   const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
-  const rounds = Number(valueOf('--rounds') ?? 1);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: not a whole number of at least 1: ${valueOf('--rounds')}`);
+  const rounds = parseRounds(valueOf('--rounds') ?? '1');
   await runStandalone(
     process.argv.includes('--model')
       ? (services, timing) => measureDispatchModel(services, { ...timing, rounds }, options)

@@ -20,7 +20,7 @@ import { runBenchScript } from '../script-main.js';
 import type { ServiceGroup } from '../service-process.js';
 import { REPO_ROOT } from '../service-specs.js';
 import { measureConnections } from './connections.js';
-import { measureDispatch, measureDispatchModel } from './dispatch.js';
+import { measureDispatch, measureDispatchModel, parseRounds } from './dispatch.js';
 import { measureProfiles } from './cpu-profile.js';
 import { measureLowLoad } from './low-load.js';
 import { fixed, loadAverage, renderTargetsTable, say, waitForQuiet, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
@@ -123,12 +123,10 @@ function parseOptions(args: string[]): PerfOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  const rounds = positive('--rounds', values.rounds);
-  if (!Number.isInteger(rounds)) throw new Error(`--rounds: not a whole number: ${values.rounds}`);
   const timing: PerfTiming = {
     durationSeconds: positive('--duration', values.duration),
     warmupSeconds: positive('--warmup', values.warmup, true),
-    rounds,
+    rounds: parseRounds(values.rounds),
   };
   const quietBelow = positive('--quiet-below', values['quiet-below'], true);
   const quietWaitMs = positive('--quiet-wait-minutes', values['quiet-wait-minutes'], true) * 60_000;

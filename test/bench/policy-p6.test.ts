@@ -1,6 +1,6 @@
 /** bench:perf P6's pieces that need no servers: the static candidates, their flags, the policy line. */
 import { describe, expect, it } from 'vitest';
-import { candidates, median, roundSpread, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
+import { candidates, median, parseRounds, roundSpread, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
 import { settingLabel, staticSetting } from '../../bench/policy/sim-proxy.js';
 
 describe('P6 static candidates', () => {
@@ -44,6 +44,12 @@ describe('P6 rounds', () => {
     expect(median([400, 100, 300, 200])).toBe(250);
     expect(median([NaN, 100, 300])).toBe(200);
     expect(median([NaN])).toBeNaN();
+  });
+
+  it('takes a whole number of rounds from 1 to 3600, for bench:perf and the script alike', () => {
+    expect(parseRounds('3')).toBe(3);
+    expect(parseRounds('3600')).toBe(3600);
+    for (const bad of ['0', '2.5', '3601', 'x', '-1']) expect(() => parseRounds(bad)).toThrow(/--rounds/);
   });
 
   it('shows the lowest and highest round’s ratio to that round’s best static setting, only with two rounds or more', () => {

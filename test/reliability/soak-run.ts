@@ -5,6 +5,7 @@
  * deterministic), so a wrong or another client's answer is caught, not just counted as 200.
  * Shared by test/reliability/soak.test.ts and bench/soak.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, request } from 'undici';
@@ -264,9 +265,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // runs on Node 24 (the last failed CI), with the heap level at 37-47 MB; read after the idle
   // moments, 0.3 to 0.9 MB in seven: answers and socket writes still on their way out, and array
   // buffers that V8 frees after its collection returns, not memory the proxy keeps.
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  await sleep(SETTLE_MS);
   collectGarbage();
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  await sleep(SETTLE_MS);
   collectGarbage();
   const memory = process.memoryUsage();
   report.heapEndMb = mb(memory.heapUsed);
