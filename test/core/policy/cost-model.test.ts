@@ -129,6 +129,26 @@ describe('cost model', () => {
     expect(fit.perInputMs).toBeCloseTo(1, 1);
   });
 
+  it("keeps a call's fixed cost apart from an input's own through a lone client's calls of one input, which show only their sum", () => {
+    const model = new CostModel();
+    let time = 0;
+    const call = (items: number, ms: number, longest: number): void => {
+      model.observe({ startedAt: time, finishedAt: time + ms, items, longestBytes: longest, totalBytes: items * longest });
+      time += ms + 1;
+    };
+    // 10 ms a call, 2 ms an input, length free, at a busy level: calls of 2 to 9 inputs.
+    for (let i = 0; i < 200; i++) call(2 + (i % 8), 10 + 2 * (2 + (i % 8)), 50);
+    expect(model.costFit!.fixedMs).toBeCloseTo(10, 1);
+    // A lone client: two thousand calls of one input (12 ms each, its fixed cost and its own, of
+    // inputs of several lengths), thirty times the fit's memory.
+    for (let i = 0; i < 2000; i++) call(1, 12, 40 + (i % 3) * 10);
+    const fit = model.costFit!;
+    expect(fit.fixedMs).toBeCloseTo(10, 1);
+    expect(fit.perInputMs).toBeCloseTo(2, 1);
+    // Under a tenth of a millisecond per kilobyte: length is free here.
+    expect(Math.abs(fit.perByteMs * 1024)).toBeLessThan(0.1);
+  });
+
   it('fits from six calls on, and ignores a call of no duration', () => {
     const model = new CostModel();
     const call = (i: number, ms: number): void => {
@@ -140,7 +160,8 @@ describe('cost model', () => {
         totalBytes: 60 * (1 + (i % 5)),
       });
     };
-    // Each call is added when the next one is not answered with it: five added weigh 4.85, six 5.78.
+    // Each call is added when the next one is not answered with it: five added weigh 4.94 (four of
+    // two inputs or more, 3.91, and one of one input, its own stream: see WeightedFit), six 5.85.
     for (let i = 0; i < 5; i++) call(i, 5 + i);
     call(5, 0);
     expect(model.costFit).toBeNull();
