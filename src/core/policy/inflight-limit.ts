@@ -21,8 +21,8 @@
  * about 2 s; a probe down that clearly lost starts at eight windows, and a step up that lost only
  * against the window that kept the step before, or gained within the noise, is tried again from
  * a fresh window first), and that backoff resets when the load changes, so a new level of load
- * is explored within a second or two; traffic that resumes after a pause is such a new level,
- * and a window the pause cut is dropped. Steps are one call per replica, never more.
+ * is explored within a second or two; traffic that resumes after a pause is a new level only if
+ * its load moved, and a window the pause cut is dropped. Steps are one call per replica, never more.
  *
  * The floor is one running call plus one staged full batch per replica (the staging rule of
  * batcher.ts, which is what reaches 100% of a one-slot upstream).
@@ -58,7 +58,11 @@ export interface LimitSample {
   full?: boolean;
   /** False when halving the route's batch size would have left this call as it was (it held at most half a whole batch); absent: taken as cut. */
   overHalf?: boolean;
-  /** False when other calls were in flight as it started (the upstream was not idle); absent: taken as alone. */
+  /**
+   * False when other calls were in flight as it started (the upstream was not idle). Absent (the
+   * tests of other rules): the pause rule takes the call as alone, the serial-window rule (see
+   * SERIAL_SHARE) as not, so neither rule acts on what a sample did not say.
+   */
   alone?: boolean;
 }
 
@@ -89,6 +93,8 @@ interface Measurement {
   noise: number;
   /** Mean inputs per call. */
   itemsPerCall: number;
+  /** Share of the window's calls that started with no other call in flight (see SERIAL_SHARE). */
+  aloneShare: number;
 }
 
 /** Calls counted in one window (after the first counted completion). */
@@ -119,6 +125,18 @@ const STALL_NOISE = 0.3;
 const UP_GAIN = 1.15;
 /** Share of throughput a downward step may lose and still be kept. */
 const DOWN_KEEP = 0.98;
+/**
+ * A window in which at least this share of the calls started with no other call in flight held
+ * traffic that one call at a time carries (a lone client): it says nothing of a limit above one,
+ * so no step down (of the limit or of a work slot) is probed from it. Why: such a step is kept
+ * unless it loses, and at that load it cannot lose, so every quiet spell used to walk the limit
+ * down to its floor and undo what the last busy spell had learned. Measured: the real model behind
+ * bench/upstreams in P6, whose three rounds of one client came before the level of 8: the limit
+ * learned at 32 clients (4, with work slots) was back at 2 each time 8 clients came, and a call of
+ * 150 ms made relearning it take a window of 2-3 s per step; the defaults measured 72-82% of the
+ * best static setting at 8 and 32 clients, and 103% and 122% in a run without the one-client level.
+ */
+const SERIAL_SHARE = 0.9;
 /** Load change that makes a comparison meaningless. */
 const LOAD_SHIFT = 1 / 3;
 /** Load change that makes a new level of load (probing starts afresh: backoffs reset). */
@@ -191,6 +209,7 @@ export class InflightLimit {
   private halveRetries = 0;
   private windowFull = 0;
   private windowOverHalf = 0;
+  private windowAlone = 0;
   /** The window's first half: completions counted, and when its last one finished. */
   private midItems = 0;
   private midFinish: number | undefined;
@@ -330,14 +349,17 @@ export class InflightLimit {
     // already complete closes on its own completions, which end before the pause; an unfinished
     // one would measure the pause, not the limit (a proxy idle between two loads once read a
     // probe down as +2695% across one, and kept it), so it is dropped with any probe under way.
-    // Verdicts made before the pause were made on other traffic (on a deployment warmed up and
-    // left idle: while the route was still exploring length bands), so the traffic that resumes
-    // is probed as a new level of load, even at the same load.
+    // The pause is not a new level by itself: the traffic that resumes is compared with the load
+    // before it, as any window is (closeWindow), and only a load that moved starts afresh. Why:
+    // read as a new level, every pause re-probed what the same load had just settled, at the
+    // cost of the probes that lose (TEI-like at 128 clients on real processes: a step down to 3
+    // lost 15-29% each time, about 3% of the first 4 s after each pause; the real model behind
+    // bench/upstreams, in P6's turns after pauses of half a minute: its extra work slots probed
+    // away at each turn, on windows of 2-3 s).
     let change: LimitChange | undefined;
     if (sample.startedAt - this.seenFinish > IDLE_MS && sample.alone !== false && this.seenFinish > -Infinity) {
       if (this.windowComplete()) change = this.closeWindow();
       else this.restart(sample.startedAt);
-      this.newLevel(sample.finishedAt, 'the traffic paused');
     }
     this.seenFinish = Math.max(this.seenFinish, sample.finishedAt);
     if (sample.startedAt < this.changedAt) return change;
@@ -363,6 +385,7 @@ export class InflightLimit {
     if (sample.busy) this.windowBusy++;
     if (sample.full === true) this.windowFull++;
     if (sample.overHalf !== false) this.windowOverHalf++;
+    if (sample.alone === true) this.windowAlone++;
     if (this.windowCalls === WINDOW_CALLS / 2) {
       this.midItems = this.windowItems;
       this.midFinish = this.lastFinish;
@@ -402,6 +425,7 @@ export class InflightLimit {
       busyShare: this.windowBusy / this.windowCalls,
       noise: this.halvesNoise(),
       itemsPerCall: this.windowItems / this.windowCalls,
+      aloneShare: this.windowAlone / this.windowCalls,
     };
     this.meanCallMs = this.windowDuration / this.windowCalls;
     this.lastThroughput = measured.throughput;
@@ -505,8 +529,10 @@ export class InflightLimit {
     // A baseline window: probe from it when due.
     if (this.upWait > 0) this.upWait--;
     if (this.downWait > 0) this.downWait--;
+    // Traffic one call at a time carries cannot judge a step down (see SERIAL_SHARE).
+    const serial = measured.aloneShare >= SERIAL_SHARE;
     // At least one staging slot stays above the work slots.
-    const canDown = this.perReplica > this.downFloor() && this.downWait === 0;
+    const canDown = this.perReplica > this.downFloor() && this.downWait === 0 && !serial;
     // Raising only pays when the calls in flight were the bottleneck (see saturated).
     const canUp = this.perReplica < this.settings.max && this.upWait === 0 && this.saturated(measured);
     const retry = this.upRetryDue;
@@ -537,12 +563,12 @@ export class InflightLimit {
     // calls in flight hold the whole load and are partial (see workSlotsPerReplica).
     // A work slot kept at this level, checked once from a settled window (not in its echo). Due
     // only while the kept slot is in place (its check, or a new level, clears it).
-    if (this.widenTried && this.workRecheckDue && this.echoWindows === 0) {
+    if (this.widenTried && this.workRecheckDue && this.echoWindows === 0 && !serial) {
       this.workRecheckDue = false;
       return this.shapeWork(false, measured);
     }
     if (this.widenTried) return undefined;
-    if (this.extraWork > 0) return this.shapeWork(false, measured);
+    if (this.extraWork > 0) return serial ? undefined : this.shapeWork(false, measured);
     const partial = measured.busyShare < BUSY_SHARE && measured.fullShare < FULL_SHARE;
     if (partial && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
     return undefined;
@@ -651,7 +677,7 @@ export class InflightLimit {
   }
 
   /**
-   * A new level of load (or traffic again after a pause): what was learned about probing before
+   * A new level of load: what was learned about probing before
    * no longer holds. Half batches go back to whole ones, to be probed afresh: a halving kept at
    * one level (32 clients, where two halves pipeline) was otherwise undone at the next only if
    * whole batches measured no worse, and on a real machine the noise kept it about half the time
@@ -719,6 +745,7 @@ export class InflightLimit {
     this.windowBusy = 0;
     this.windowFull = 0;
     this.windowOverHalf = 0;
+    this.windowAlone = 0;
     this.midItems = 0;
     this.midFinish = undefined;
     this.windowDuration = 0;

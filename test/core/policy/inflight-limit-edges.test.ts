@@ -414,15 +414,19 @@ describe('in-flight limit: a kept halving checked once more', () => {
 
   it('is not made after a new level of load, where whole batches come back anyway', () => {
     const s = halved();
-    // The traffic pauses: a new level, whole batches again. Its calls leave inputs queued, so
+    // The check starts, and a restart abandons it: half batches, the check still due.
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(false);
+    s.limiter.restart(s.time);
+    expect(s.limiter.halved).toBe(true);
+    // The load moves: a new level, whole batches again. Its calls leave inputs queued, so
     // halving is not probed afresh, and the limit is at its highest: nothing is probed at all.
-    s.time += 1000;
-    s.window({ busy: 16, items: 50 });
+    s.window({ busy: 16, items: 50, load: 40 });
     expect(s.limiter.halved).toBe(false);
     const why = 'whole batches again at a new level of load (halving is probed afresh)';
     expect(s.limiter.halvingReason).toBe(why);
     for (let i = 0; i < 6; i++) {
-      s.window({ busy: 16, items: 50 });
+      s.window({ busy: 16, items: 50, load: 40 });
       expect(s.limiter.halved).toBe(false);
       expect(s.limiter.halvingReason).toBe(why);
     }
@@ -717,9 +721,9 @@ describe('in-flight limit: a pause in the traffic', () => {
     s.time += 1000;
     const change = s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 50, load: 128, busy: true, full: true });
     expect(change).toEqual({ from: 2, to: 3, why: 'raised to 3 per replica: throughput +25% (1250 -> 1563 inputs/s)' });
-    // The next step up, started against that window, is abandoned: the traffic after the pause is a new level.
-    expect(s.limiter.limit).toBe(3);
-    expect(s.limiter.reason).toBe('probe to 4 per replica abandoned: the traffic paused');
+    // The next step up, started against that window, goes on: the load after the pause is the same.
+    expect(s.limiter.limit).toBe(4);
+    expect(s.limiter.reason).toBe('raised to 3 per replica: throughput +25% (1250 -> 1563 inputs/s); probing 4 per replica against 3');
   });
 
   it('counts calls that started before the first one recorded (no pause before the first)', () => {
@@ -733,52 +737,56 @@ describe('in-flight limit: a pause in the traffic', () => {
     expect(limiter.throughput).toBe(1250);
   });
 
+  /**
+   * A probe's window cut after 9 calls by a gap (from the last finish to the next call's start),
+   * then 17 calls more; the throughput of the window they close. Traffic going on: the window
+   * spans the gap (853 inputs/s, a stall its halves show, so measured again). A pause: the window
+   * is dropped with the probe, and the calls after it make a fresh one (1250).
+   */
+  const acrossGap = (gapMs: number, alone?: boolean): number => {
+    const s = script();
+    s.window();
+    expect(s.limiter.limit).toBe(3);
+    s.time += 200;
+    calls(s, 9);
+    s.time += gapMs + 20;
+    s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 40, load: 128, busy: true, full: true, ...(alone === undefined ? {} : { alone }) });
+    calls(s, 17);
+    return Math.round(s.limiter.throughput);
+  };
+
   it('takes a gap of exactly 250 ms for traffic going on, and one just over it for a pause', () => {
-    // Script windows open 148 ms after the last window's last finish (see Script), plus this.
-    const exactly = backedOff();
-    exactly.time += 102;
-    expect(exactly.windows(1, { busy: 16, full: 16 })).toEqual([2]);
-    const over = backedOff();
-    over.time += 103;
-    expect(over.windows(1, { busy: 16, full: 16 })).toEqual([3]);
+    expect(acrossGap(250)).toBe(853);
+    expect(acrossGap(251)).toBe(1250);
   });
 
   it('takes no pause when another call was in flight as the late one started (a slow upstream)', () => {
-    const s = backedOff();
-    s.time += 1000;
-    // The first call after the gap started beside another one: the backoff holds.
-    s.limiter.record({ startedAt: s.time + 180, finishedAt: s.time + 200, items: 40, load: 128, busy: true, full: true, alone: false });
-    s.time += 200;
-    expect(s.windows(1, { busy: 16, full: 16 })).toEqual([2]);
+    expect(acrossGap(1000, false)).toBe(Math.round((1000 * 16 * 40) / (8 * 32 + 1020 + 7 * 32)));
+    expect(acrossGap(1000, true)).toBe(1250);
   });
 
-  it('goes back to whole batches after a pause, the first call after it not counted', () => {
+  it('keeps half batches through a pause at the same load (a new level of load brings whole ones back: see the kept halving)', () => {
     const s = script({ max: 2 });
     s.window({ busy: 0 });
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(true);
     s.time += 1000;
-    s.limiter.record({ startedAt: s.time, finishedAt: s.time + 20, items: 20, load: 128, busy: false, full: true });
-    expect(s.limiter.halved).toBe(false);
-    expect(s.limiter.halvingReason).toBe('whole batches again at a new level of load (halving is probed afresh)');
-    // The next window opens after that call (it was cut at half size): it closes on the 18th
-    // call after it, not the 17th, and still measures 16 calls of 40.
-    s.time += 20;
-    const call = (i: number): void => {
-      s.limiter.record({ startedAt: s.time + 32 * i - 20, finishedAt: s.time + 32 * i, items: 40, load: 128, busy: false, full: true });
-    };
-    for (let i = 1; i <= 17; i++) call(i);
-    expect(s.limiter.throughput).toBe(1562.5);
-    call(18);
-    expect(s.limiter.throughput).toBe(1250);
+    s.window({ busy: 0, items: 50 });
+    expect(s.limiter.halved).toBe(true);
+    expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
   });
 
-  it('forgets the backoff of failed probes: traffic after a pause is a new level of load', () => {
-    const steady = backedOff();
-    expect(steady.windows(1, { busy: 16, full: 16 })).toEqual([2]);
-    const paused = backedOff();
-    paused.time += 1000;
-    expect(paused.windows(1, { busy: 16, full: 16 })).toEqual([3]);
+  it('keeps the backoff of failed probes through a pause at the same load, and forgets it when the load after the pause moved', () => {
+    // Up and undone three times: the next probe up waits four windows.
+    const failedThrice = (): Script => {
+      const s = backedOff();
+      expect(s.windows(3, { busy: 16, full: 16 })).toEqual([2, 3, 2]);
+      s.time += 1000;
+      return s;
+    };
+    expect(failedThrice().windows(2, { busy: 16, full: 16 })).toEqual([2, 2]);
+    // The first window after the pause is a new level: the step up is probed from it at once.
+    expect(failedThrice().windows(2, { busy: 16, full: 16, load: 40 })).toEqual([3, 2]);
   });
 });
 

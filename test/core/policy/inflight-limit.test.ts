@@ -17,7 +17,7 @@ function drive(
   limiter: InflightLimit,
   throughput: (perReplicaLimit: number) => number,
   calls: number,
-  options: { start?: number; load?: number; busy?: boolean; full?: boolean; replicas?: number; slowEvery?: number } = {},
+  options: { start?: number; load?: number; busy?: boolean; full?: boolean; replicas?: number; slowEvery?: number; alone?: boolean } = {},
 ): { time: number; limits: number[] } {
   let time = options.start ?? 0;
   const limits: number[] = [];
@@ -33,6 +33,7 @@ function drive(
       load: options.load ?? 128,
       busy: options.busy ?? true,
       full: options.full ?? true,
+      ...(options.alone === undefined ? {} : { alone: options.alone }),
     });
     limits.push(limiter.limit / (options.replicas ?? 1));
   }
@@ -52,6 +53,27 @@ describe('adaptive in-flight limit', () => {
     // Bounded steps: the limit never jumps by more than one at a time.
     for (let i = 1; i < limits.length; i++) expect(Math.abs(limits[i]! - limits[i - 1]!)).toBeLessThanOrEqual(1);
     expect(limiter.reason).toMatch(/per replica/);
+  });
+
+  it('keeps the limit learned under load through a lone client (one call at a time cannot judge a step down), and steps down where calls overlap', () => {
+    const merging = (limit: number): number => 1000 * Math.min(limit, 5);
+    const quiet = { load: 1, busy: false, full: false };
+    for (const alone of [true, false]) {
+      const limiter = new InflightLimit(settings);
+      const { time } = drive(limiter, merging, 2000);
+      const learned = limiter.limit;
+      const slots = limiter.workSlotsPerReplica;
+      expect(learned).toBeGreaterThanOrEqual(4);
+      // The quiet spell: the same upstream, now carrying one call at a time whatever the limit.
+      const { limits } = drive(limiter, () => 1000, 2000, { ...quiet, start: time + 1000, alone });
+      if (alone) {
+        expect(Math.min(...limits)).toBe(learned);
+        expect(limiter.workSlotsPerReplica).toBe(slots);
+      } else {
+        // The control: calls that overlapped judge steps down, kept since they lose nothing.
+        expect(limiter.limit).toBe(2);
+      }
+    }
   });
 
   it('stays at one running call and one staged batch when more calls only queue (a one-slot upstream)', () => {
