@@ -20,6 +20,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { runBench } from '../../src/loadgen/index.js';
 import { parseSetting } from '../policy/simulate.js';
 import { settingFlags, settingLabel, type DispatchSetting } from '../policy/sim-proxy.js';
@@ -452,18 +453,38 @@ export async function measureDispatchModel(services: ServiceGroup, requested: Pe
 }
 
 if (isMain(import.meta.url)) {
-  // --model: the USE model instead; --upstreams gpu,tei,cpu-pad: a subset of the simulator's;
-  // --levels 8,32: fewer levels; --rounds 3: each level three times (cells the median); --also '<flags>' (repeatable): the defaults with those flags pinned.
-  const valueOf = (flag: string): string | undefined => {
-    const at = process.argv.indexOf(flag);
-    return at > 0 ? process.argv[at + 1] : undefined;
-  };
-  const levels = valueOf('--levels')?.split(',').map(Number);
-  const also = process.argv.flatMap((arg, i) => (arg === '--also' ? [(process.argv[i + 1] ?? '').split(' ').filter((a) => a !== '')] : []));
-  const options: P6Options = { only: valueOf('--upstreams')?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
-  const rounds = parseRounds(valueOf('--rounds') ?? '1');
+  // Strict: an unknown flag (or --help) used to be ignored and start a full run of minutes.
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'boolean', default: false },
+      upstreams: { type: 'string' },
+      levels: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
+      also: { type: 'string', multiple: true, default: [] },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      [
+        'node --import tsx bench/perf/dispatch.ts [options]: P6 (adaptive dispatch) on real processes',
+        '  --model                 the USE model upstream instead of the simulator',
+        '  --upstreams gpu,tei     a subset of the simulator upstreams (gpu, tei, cpu-pad)',
+        '  --levels 8,32           closed-loop client levels (default 1,8,32,128)',
+        '  --rounds 3              each level this many times; cells are the medians (default 1)',
+        "  --also '<flags>'        also the defaults with these flags pinned (repeatable)",
+        '',
+      ].join('\n'),
+    );
+    process.exit(0);
+  }
+  const levels = values.levels?.split(',').map(Number);
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--levels: positive integers, comma-separated (e.g. 8,32), got ${values.levels}`);
+  const also = values.also.map((flags) => flags.split(' ').filter((a) => a !== ''));
+  const options: P6Options = { only: values.upstreams?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
+  const rounds = parseRounds(values.rounds);
   await runStandalone(
-    process.argv.includes('--model')
+    values.model
       ? (services, timing) => measureDispatchModel(services, { ...timing, rounds }, options)
       : (services, timing) => measureDispatch(services, { ...timing, rounds }, options),
   );
