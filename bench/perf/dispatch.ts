@@ -479,7 +479,8 @@ if (isMain(import.meta.url)) {
     process.exit(0);
   }
   const levels = values.levels?.split(',').map(Number);
-  if (levels?.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--levels: positive integers, comma-separated (e.g. 8,32), got ${values.levels}`);
+  if (levels?.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--levels: positive integers, comma-separated (e.g. 8,32), got ${values.levels}`);
   const also = values.also.map((flags) => flags.split(' ').filter((a) => a !== ''));
   const options: P6Options = { only: values.upstreams?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
   const rounds = parseRounds(values.rounds);

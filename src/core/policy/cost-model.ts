@@ -367,8 +367,7 @@ export class CostModel {
     // after "does not pad": the four-term fit alone moves that, so the two bars cannot flap.
     // Stryker: `padVerdict !== false` -> true not killed, and visible only in the account: after "does not pad" it sets the same verdict with
     // lengthFree true, so only the account's wording can change.
-    else if (this.padVerdict !== false && this.lengthCostsNothing(overturnStake))
-      this.setVerdict(false, true);
+    else if (this.padVerdict !== false && this.lengthCostsNothing(overturnStake)) this.setVerdict(false, true);
     return this.padVerdict !== before;
   }
 

@@ -750,7 +750,15 @@ describe('in-flight limit: a pause in the traffic', () => {
     s.time += 200;
     calls(s, 9);
     s.time += gapMs + 20;
-    s.limiter.record({ startedAt: s.time - 20, finishedAt: s.time, items: 40, load: 128, busy: true, full: true, ...(alone === undefined ? {} : { alone }) });
+    s.limiter.record({
+      startedAt: s.time - 20,
+      finishedAt: s.time,
+      items: 40,
+      load: 128,
+      busy: true,
+      full: true,
+      ...(alone === undefined ? {} : { alone }),
+    });
     calls(s, 17);
     return Math.round(s.limiter.throughput);
   };
