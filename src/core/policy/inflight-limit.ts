@@ -618,7 +618,7 @@ export class InflightLimit {
   }
 
   /** The verdict on one more work slot (or one fewer): kept when it paid, else undone. */
-  private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): undefined {
+  private judgeWidening(widen: boolean, base: Measurement, measured: Measurement): LimitChange | undefined {
     this.phase = { kind: 'baseline' };
     this.echoWindows = ECHO_WINDOWS;
     this.decisions++;
@@ -630,11 +630,13 @@ export class InflightLimit {
       this.widenRetries = 0;
       this.workRecheckDue = widen;
       this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
+      // A decision, as a step of the limit is: the limit moved with the work slot (logged, as any).
+      const change = { from: base.limit * this.settings.replicas, to: measured.limit * this.settings.replicas, why: this.widenWhy };
       // A widening that paid is followed at once by the next, against this window (up to
       // MAX_EXTRA_WORK); after that, or after a narrowing, the shape is settled for this load.
-      if (widen && this.extraWork < MAX_EXTRA_WORK && this.perReplica < this.settings.max) return this.shapeWork(true, measured);
-      this.widenTried = true;
-      return undefined;
+      if (widen && this.extraWork < MAX_EXTRA_WORK && this.perReplica < this.settings.max) this.shapeWork(true, measured);
+      else this.widenTried = true;
+      return change;
     }
     // As for halving: a gain the noise hid is no verdict, and the work slot is probed again from
     // the next baseline window, at most MAX_RETRIES times per level of load. Windows of small

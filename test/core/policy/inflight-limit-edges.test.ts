@@ -798,6 +798,34 @@ describe('in-flight limit: a pause in the traffic', () => {
   });
 });
 
+describe('in-flight limit: a work slot kept is a decision', () => {
+  it('returns the limit it moved as a change (logged as any step), and a work slot undone as none', () => {
+    const s = script();
+    // Halving tried and lost; then a work slot that paid 50%, and a third that gained nothing.
+    s.windows(2, { busy: 0, full: 0 });
+    expect(s.window({ busy: 0, full: 0 })).toBeUndefined();
+    expect(s.window({ busy: 0, full: 0, items: 60 })).toEqual({ from: 2, to: 3, why: '2 work slots per replica: throughput +50% with one more' });
+    expect(s.window({ busy: 0, full: 0, items: 60 })).toBeUndefined();
+    expect(s.limiter.limit).toBe(3);
+  });
+
+  it('returns a work slot given back as a change down, over all replicas', () => {
+    const s = script({ replicas: 2 });
+    s.windows(3, { busy: 0, full: 0 });
+    expect(s.window({ busy: 0, full: 0, items: 60 })).toEqual({ from: 4, to: 6, why: '2 work slots per replica: throughput +50% with one more' });
+    s.window({ busy: 0, full: 0, items: 60 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    // A new level of load: the extra work slot is probed away from a settled window, and loses nothing.
+    s.windows(2, { busy: 0, full: 0, items: 60, load: 40 });
+    expect(s.window({ busy: 0, full: 0, items: 60, load: 40 })).toEqual({
+      from: 6,
+      to: 4,
+      why: '1 work slot per replica: throughput +0% with one fewer',
+    });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+});
+
 describe('in-flight limit: probes down keep a staging slot above the work slots', () => {
   it('stops a chain of steps down that paid one above the work slots', () => {
     const s = script();
