@@ -471,7 +471,17 @@ export class AdaptivePolicy implements DispatchPolicy {
     state.amortized = size;
     state.amortizedWhy = why;
     const after = this.sizeFor(state, state.plan);
-    if (after !== before) this.log?.note({ decision: 'batchSize', route: state.route, from: before, to: after, why });
+    if (after === before) return;
+    // Above the floor a learned plan's size stands (sizeFor), so the rule only lifted its cap: said
+    // so, as the log read "shared by 16 inputs ... larger batches gain little" for a move to 32.
+    const planStands = size !== undefined && after === state.plan?.batchSize && after !== size;
+    this.log?.note({
+      decision: 'batchSize',
+      route: state.route,
+      from: before,
+      to: after,
+      why: planStands ? `${why}; above ${MIN_BATCH} the length plan's ${after} stands (${state.planWhy})` : why,
+    });
   }
 
   /** Whether buckets are worth trying to learn the padding (see EXPLORE_FACTOR). */

@@ -271,6 +271,22 @@ describe('adaptive policy: a learned plan and its account', () => {
     }
   });
 
+  it('logs a move from the amortized floor to a learned plan’s size with the plan’s reason beside the rule’s', () => {
+    const made = make({ maxInflight: 2 });
+    const rand = seededRandom(11);
+    // 1 ms a call against about 2.5 ms an input: batches of 8 pay the call off, the floor caps the plan.
+    padding(made, rand, 300, 1, 0, 0.01);
+    expect(made.policy.batchSize(ROUTE)).toBe(8);
+    // 3 ms a call: the rule's size is 16 now, above the floor, where the plan's 32 stands.
+    padding(made, rand, 300, 3, 0, 0.01);
+    expect(made.policy.batchSize(ROUTE)).toBe(32);
+    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+      from: 8,
+      to: 32,
+      why: expect.stringMatching(/shared by 16 inputs .*; above 8 the length plan's 32 stands \(lowest predicted cost per input/),
+    });
+  });
+
   it('shows a learned plan of no buckets as a factor of null', () => {
     const made = make({ maxInflight: 2 });
     // 20 ms a call and 5 ms an input, 4 inputs in the system: the padding is there, but bands would cost more in calls than they spare.
