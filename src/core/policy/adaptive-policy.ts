@@ -474,7 +474,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     if (after === before) return;
     // Above the floor a learned plan's size stands (sizeFor), so the rule only lifted its cap: said
     // so, as the log read "shared by 16 inputs ... larger batches gain little" for a move to 32.
-    const planStands = size !== undefined && after === state.plan?.batchSize && after !== size;
+    // A size in force other than the rule's own is always the plan's (sizeFor gives one or the other).
+    const planStands = size !== undefined && after !== size;
     this.log?.note({
       decision: 'batchSize',
       route: state.route,

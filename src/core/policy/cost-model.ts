@@ -189,7 +189,7 @@ class WeightedFit {
   }
 
   /** Adds a call; `single`: it held one input (its own stream, see the class). */
-  add(x: readonly number[], ms: number, single = false): void {
+  add(x: readonly number[], ms: number, single: boolean): void {
     this.streams[single ? 1 : 0].add(x, ms);
     const [many, one] = this.streams;
     for (let i = 0; i < this.xx.length; i++) this.xx[i] = many.xx[i]! + one.xx[i]!;
@@ -318,7 +318,7 @@ export class CostModel {
     this.all.add([1, group.items, group.total / KB, waste / KB], ms, single);
     // Faded with the calls that could hold padding (a lone client's calls do not age it).
     if (!single) this.paddedWeight = this.paddedWeight * FORGET + (waste > 0 ? 1 : 0);
-    if (group.banded) this.banded.add([1, group.items, (group.items * group.longest) / KB], ms);
+    if (group.banded) this.banded.add([1, group.items, (group.items * group.longest) / KB], ms, single);
     return this.refit();
   }
 

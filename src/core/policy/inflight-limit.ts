@@ -530,6 +530,7 @@ export class InflightLimit {
     if (this.upWait > 0) this.upWait--;
     if (this.downWait > 0) this.downWait--;
     // Traffic one call at a time carries cannot judge a step down (see SERIAL_SHARE).
+    // Stryker: EqualityOperator (`>`) differs only at exactly nine calls in ten (a window of 20 or 30 calls), a tie either side may take.
     const serial = measured.aloneShare >= SERIAL_SHARE;
     // At least one staging slot stays above the work slots.
     const canDown = this.perReplica > this.downFloor() && this.downWait === 0 && !serial;

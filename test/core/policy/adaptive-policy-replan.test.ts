@@ -287,6 +287,20 @@ describe('adaptive policy: a learned plan and its account', () => {
     });
   });
 
+  it('logs a move from the amortized floor to the largest batch with the rule’s reason alone', () => {
+    const made = make({ maxInflight: 2 });
+    const rand = seededRandom(11);
+    padding(made, rand, 300, 1, 0, 0.01);
+    expect(made.policy.batchSize(ROUTE)).toBe(8);
+    // A second a call, at once: the rule no longer caps anything (no size in between).
+    padding(made, rand, 300, 1000, 0, 0.01);
+    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+      from: 8,
+      to: 32,
+      why: 'the largest batch the upstream takes',
+    });
+  });
+
   it('shows a learned plan of no buckets as a factor of null', () => {
     const made = make({ maxInflight: 2 });
     // 20 ms a call and 5 ms an input, 4 inputs in the system: the padding is there, but bands would cost more in calls than they spare.

@@ -389,7 +389,7 @@ describe('adaptive policy', () => {
     expect(changes).toContainEqual(expect.objectContaining({ decision: 'pads', route: ROUTE, from: null, to: false }));
     // Halving was probed (the calls held the whole load) and undone: probes are not logged; the amortized size is.
     expect(changes.filter((change) => change.decision === 'batchSize')).toEqual([
-      expect.objectContaining({ decision: 'batchSize', route: ROUTE, from: 32, to: 16 }),
+      expect.objectContaining({ decision: 'batchSize', route: ROUTE, from: 32, to: 16, why: expect.not.stringMatching(/length plan/) }),
     ]);
   });
 

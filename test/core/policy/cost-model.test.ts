@@ -149,6 +149,28 @@ describe('cost model', () => {
     expect(Math.abs(fit.perByteMs * 1024)).toBeLessThan(0.1);
   });
 
+  it('counts toward "does not pad" the calls that held padding before a lone client, whose calls do not age them', () => {
+    // 2 ms a call and 0.01 ms a real byte, no padding, mixed lengths: "does not pad" once 32 calls held padding.
+    const verdictAfter = (singles: number): boolean | null => {
+      const model = new CostModel();
+      let time = 0;
+      const rand = seededRandom(3);
+      const call = (lengths: number[]): void => {
+        const total = lengths.reduce((a, b) => a + b, 0);
+        const ms = 2 + 0.01 * total;
+        model.observe({ startedAt: time, finishedAt: time + ms, items: lengths.length, longestBytes: Math.max(...lengths), totalBytes: total });
+        time += ms + 1;
+      };
+      for (let i = 0; i < 25; i++) call(mixedLengths(rand, 8));
+      expect(model.pads).toBeNull();
+      for (let i = 0; i < singles; i++) call(mixedLengths(rand, 1));
+      for (let i = 0; i < 25; i++) call(mixedLengths(rand, 8));
+      return model.pads;
+    };
+    expect(verdictAfter(0)).toBe(false);
+    expect(verdictAfter(500)).toBe(false);
+  });
+
   it('fits from six calls on, and ignores a call of no duration', () => {
     const model = new CostModel();
     const call = (i: number, ms: number): void => {

@@ -17,7 +17,15 @@ function drive(
   limiter: InflightLimit,
   throughput: (perReplicaLimit: number) => number,
   calls: number,
-  options: { start?: number; load?: number; busy?: boolean; full?: boolean; replicas?: number; slowEvery?: number; alone?: boolean } = {},
+  options: {
+    start?: number;
+    load?: number;
+    busy?: boolean;
+    full?: boolean;
+    replicas?: number;
+    slowEvery?: number;
+    alone?: boolean | ((call: number) => boolean);
+  } = {},
 ): { time: number; limits: number[] } {
   let time = options.start ?? 0;
   const limits: number[] = [];
@@ -33,7 +41,7 @@ function drive(
       load: options.load ?? 128,
       busy: options.busy ?? true,
       full: options.full ?? true,
-      ...(options.alone === undefined ? {} : { alone: options.alone }),
+      ...(options.alone === undefined ? {} : { alone: typeof options.alone === 'boolean' ? options.alone : options.alone(i) }),
     });
     limits.push(limiter.limit / (options.replicas ?? 1));
   }
@@ -58,7 +66,8 @@ describe('adaptive in-flight limit', () => {
   it('keeps the limit learned under load through a lone client (one call at a time cannot judge a step down), and steps down where calls overlap', () => {
     const merging = (limit: number): number => 1000 * Math.min(limit, 5);
     const quiet = { load: 1, busy: false, full: false };
-    for (const alone of [true, false]) {
+    // Every call alone; none; one in four (a share, not a count, decides: still steps down).
+    for (const alone of [true, false, (call: number): boolean => call % 4 === 0]) {
       const limiter = new InflightLimit(settings);
       const { time } = drive(limiter, merging, 2000);
       const learned = limiter.limit;
@@ -66,7 +75,7 @@ describe('adaptive in-flight limit', () => {
       expect(learned).toBeGreaterThanOrEqual(4);
       // The quiet spell: the same upstream, now carrying one call at a time whatever the limit.
       const { limits } = drive(limiter, () => 1000, 2000, { ...quiet, start: time + 1000, alone });
-      if (alone) {
+      if (alone === true) {
         expect(Math.min(...limits)).toBe(learned);
         expect(limiter.workSlotsPerReplica).toBe(slots);
       } else {
