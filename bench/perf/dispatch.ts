@@ -460,6 +460,8 @@ if (isMain(import.meta.url)) {
       upstreams: { type: 'string' },
       levels: { type: 'string' },
       rounds: { type: 'string', default: '1' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
       also: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -472,6 +474,8 @@ if (isMain(import.meta.url)) {
         '  --upstreams gpu,tei     a subset of the simulator upstreams (gpu, tei, cpu-pad)',
         '  --levels 8,32           closed-loop client levels (default 1,8,32,128)',
         '  --rounds 3              each level this many times; cells are the medians (default 1)',
+        '  --duration 4            seconds measured per side and level (default 5)',
+        '  --warmup 2              seconds of warm-up per side and level (default 1; P6 gives at least 2)',
         "  --also '<flags>'        also the defaults with these flags pinned (repeatable)",
         '',
       ].join('\n'),
@@ -484,9 +488,23 @@ if (isMain(import.meta.url)) {
   const also = values.also.map((flags) => flags.split(' ').filter((a) => a !== ''));
   const options: P6Options = { only: values.upstreams?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
   const rounds = parseRounds(values.rounds);
+  const seconds = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!(value > 0 && value <= 3600)) throw new Error(`--${flag}: seconds above 0 and at most 3600, got ${text}`);
+    return value;
+  };
+  const durationSeconds = seconds('duration', values.duration);
+  const warmupSeconds = seconds('warmup', values.warmup);
+  const timed = (timing: PerfTiming): PerfTiming => ({
+    ...timing,
+    ...(durationSeconds === undefined ? {} : { durationSeconds }),
+    ...(warmupSeconds === undefined ? {} : { warmupSeconds }),
+    rounds,
+  });
   await runStandalone(
     values.model
-      ? (services, timing) => measureDispatchModel(services, { ...timing, rounds }, options)
-      : (services, timing) => measureDispatch(services, { ...timing, rounds }, options),
+      ? (services, timing) => measureDispatchModel(services, timed(timing), options)
+      : (services, timing) => measureDispatch(services, timed(timing), options),
   );
 }
