@@ -360,6 +360,7 @@ export class InflightLimit {
     if (sample.startedAt - this.seenFinish > IDLE_MS && sample.alone !== false && this.seenFinish > -Infinity) {
       if (this.windowComplete()) change = this.closeWindow();
       else this.restart(sample.startedAt);
+      this.wholeAgain(sample.finishedAt, 'after a pause');
     }
     this.seenFinish = Math.max(this.seenFinish, sample.finishedAt);
     if (sample.startedAt < this.changedAt) return change;
@@ -698,19 +699,29 @@ export class InflightLimit {
     this.downBackoff = 1;
     this.upWait = 0;
     this.downWait = 0;
-    this.halveTried = false;
-    this.halveRetries = 0;
     this.widenTried = false;
     this.widenRetries = 0;
     this.widenDue = false;
     this.workRecheckDue = false;
-    this.halvingRecheckDue = false;
     this.upRetryDue = false;
     this.chainRetried = false;
     this.upRetries = 0;
-    if (!this.halvedNow) return probing;
+    return this.wholeAgain(now, 'at a new level of load') || probing;
+  }
+
+  /**
+   * Half batches go back to whole ones, halving to be probed afresh (see newLevel); true when they
+   * were halved. Also after a pause at the same load: a halving kept on a noisy window otherwise
+   * held for as long as that load came back in turns (GPU-like at 32 clients on real processes, in
+   * P6's rounds after pauses: batch 16 at 87-88% of the best static, where whole batches served it).
+   */
+  private wholeAgain(now: number, cause: string): boolean {
+    this.halveTried = false;
+    this.halveRetries = 0;
+    this.halvingRecheckDue = false;
+    if (!this.halvedNow) return false;
     this.halvedNow = false;
-    this.halveWhy = 'whole batches again at a new level of load (halving is probed afresh)';
+    this.halveWhy = `whole batches again ${cause} (halving is probed afresh)`;
     this.changedAt = Math.max(this.changedAt, now);
     return true;
   }

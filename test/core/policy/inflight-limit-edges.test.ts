@@ -773,15 +773,27 @@ describe('in-flight limit: a pause in the traffic', () => {
     expect(acrossGap(1000, true)).toBe(1250);
   });
 
-  it('keeps half batches through a pause at the same load (a new level of load brings whole ones back: see the kept halving)', () => {
+  it('goes back to whole batches after a pause (halving probed afresh), the first call after it not counted', () => {
     const s = script({ max: 2 });
     s.window({ busy: 0 });
     s.window({ busy: 0, items: 50 });
     expect(s.limiter.halved).toBe(true);
     s.time += 1000;
-    s.window({ busy: 0, items: 50 });
+    s.limiter.record({ startedAt: s.time, finishedAt: s.time + 20, items: 20, load: 128, busy: false, full: true });
+    expect(s.limiter.halved).toBe(false);
+    expect(s.limiter.halvingReason).toBe('whole batches again after a pause (halving is probed afresh)');
+    // The next window opens after that call (it was cut at half size): it closes on the 18th
+    // call after it, not the 17th, and still measures 16 calls of 40.
+    s.time += 20;
+    const call = (i: number): void => {
+      s.limiter.record({ startedAt: s.time + 32 * i - 20, finishedAt: s.time + 32 * i, items: 40, load: 128, busy: false, full: true });
+    };
+    for (let i = 1; i <= 17; i++) call(i);
+    expect(s.limiter.throughput).toBe(1562.5);
+    call(18);
+    expect(s.limiter.throughput).toBe(1250);
+    // And halving is probed again from that window.
     expect(s.limiter.halved).toBe(true);
-    expect(s.limiter.halvingReason).toBe('halved the batch size: throughput +25% with two calls side by side');
   });
 
   it('keeps the backoff of failed probes through a pause at the same load, and forgets it when the load after the pause moved', () => {
