@@ -28,7 +28,7 @@ import type { UpstreamKey } from '../policy/upstream-models.js';
 import type { RunningService, ServiceGroup, ServiceSpec } from '../service-process.js';
 import { PADDED_CPU_COST, REPO_ROOT, autobatchProxy, simulatorFlags, teiSimulator, useModelUpstream, type SimulatorCost } from '../service-specs.js';
 import { TEXT_SETS } from '../text-sets.js';
-import { fixed, isMain, plainProxy, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
+import { fixed, isMain, plainProxy, positive, runStandalone, say, times, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
 
 const LEVELS: readonly number[] = [1, 8, 32, 128];
 const GRID_LEVELS = [8, 32, 128] as const;
@@ -488,14 +488,9 @@ if (isMain(import.meta.url)) {
   const also = values.also.map((flags) => flags.split(' ').filter((a) => a !== ''));
   const options: P6Options = { only: values.upstreams?.split(',') ?? [], also, ...(levels === undefined ? {} : { levels }) };
   const rounds = parseRounds(values.rounds);
-  const seconds = (flag: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!(value > 0 && value <= 3600)) throw new Error(`--${flag}: seconds above 0 and at most 3600, got ${text}`);
-    return value;
-  };
-  const durationSeconds = seconds('duration', values.duration);
-  const warmupSeconds = seconds('warmup', values.warmup);
+  // As bench:perf reads them (positive), but both above 0 here.
+  const durationSeconds = values.duration === undefined ? undefined : positive('--duration', values.duration);
+  const warmupSeconds = values.warmup === undefined ? undefined : positive('--warmup', values.warmup);
   const timed = (timing: PerfTiming): PerfTiming => ({
     ...timing,
     ...(durationSeconds === undefined ? {} : { durationSeconds }),

@@ -23,7 +23,17 @@ import { measureConnections } from './connections.js';
 import { measureDispatch, measureDispatchModel, parseRounds } from './dispatch.js';
 import { measureProfiles } from './cpu-profile.js';
 import { measureLowLoad } from './low-load.js';
-import { fixed, loadAverage, renderTargetsTable, say, waitForQuiet, type PerfResult, type PerfTiming, type TargetRow } from './perf-services.js';
+import {
+  fixed,
+  loadAverage,
+  positive,
+  renderTargetsTable,
+  say,
+  waitForQuiet,
+  type PerfResult,
+  type PerfTiming,
+  type TargetRow,
+} from './perf-services.js';
 import { measureProxyCost } from './proxy-cost.js';
 import { measureRealModel } from './real-model.js';
 import { measureSaturation } from './saturation.js';
@@ -75,12 +85,6 @@ const USAGE = `Usage: npm run bench:perf -- [options]
   --quiet-wait-minutes <m>   longest wait before the first measurement (default 15; 1 before each later one)
   --out <dir>                where perf.md and perf.json go (default /tmp/autobatch-perf)
   --no-build                 do not build dist/ even if it is missing or older than src/`;
-
-function positive(flag: string, text: string, allowZero = false): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > 3600) throw new Error(`${flag}: not a usable number: ${text}`);
-  return value;
-}
 
 function sourceState(): string {
   try {

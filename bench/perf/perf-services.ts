@@ -153,6 +153,13 @@ export function processGone(pid: number): boolean {
   }
 }
 
+/** A number option of bench:perf and its scripts: finite, above 0 (or 0 where allowed), at most 3600. */
+export function positive(flag: string, text: string, allowZero = false): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > 3600) throw new Error(`${flag}: not a usable number: ${text}`);
+  return value;
+}
+
 export const fixed = (value: number, digits = 1): string => value.toFixed(digits);
 export const times = (value: number | null | undefined): string => (value === null || value === undefined ? '–' : `${value.toFixed(2)}×`);
 export const mb = (bytes: number | null): string => (bytes === null ? '?' : `${(bytes / 1e6).toFixed(1)} MB`);
