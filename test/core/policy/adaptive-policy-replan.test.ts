@@ -271,16 +271,25 @@ describe('adaptive policy: a learned plan and its account', () => {
     }
   });
 
-  it('logs a move from the amortized floor to a learned plan’s size with the plan’s reason beside the rule’s', () => {
+  /**
+   * The last batch size change logged after a padded route sat at the amortized floor (1 ms a call
+   * against about 2.5 ms an input: batches of 8 pay the call off, the floor caps the plan) and a
+   * call then came to cost `fixedMs`.
+   */
+  const fromTheFloor = (fixedMs: number): { sizeAfter: number; change: unknown } => {
     const made = make({ maxInflight: 2 });
     const rand = seededRandom(11);
-    // 1 ms a call against about 2.5 ms an input: batches of 8 pay the call off, the floor caps the plan.
     padding(made, rand, 300, 1, 0, 0.01);
     expect(made.policy.batchSize(ROUTE)).toBe(8);
+    padding(made, rand, 300, fixedMs, 0, 0.01);
+    return { sizeAfter: made.policy.batchSize(ROUTE), change: made.changes.filter((change) => change.decision === 'batchSize').at(-1) };
+  };
+
+  it('logs a move from the amortized floor to a learned plan’s size with the plan’s reason beside the rule’s', () => {
     // 3 ms a call: the rule's size is 16 now, above the floor, where the plan's 32 stands.
-    padding(made, rand, 300, 3, 0, 0.01);
-    expect(made.policy.batchSize(ROUTE)).toBe(32);
-    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+    const { sizeAfter, change } = fromTheFloor(3);
+    expect(sizeAfter).toBe(32);
+    expect(change).toMatchObject({
       from: 8,
       to: 32,
       why: expect.stringMatching(/shared by 16 inputs .*; above 8 the length plan's 32 stands \(lowest predicted cost per input/),
@@ -288,13 +297,9 @@ describe('adaptive policy: a learned plan and its account', () => {
   });
 
   it('logs a move from the amortized floor to the largest batch with the rule’s reason alone', () => {
-    const made = make({ maxInflight: 2 });
-    const rand = seededRandom(11);
-    padding(made, rand, 300, 1, 0, 0.01);
-    expect(made.policy.batchSize(ROUTE)).toBe(8);
     // A second a call, at once: the rule no longer caps anything (no size in between).
-    padding(made, rand, 300, 1000, 0, 0.01);
-    expect(made.changes.filter((change) => change.decision === 'batchSize').at(-1)).toMatchObject({
+    const { change } = fromTheFloor(1000);
+    expect(change).toMatchObject({
       from: 8,
       to: 32,
       why: 'the largest batch the upstream takes',
