@@ -384,9 +384,11 @@ export class AdaptivePolicy implements DispatchPolicy {
     // Stryker: ConditionalExpression (-> true) not equivalent, not killed: a mix of under 30 requests would set the padding at stake too; "does not pad"
     // needs 32 calls that held padding, each with its requests, so only the "pads" and length-blind rules could see it early.
     if (state.lengths.known) {
-      // Stryker: MethodExpression (`Math.max` for the inner `Math.min`) not killed: the padding at stake of the largest batch rather than of the load's only
-      // makes "does not pad" harder below 32 inputs in the system; no test has a noisy upstream that does not pad at a low load. (The others here are killed.)
-      const batch = Math.max(1, Math.min(maxBatch, Math.round(state.inSystem ?? 1)));
+      // The load's batch, but at least MIN_BATCH inputs: a lone client's calls put no padding at
+      // stake, and against none any length cost is "nothing", so the banded calls of a busy spell
+      // before it were judged not to pad (the real model behind bench/upstreams, 128 clients then
+      // one: "does not pad" at one client, then 8 clients served with no buckets at half the rate).
+      const batch = Math.min(maxBatch, Math.max(MIN_BATCH, Math.round(state.inSystem ?? 1)));
       state.cost.setUnbucketedWaste(state.lengths.expectedWaste(batch), state.lengths.expectedWaste(maxBatch));
     }
     // An exploration whose remaining calls could not give a verdict either is spent now (cost-model.ts).

@@ -513,3 +513,42 @@ describe('adaptive policy: the padding at stake', () => {
     expect([...verdicts]).toEqual([null]);
   });
 });
+
+describe('adaptive policy: the padding at stake while a lone client sends', () => {
+  /**
+   * 20 ms a call, 0.01 ms a real byte, 0.05 ms a padding byte: an upstream that pads, at five
+   * times what a real byte costs, which the four-term fit's physical check does not take for
+   * padding; so here only the length-blind rule speaks, from the banded calls made under load.
+   */
+  const paddedDearly = (lengths: readonly number[]): number => {
+    const total = sum(lengths);
+    return 20 + 0.01 * total + 0.05 * (lengths.length * Math.max(...lengths) - total);
+  };
+
+  it('leaves "does not pad" open through a lone client, whose calls put no padding at stake, and the exploration on for the next load', () => {
+    const made = make();
+    const rand = seededRandom(2);
+    // A busy spell too short for a verdict: 16 calls of 8 with 32 inputs in the system.
+    for (let i = 0; i < 16; i++) {
+      const lengths = mixed(rand, 8);
+      call(made, { lengths, ms: paddedDearly(lengths), load: 32 }, 5);
+    }
+    expect(route(made).pads.value).toBeNull();
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    // One client. Judged against its own load's padding (none), the banded calls above "cost
+    // nothing" for it: the real model behind bench/upstreams was judged not to pad this way
+    // after 128 clients then one, and then served 8 clients with no buckets at half the rate.
+    const verdicts = new Set<boolean | null>();
+    for (let i = 0; i < 300; i++) {
+      const lengths = mixed(rand, 1);
+      call(made, { lengths, ms: paddedDearly(lengths), load: 1 }, 5);
+      verdicts.add(route(made).pads.value);
+    }
+    expect([...verdicts]).toEqual([null]);
+    // Eight clients: their calls are cut from the exploration's bands again.
+    const lengths = mixed(rand, 8);
+    call(made, { lengths, ms: paddedDearly(lengths), load: 8 }, 5);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(2);
+    expect(route(made).bucketFactor.why).toMatch(/^exploring/);
+  });
+});
