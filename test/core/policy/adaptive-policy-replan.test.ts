@@ -551,4 +551,21 @@ describe('adaptive policy: the padding at stake while a lone client sends', () =
     expect(made.policy.bucketFactor(ROUTE)).toBe(2);
     expect(route(made).bucketFactor.why).toMatch(/^exploring/);
   });
+
+  it('judges "does not pad" against the padding of the load’s batch where that is over 8: a noisy GPU-like upstream at 8 inputs leaves the exploration', () => {
+    // 10 ms a call and 0.1 ms an input, ±2 ms of noise: against the padding a batch of 32 would
+    // hold, the same calls rule nothing out within 200 calls (the exploration runs to its cap,
+    // at about half a GPU-like upstream's throughput).
+    const made = make();
+    const rand = seededRandom(3);
+    const noise = seededRandom(103);
+    let verdictAt: number | undefined;
+    for (let i = 0; i < 200 && verdictAt === undefined; i++) {
+      const lengths = mixed(rand, 8);
+      call(made, { lengths, ms: 10 + 0.1 * lengths.length + (noise() - 0.5) * 4, load: 8 }, 5);
+      if (route(made).pads.value === false) verdictAt = i;
+    }
+    expect(verdictAt).toBeLessThan(20);
+    expect(route(made).pads.why).toMatch(/length bands/);
+  });
 });
