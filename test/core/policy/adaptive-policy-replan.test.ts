@@ -497,6 +497,14 @@ describe('adaptive policy: a change of buckets restarts the in-flight limiter', 
 });
 
 describe('adaptive policy: the padding at stake', () => {
+  /** A call's cost: `fixedMs`, then `perByteMs` a real byte and `perPaddingByteMs` a padding byte. */
+  const realAndPadding =
+    (fixedMs: number, perByteMs: number, perPaddingByteMs: number) =>
+    (lengths: readonly number[]): number => {
+      const total = sum(lengths);
+      return fixedMs + perByteMs * total + perPaddingByteMs * (lengths.length * Math.max(...lengths) - total);
+    };
+
   it('judges "does not pad" against the padding calls would hold without buckets, from the route’s mix: banded calls holding little never vouch for it', () => {
     const made = make();
     const rand = seededRandom(7);
@@ -505,25 +513,19 @@ describe('adaptive policy: the padding at stake', () => {
       // Calls cut from one band each (within 10%), of a mix of 50 and 800 bytes; a padding byte costs 0.3x a real one.
       const base = rand() < 0.5 ? 50 : 800;
       const lengths = Array.from({ length: 1 + Math.floor(rand() * 16) }, () => base + Math.floor(rand() * base * 0.1));
-      const total = sum(lengths);
-      call(made, { lengths, ms: 2 + 0.01 * total + 0.003 * (lengths.length * Math.max(...lengths) - total), load: 16 });
+      call(made, { lengths, ms: realAndPadding(2, 0.01, 0.003)(lengths), load: 16 });
       verdicts.add(route(made).pads.value);
     }
     // On their own, these calls are judged not to pad (cost-model.test.ts).
     expect([...verdicts]).toEqual([null]);
   });
-});
 
-describe('adaptive policy: the padding at stake while a lone client sends', () => {
   /**
    * 20 ms a call, 0.01 ms a real byte, 0.05 ms a padding byte: an upstream that pads, at five
    * times what a real byte costs, which the four-term fit's physical check does not take for
    * padding; so here only the length-blind rule speaks, from the banded calls made under load.
    */
-  const paddedDearly = (lengths: readonly number[]): number => {
-    const total = sum(lengths);
-    return 20 + 0.01 * total + 0.05 * (lengths.length * Math.max(...lengths) - total);
-  };
+  const paddedDearly = realAndPadding(20, 0.01, 0.05);
 
   it('leaves "does not pad" open through a lone client, whose calls put no padding at stake, and the exploration on for the next load', () => {
     const made = make();
