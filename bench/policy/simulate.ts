@@ -7,7 +7,7 @@
  * (test/bench/policy-targets.test.ts).
  *
  *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [options]
- *     --upstreams gpu,tei,cpu-pad,two-slot   models (also tei-cpu: TEI's CPU image, merge + pad; use-like)
+ *     --upstreams gpu,tei,cpu-pad,two-slot   models (also tei-cpu: TEI's CPU image, merge + pad; use-like, use-cheap-pad)
  *     --clients 1,8,32,128                   closed-loop clients per level
  *     --setting defaults|I/B/F               the proxy: no tuning flags, or --max-inflight I
  *                                            --max-batch-size B --bucket-by-length F (F: off, 1.5, 2)

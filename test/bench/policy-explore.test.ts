@@ -3,7 +3,8 @@
  * one client to 128, an upstream whose cost ignores length must leave the exploration's length
  * buckets within a few hundred milliseconds, even with a real machine's noise modelled (where the
  * four-term fit's "does not pad" takes over a second: bench/policy's noisy steps), and padding
- * upstreams, the USE-like one's few slow calls included, must still be found to pad.
+ * upstreams, the USE-like one's few slow calls included, must still be found to pad, also where
+ * a padding word costs less than a real one.
  */
 import { describe, expect, it } from 'vitest';
 import { runLoad, type Phase } from '../../bench/policy/scenarios.js';
@@ -95,6 +96,24 @@ describe('exploring for the padding verdict', () => {
         const verdicts = run.phases.map((p) => p.decisions!.routes[0]?.pads.value ?? null);
         expect(verdicts).not.toContain(false);
         expect(verdicts.at(-1)).toBe(true);
+      }
+    });
+  }
+
+  for (const clients of [8, 32, 128]) {
+    it(`use-cheap-pad, ${clients} clients: found to pad where a padding word costs 0.4x a real one (the real model's fit reads 0.45-0.68x), and bucketed`, async () => {
+      for (const noise of [{ proxyCpuMs: 0, jitterMs: 0 }, NOISY]) {
+        // P6's history: 4 s at 32 clients, then one client, then the level.
+        const phases = [
+          { clients: 32, durationMs: 4000 },
+          { clients: 1, durationMs: 6000 },
+          ...Array.from({ length: 6 }, () => ({ clients, durationMs: 1000 })),
+        ];
+        const run = await runLoad({ model: UPSTREAM_MODELS['use-cheap-pad'], target: DEFAULT_SETTING, phases, ...noise });
+        const routes = run.phases.map((p) => p.decisions!.routes[0]);
+        expect(routes.map((route) => route?.pads.value ?? null)).not.toContain(false);
+        expect(routes.at(-1)!.pads.value).toBe(true);
+        expect(routes.at(-1)!.bucketFactor.value).not.toBeNull();
       }
     });
   }

@@ -11,8 +11,9 @@
  * and old traffic fades within about a hundred calls). The verdict is statistical and physical:
  * the upstream pads when the padding term is clearly non-zero (t > 3), worth at least a tenth of
  * a call's cost for the padding a call would hold without buckets, and a padding byte costs about
- * what a real byte does (within 2x either way: padded positions are computed like real ones; a fit
- * far from that is noise, e.g. several routes of different costs sharing one upstream). It does
+ * what a real byte does or less (0.25x to 2x: padded positions are computed like real ones, real
+ * inputs also carry work padding skips; a fit far from that is noise, e.g. several routes of
+ * different costs sharing one upstream; see PAD_VERSUS_REAL_MIN). It does
  * not pad when even the term's upper bound (estimate + 3 standard errors) is worth under a
  * twentieth of a call, from calls that held padding; otherwise (calls too alike to tell, e.g.
  * inputs of one length) it stays unknown and nothing is bucketed. The thresholds differ, so the
@@ -343,7 +344,7 @@ export class CostModel {
     const estimate = beta[FEATURES - 1]!;
     this.padShare = (estimate * meanWaste) / cost;
     const before = this.padVerdict;
-    const padVersusReal = padPerByteLike(this.fit);
+    const padVersusReal = padPerByteLike(this.fit, this.paddedWeight);
     const wasteAtStake = this.wasteAtStake();
     // Overturning "pads" must rule out what a full batch would hold (see fullBatchWaste): a lone
     // client's calls hold none, and paddedWeight no longer fades with them (WeightedFit).
@@ -441,13 +442,39 @@ export class CostModel {
   }
 }
 
-/** A padding byte costs about what a real byte costs (both positive, within 2x): the signature of padding. */
-function padPerByteLike(fit: CostFit): boolean {
+/**
+ * How much less, and more, a padding byte may cost than a real one and still be taken for padding.
+ * Padded positions are computed like real ones, but real inputs also carry work padding skips
+ * (tokenizing, work outside the padded tensors), so a padding byte may cost well under a real
+ * one: the real model behind bench/upstreams fitted 0.45x to 0.68x, and a P6 run whose fit stayed
+ * under a bar of 0.5x never said "pads", ended its exploration with no verdict and served mixed
+ * texts unbucketed at half of direct. Dearer than a real byte has no such cause: a fit far above
+ * one is noise (e.g. several routes of different costs sharing one upstream).
+ */
+const PAD_VERSUS_REAL_MIN = 0.25;
+const PAD_VERSUS_REAL_MAX = 2;
+/**
+ * Until this many calls that held padding (weighted) are fitted, a padding byte must cost at
+ * least half a real one. Why: a fit of a handful of such calls swings, and under 0.5x is where
+ * noise put it (an upstream charging real bytes only, 20 ms of noise on 30-ms calls: "pads" at
+ * 0.4x from 6 to 12 calls in one sequence of 100; after 300 quiet calls of one input, from the
+ * third busy call); a real upstream's cheaper padding shows again once more calls vouch for it
+ * (the simulated USE-like one at 0.4x: within a few seconds). Calls of one input hold no padding
+ * and do not count (see paddedWeight).
+ */
+const CHEAP_PAD_SAMPLES = 16;
+const PAD_VERSUS_REAL_MIN_EARLY = 0.5;
+
+/** A padding byte costs about what a real byte costs, or less (both positive, see PAD_VERSUS_REAL_MIN), once `paddedWeight` calls held padding: the signature of padding. */
+function padPerByteLike(fit: CostFit, paddedWeight: number): boolean {
+  const min = paddedWeight >= CHEAP_PAD_SAMPLES ? PAD_VERSUS_REAL_MIN : PAD_VERSUS_REAL_MIN_EARLY;
   // Stryker: ConditionalExpression, LogicalOperator, EqualityOperator equivalent for the first two tests (`perByteMs > 0`, `padPerByteMs > 0` -> true, `>=`, `||`):
-  // within 0.5x-2x of a positive real byte a padding byte is positive, and pad > 0 within 2x of a real byte makes that one positive; dropping both differs
+  // within 0.25x-2x of a positive real byte a padding byte is positive, and pad > 0 within 2x of a real byte makes that one positive; dropping both differs
   // only at exactly 0 and 0, and refit() consults this only with an estimate above 3 spreads and a padding share above a tenth (so pad > 0).
-  // `<` for `<=` and `>` for `>=` differ only on a fitted ratio of exactly 2 or 0.5, a measure-zero tie of a ridged fit (as batcher.ts's waitingPaysOff).
-  return fit.perByteMs > 0 && fit.padPerByteMs > 0 && fit.padPerByteMs <= 2 * fit.perByteMs && fit.padPerByteMs >= 0.5 * fit.perByteMs;
+  // `<` for `<=` and `>` for `>=` differ only on a fitted ratio of exactly 2 or 0.25, a measure-zero tie of a ridged fit (as batcher.ts's waitingPaysOff).
+  return (
+    fit.perByteMs > 0 && fit.padPerByteMs > 0 && fit.padPerByteMs <= PAD_VERSUS_REAL_MAX * fit.perByteMs && fit.padPerByteMs >= min * fit.perByteMs
+  );
 }
 
 /** The residual variance of one stream's calls under coefficients fitted to all (0 for too few calls). */

@@ -229,18 +229,24 @@ describe('cost model', () => {
     expect(Math.abs(unpadded.paddingShare)).toBeLessThan(0.01);
   });
 
-  it('calls padding only what costs about what a real byte does (0.5x to 2x)', () => {
+  it('calls padding only what costs about what a real byte does or less (0.25x to 2x; 0.5x until 16 calls held padding)', () => {
     const total = (lengths: number[]): number => lengths.reduce((a, b) => a + b, 0);
     const waste = (lengths: number[]): number => lengths.length * Math.max(...lengths) - total(lengths);
-    const verdict = (padFactor: number): boolean | null => {
+    const verdict = (padFactor: number, calls = 80): boolean | null => {
       const model = new CostModel();
-      feed(model, 80, (lengths) => 2 + 0.01 * total(lengths) + 0.01 * padFactor * waste(lengths));
+      feed(model, calls, (lengths) => 2 + 0.01 * total(lengths) + 0.01 * padFactor * waste(lengths));
       return model.pads;
     };
     expect(verdict(1.5)).toBe(true);
     expect(verdict(0.7)).toBe(true);
     expect(verdict(4)).toBe(null);
-    expect(verdict(0.3)).toBe(null);
+    expect(verdict(2.2)).toBe(null);
+    expect(verdict(0.3)).toBe(true);
+    expect(verdict(0.2)).toBe(null);
+    // Early, under half a real byte is what a few noisy calls fit: not yet.
+    expect(verdict(0.7, 12)).toBe(true);
+    expect(verdict(0.3, 12)).toBe(null);
+    expect(verdict(0.3, 24)).toBe(true);
   });
 });
 
