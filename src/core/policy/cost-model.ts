@@ -467,6 +467,7 @@ const PAD_VERSUS_REAL_MIN_EARLY = 0.5;
 
 /** A padding byte costs about what a real byte costs, or less (both positive, see PAD_VERSUS_REAL_MIN), once `paddedWeight` calls held padding: the signature of padding. */
 function padPerByteLike(fit: CostFit, paddedWeight: number): boolean {
+  // Stryker: EqualityOperator (`>`) equivalent: the padded weight is a sum of powers of FORGET, never exactly 16 (the two bars are killed: cost-model.test.ts).
   const min = paddedWeight >= CHEAP_PAD_SAMPLES ? PAD_VERSUS_REAL_MIN : PAD_VERSUS_REAL_MIN_EARLY;
   // Stryker: ConditionalExpression, LogicalOperator, EqualityOperator equivalent for the first two tests (`perByteMs > 0`, `padPerByteMs > 0` -> true, `>=`, `||`):
   // within 0.25x-2x of a positive real byte a padding byte is positive, and pad > 0 within 2x of a real byte makes that one positive; dropping both differs
