@@ -103,7 +103,7 @@ function renderDemo(results: readonly UpstreamResult[], options: DemoOptions): s
     );
   }
   lines.push(
-    '- autobatch with its defaults (max batch from the upstream’s /info, max wait 5 ms, 2 calls in flight)',
+    '- autobatch with no tuning flags: adaptive dispatch (calls in flight, batch size and length buckets learned from the calls it makes, docs/dispatch.md), max batch from the upstream’s /info, hold at most 5 ms',
     `- POST /embed, closed loop (each client sends again when answered); ${options.durationSeconds} s measured after ${options.warmupSeconds} s ` +
       `warm-up per level and side, direct and autobatch alternating; ${options.primeSeconds} s of unmeasured load on each side first`,
     '- ratios are autobatch ÷ direct, measured side by side: above 1× for inputs/s and below 1× for latency favour autobatch',
