@@ -19,8 +19,8 @@
  *   2.5 s; here 0.1 s and 2.4 s). Few, slow calls: what the padding verdict must not misjudge.
  * - USE-like, cheap padding (context only): 20 ms + 0.2 ms × inputs × the longest input in words
  *   + 0.3 ms × all words, so a padding word costs 0.4× a real one. Why: on the real model the
- *   cost fit read a padding byte at 0.45x to 0.68x a real byte (2026-12-03, three fresh proxies
- *   at 32 clients): real inputs carry work padding skips (tokenizing, per-token work outside the
+ *   cost fit read a padding byte at 0.40x to 0.76x a real byte (2026-12-03, seven fresh proxies on
+ *   P6's history): real inputs carry work padding skips (tokenizing, per-token work outside the
  *   padded tensors). A P6 run there whose fit stayed under the old 0.5x bar never said "pads",
  *   ended its exploration with no verdict, and served mixed texts unbucketed at half of direct.
  *

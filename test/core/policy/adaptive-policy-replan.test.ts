@@ -516,9 +516,9 @@ describe('adaptive policy: the padding at stake', () => {
       call(made, { lengths, ms: realAndPadding(2, 0.01, 0.003)(lengths), load: 16 });
       verdicts.add(route(made).pads.value);
     }
-    // On their own, these calls are judged not to pad (cost-model.test.ts). Against the mix's
-    // padding they are not; and once 16 calls that held padding vouch for a padding byte at 0.3x
-    // a real one, they are judged to pad (cost-model.ts, CHEAP_PAD_SAMPLES), which this upstream does.
+    // On their own, these calls are judged not to pad (cost-model.test.ts); against the mix's
+    // padding, never. Once 16 calls that held padding vouch for a padding byte at 0.3x a real
+    // one, they are judged to pad (cost-model.ts, CHEAP_PAD_SAMPLES), which this upstream does.
     expect([...verdicts]).toEqual([null, true]);
   });
 
