@@ -446,10 +446,11 @@ export class CostModel {
  * How much less, and more, a padding byte may cost than a real one and still be taken for padding.
  * Padded positions are computed like real ones, but real inputs also carry work padding skips
  * (tokenizing, work outside the padded tensors), so a padding byte may cost well under a real
- * one: the real model behind bench/upstreams fitted 0.40x to 0.76x (seven fresh proxies), and a P6 run whose fit stayed
- * under a bar of 0.5x never said "pads", ended its exploration with no verdict and served mixed
- * texts unbucketed at half of direct. Dearer than a real byte has no such cause: a fit far above
- * one is noise (e.g. several routes of different costs sharing one upstream).
+ * one: the real model behind bench/upstreams fitted 0.40x to 0.76x (seven fresh proxies), and a
+ * P6 run whose fit stayed under a bar of 0.5x never said "pads", ended its exploration with no
+ * verdict and served mixed texts unbucketed at half of direct. Dearer than a real byte has no
+ * such cause: a fit far above one is noise (e.g. several routes of different costs sharing one
+ * upstream).
  */
 const PAD_VERSUS_REAL_MIN = 0.25;
 const PAD_VERSUS_REAL_MAX = 2;
