@@ -15,7 +15,7 @@
  * the policy chose.
  *
  *   node --import tsx bench/perf/dispatch.ts [--upstreams gpu,tei,cpu-pad] [--model]
- *     [--levels 8,32,128] [--rounds 3] [--also '--bucket-by-length 1.5'] [--also '--max-inflight 4'] ...
+ *     [--levels 8,32,128] [--rounds 3] [--also '--bucket-by-length 1.5'] [--also='--max-inflight 4'] ...
  *   npm run bench:perf -- --only p6,p6-model --duration 3 --warmup 2
  */
 import { execFileSync } from 'node:child_process';
@@ -411,6 +411,22 @@ export function roundSpread(defaults: readonly number[], statics: ReadonlyArray<
   return ` (rounds ${fixed(Math.min(...ratios) * 100, 0)}-${fixed(Math.max(...ratios) * 100, 0)}%)`;
 }
 
+/**
+ * `--also '--bucket-by-length 2'` as `--also=--bucket-by-length 2`: node's parseArgs refuses an
+ * option value that starts with a dash unless joined by `=`, and every value of --also does.
+ */
+export function joinAlso(args: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i] === '--also' && next !== undefined) {
+      joined.push(`--also=${next}`);
+      i++;
+    } else joined.push(args[i]!);
+  }
+  return joined;
+}
+
 /** `--rounds` (bench:perf and this script alike): a whole number from 1 to 3600. */
 export function parseRounds(text: string): number {
   const rounds = Number(text);
@@ -455,6 +471,7 @@ export async function measureDispatchModel(services: ServiceGroup, requested: Pe
 if (isMain(import.meta.url)) {
   // Strict: an unknown flag (or --help) used to be ignored and start a full run of minutes.
   const { values } = parseArgs({
+    args: joinAlso(process.argv.slice(2)),
     options: {
       model: { type: 'boolean', default: false },
       upstreams: { type: 'string' },

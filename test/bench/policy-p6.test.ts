@@ -1,6 +1,6 @@
 /** bench:perf P6's pieces that need no servers: the static candidates, their flags, the policy line. */
 import { describe, expect, it } from 'vitest';
-import { candidates, median, parseRounds, roundSpread, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
+import { candidates, joinAlso, median, parseRounds, roundSpread, sideOrder, staticArgs, summarizePolicyJson } from '../../bench/perf/dispatch.js';
 import { settingLabel, staticSetting } from '../../bench/policy/sim-proxy.js';
 
 describe('P6 static candidates', () => {
@@ -66,6 +66,20 @@ describe('P6 rounds', () => {
     expect(roundSpread([90], [[100]])).toBe('');
     // A round no static setting measured says nothing.
     expect(roundSpread([90, 95], [[NaN, 100]])).toBe('');
+  });
+});
+
+describe('P6 --also', () => {
+  it('takes a value that starts with a dash, as documented (parseArgs alone refuses it)', () => {
+    expect(joinAlso(['--model', '--also', '--bucket-by-length 2', '--also=--max-inflight 4', '--levels', '8'])).toEqual([
+      '--model',
+      '--also=--bucket-by-length 2',
+      '--also=--max-inflight 4',
+      '--levels',
+      '8',
+    ]);
+    // A trailing --also is left for parseArgs to refuse (no value).
+    expect(joinAlso(['--also'])).toEqual(['--also']);
   });
 });
 
