@@ -355,7 +355,7 @@ export class Batcher<Group, Item, Answer, Failure> {
     }
 
     const route = request.route ?? '';
-    this.policy.requestArrived(route, longest);
+    this.policy.requestArrived(route, longest, this.queuedItemCount + this.inflightItemCount + count);
     let queue = this.queues.get(request.key);
     if (queue === undefined) {
       queue = new KeyQueue(request.key, route, request.group, capacity, this.trafficOf(request.key));

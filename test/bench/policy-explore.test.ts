@@ -7,7 +7,7 @@
  * a padding word costs less than a real one.
  */
 import { describe, expect, it } from 'vitest';
-import { runLoad, type Phase } from '../../bench/policy/scenarios.js';
+import { DEFAULT_TIMING, runLoad, runSteady, type Phase } from '../../bench/policy/scenarios.js';
 import { DEFAULT_SETTING } from '../../bench/policy/sim-proxy.js';
 import { UPSTREAM_MODELS, type UpstreamKey } from '../../bench/policy/upstream-models.js';
 import type { RoutePolicySnapshot } from '../../src/core/policy/dispatch-policy.js';
@@ -86,6 +86,13 @@ describe('exploring for the padding verdict', () => {
       expect(route.bucketFactor.value).not.toBeNull();
     }
   });
+
+  for (const clients of [32, 128]) {
+    it(`two-slot, ${clients} clients: found not to pad (the padding at stake keeps its pace: a step in load moves only a learned length plan)`, async () => {
+      const run = await runSteady(UPSTREAM_MODELS['two-slot'], DEFAULT_SETTING, clients, DEFAULT_TIMING);
+      expect(run.phases[0]!.decisions!.routes[0]!.pads.value).toBe(false);
+    });
+  }
 
   for (const clients of [8, 128]) {
     it(`use-like, ${clients} clients: found to pad from its few slow calls, never "does not pad" on the way`, async () => {

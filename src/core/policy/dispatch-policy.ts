@@ -101,8 +101,11 @@ export interface DispatchPolicy {
   holdMs(route: string): number;
   /** Length-bucket factor for this route's batch keys (see length-bucket.ts); undefined: no buckets. */
   bucketFactor(route: string): number | undefined;
-  /** A request arrived on this route; its longest input is this long (feeds the length profile). */
-  requestArrived(route: string, longestBytes: number): void;
+  /**
+   * A request arrived on this route; its longest input is this long (feeds the length profile).
+   * `inSystemItems`: inputs queued and in flight in the batcher, this request's included.
+   */
+  requestArrived(route: string, longestBytes: number, inSystemItems?: number): void;
   /** Every finished call, failed ones included; may change decisions. */
   callFinished(report: CallReport): void;
   /**

@@ -152,6 +152,81 @@ describe('adaptive policy: when a route is re-planned', () => {
   });
 });
 
+describe('adaptive policy: a step up in load (LOAD_STEP)', () => {
+  /** A route found to pad (20 ms a call, 0.001 ms a padded byte) and planned at a load of 28: no buckets at that load. */
+  function plannedAt28(): Made {
+    const made = make();
+    const rand = seededRandom(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28 });
+    }
+    expect(route(made).pads.value).toBe(true);
+    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned', why: expect.stringMatching(/at ~28 inputs in flight$/) });
+    return made;
+  }
+
+  it('re-plans at the arrival that finds more than twice the estimated load, before any answer', () => {
+    const made = plannedAt28();
+    const logged = made.changes.length;
+    // Twice the estimate is no step (a steady load's arrivals find up to a third more than it).
+    made.policy.requestArrived(ROUTE, 50, 56);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(made.changes).toHaveLength(logged);
+    // Over twice: planned for what the arrival found (narrow bands pay at that load here), and logged.
+    made.policy.requestArrived(ROUTE, 50, 57);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+    expect(route(made).bucketFactor.why).toMatch(/at ~57 inputs in flight$/);
+    expect(made.changes.at(-1)).toMatchObject({ decision: 'bucketFactor', from: null, to: 1.5 });
+  });
+
+  it('ignores arrivals that say nothing of the load: the estimate moves with the answers as before', () => {
+    const made = plannedAt28();
+    made.policy.requestArrived(ROUTE, 50);
+    expect(route(made).bucketFactor.why).toMatch(/at ~28 inputs in flight$/);
+    made.clock.now += 300;
+    // 28 + a quarter of (200 - 28).
+    call(made, { lengths: [50, 60, 800], ms: 20 + 0.001 * 3 * 800, load: 200 });
+    expect(route(made).bucketFactor.why).toMatch(/at ~71 inputs in flight$/);
+  });
+
+  it('moves no estimate on a route not found to pad: there it sets the padding at stake for the verdict, at the answers’ pace', () => {
+    const made = make();
+    // One length, 20 ms a call: no padding to tell, no verdict.
+    for (let i = 0; i < 40; i++) call(made, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 20, load: 8 });
+    expect(route(made).pads.value).toBeNull();
+    made.policy.requestArrived(ROUTE, 50, 128);
+    // Then the padding shows (mixed lengths, 2 ms a call and 0.01 ms a padded byte): the first plan is made for ~8.
+    const rand = seededRandom(11);
+    for (let i = 0; i < 40 && route(made).pads.value !== true; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: padded(lengths), load: 8 });
+    }
+    expect(route(made).pads.value).toBe(true);
+    const lengths = mixed(rand);
+    made.clock.now += 300;
+    call(made, { lengths, ms: padded(lengths), load: 8 });
+    expect(route(made).bucketFactor.why).toMatch(/at ~8 inputs in flight$/);
+  });
+
+  it('takes the step as the estimate the next answers smooth from', () => {
+    const made = plannedAt28();
+    made.policy.requestArrived(ROUTE, 50, 120);
+    expect(route(made).bucketFactor.why).toMatch(/at ~120 inputs in flight$/);
+    const factor = made.policy.bucketFactor(ROUTE);
+    expect(factor).toBeDefined();
+    // The answers after it smooth from 120 (to ~92 and ~71 at a load of 8), where the plan stands; from 28 they
+    // would read ~23 and ~19, where no buckets are the plan again.
+    const lengths = [50, 60, 800];
+    for (let i = 0; i < 2; i++) {
+      made.clock.now += 300;
+      call(made, { lengths, ms: 20 + 0.001 * 3 * 800, load: 8 });
+    }
+    expect(made.policy.bucketFactor(ROUTE)).toBe(factor);
+    expect(route(made).bucketFactor.why).toMatch(/at ~120 inputs in flight$/);
+  });
+});
+
 describe("adaptive policy's account: verdicts", () => {
   it('prices a padding byte per KB when the real byte’s fitted cost is below zero', () => {
     const made = make();

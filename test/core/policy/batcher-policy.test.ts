@@ -12,7 +12,7 @@ class StubPolicy implements DispatchPolicy {
   staging = 1;
   sizes: Record<string, number> = {};
   reports: CallReport[] = [];
-  arrivals: [string, number][] = [];
+  arrivals: [string, number, number | undefined][] = [];
   inflightLimit(): number {
     return this.limit;
   }
@@ -32,8 +32,8 @@ class StubPolicy implements DispatchPolicy {
   setReplicas(count: number): void {
     this.replicas = count;
   }
-  requestArrived(route: string, longestBytes: number): void {
-    this.arrivals.push([route, longestBytes]);
+  requestArrived(route: string, longestBytes: number, inSystemItems?: number): void {
+    this.arrivals.push([route, longestBytes, inSystemItems]);
   }
   callFinished(report: CallReport): void {
     this.reports.push(report);
@@ -78,10 +78,29 @@ describe('batcher with a dispatch policy', () => {
     void submit(['x', 'y', 'z', 'w'], '/b');
     await vi.advanceTimersByTimeAsync(0);
     expect(calls.map((call) => call.request.items.length)).toEqual([2, 2, 1, 3, 1]);
+    // With the inputs queued and in flight at each arrival, its own included (the first five still queued).
     expect(policy.arrivals).toEqual([
-      ['/a', 2],
-      ['/b', 2],
+      ['/a', 2, 5],
+      ['/b', 2, 9],
     ]);
+  });
+
+  it('tells the policy at each arrival how many inputs are queued and in flight, the new ones included', async () => {
+    const policy = new StubPolicy();
+    policy.limit = 1;
+    policy.staging = 0;
+    const { calls, submit } = setup(policy);
+    void submit(['1', '2', '3', '4', '5'], '/a');
+    await vi.advanceTimersByTimeAsync(0);
+    // A call of 4 in flight, 1 queued: 4 + 1 + the 2 arriving.
+    expect(calls).toHaveLength(1);
+    void submit(['x', 'y'], '/a');
+    expect(policy.arrivals.at(-1)).toEqual(['/a', 2, 7]);
+    calls[0]!.answer();
+    await vi.advanceTimersByTimeAsync(0);
+    // The first call answered: its 4 left, the other 3 went as the next call.
+    void submit(['z'], '/b');
+    expect(policy.arrivals.at(-1)).toEqual(['/b', 2, 4]);
   });
 
   it('keeps to the in-flight limit the policy gives now, and reports each call with its lengths and the load', async () => {
