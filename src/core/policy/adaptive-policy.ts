@@ -26,6 +26,7 @@ import { InflightLimit } from './inflight-limit.js';
 import { LengthProfile, type LengthPlan } from './length-plan.js';
 import { MIN_BATCH, nextAmortizedSize } from './amortized-batch.js';
 import { UpstreamTime } from './upstream-time.js';
+import { Gathering } from './gathering.js';
 
 /** Values given by flags; each one present is used as is and never learned. */
 export interface PolicyPins {
@@ -123,6 +124,8 @@ interface RouteState {
   plannedAt: number;
   /** Inputs in the proxy and upstream at once, smoothed (what batches are cut from). */
   inSystem: number | undefined;
+  /** What the plan's banded calls held against its estimate (gathering.ts): the plan is made for inSystem times it. */
+  readonly gathering: Gathering;
   /** The plan is the exploration's buckets (padding not known yet), not a learned one. */
   exploring: boolean;
   /** Calls of two inputs or more answered while exploring. */
@@ -294,6 +297,7 @@ export class AdaptivePolicy implements DispatchPolicy {
     // fraction of the load (padded CPU, 32 clients: planned for 14 inputs, too few for narrow bands).
     const bounded = Math.min(load, 1e6);
     state.inSystem = state.inSystem === undefined ? bounded : state.inSystem + LOAD_SMOOTHING * (bounded - state.inSystem);
+    this.observeGathering(state, report, bounded);
     // A call of one input has no padding to tell (Stryker: >= 2 and > 1 are the same on integers).
     const explored = state.exploring && report.items > 1;
     if (explored) state.explored++;
@@ -451,14 +455,15 @@ export class AdaptivePolicy implements DispatchPolicy {
     // Stryker: ConditionalExpression, StringLiteral (`=== 'off'` -> false, `''`) equivalent: 'off' as a factor puts every length in one band (lengthBucket
     // gives NaN, one Map key), the cost of no buckets; and the plan's factor is read only where the pin wins (bucketFactor, snapshot, noteChange).
     const factors = pins.bucketByLength !== undefined ? [pins.bucketByLength === 'off' ? undefined : pins.bucketByLength] : undefined;
-    const best = state.lengths.bestPlan(fit, maxBatch, Math.max(1, state.inSystem ?? 1), factors);
+    const load = this.planLoad(state);
+    const best = state.lengths.bestPlan(fit, maxBatch, load, factors);
     // Stryker: ConditionalExpression (-> false) equivalent: bestPlan was given the pinned size as the only size, so best.batchSize is it already.
     if (pins.maxBatchSize !== undefined) best.batchSize = pins.maxBatchSize;
     // The exploration's buckets were no decision: the first learned plan replaces them whatever it costs.
     const current = state.exploring ? undefined : state.plan;
     state.exploring = false;
     if (current !== undefined) {
-      const currentCost = state.lengths.costPerInput(fit, current.factor, current.batchSize, Math.max(1, state.inSystem ?? 1));
+      const currentCost = state.lengths.costPerInput(fit, current.factor, current.batchSize, load);
       // Stryker: EqualityOperator (`>`) equivalent: a predicted cost exactly 0.97 of the current plan's is a measure-zero tie.
       if (best.costPerInputMs >= currentCost * REPLAN_GAIN) return;
       // Stryker: ConditionalExpression, EqualityOperator (-> false; the batch size test -> true, `!==`) equivalent: the same factor and batch size give the same
@@ -467,10 +472,30 @@ export class AdaptivePolicy implements DispatchPolicy {
     }
     const why =
       `lowest predicted cost per input (${best.costPerInputMs.toFixed(3)} ms) for this route's lengths ` +
-      `at ~${(state.inSystem ?? 1).toFixed(0)} inputs in flight`;
+      `at ~${(state.inSystem ?? 1).toFixed(0)} inputs in flight` +
+      (state.gathering.ratio === 1 ? '' : `, calls gathering ${state.gathering.ratio.toFixed(2)}x their band's share of them`);
     this.noteChange(state, state.plan, best, why);
     state.plan = best;
     state.planWhy = why;
+  }
+
+  /**
+   * A call of a learned plan's band: how many inputs it held against the plan's estimate, its
+   * band's share of the `load` it was cut from (gathering.ts). Only bands the plan prices below
+   * the batch size and at one input or more: a full call says only "at least", and a band of
+   * under one input is priced at one whatever the load.
+   */
+  private observeGathering(state: RouteState, report: CallReport, load: number): void {
+    const factor = this.bucketFactor(report.route);
+    if (state.cost.pads !== true || state.plan === undefined || state.exploring || factor === undefined) return;
+    const expected = state.lengths.bandShare(report.longestBytes, factor) * load;
+    if (expected < 1 || expected >= this.batchSize(report.route)) return;
+    state.gathering.observe(report.items, expected);
+  }
+
+  /** The load a length plan is made for: the inputs in the system, as many as the calls gather. */
+  private planLoad(state: RouteState): number {
+    return Math.max(1, (state.inSystem ?? 1) * state.gathering.ratio);
   }
 
   /**
@@ -550,6 +575,7 @@ export class AdaptivePolicy implements DispatchPolicy {
         planWhy: '',
         plannedAt: -Infinity,
         inSystem: undefined,
+        gathering: new Gathering(),
         exploring: false,
         explored: 0,
         sinceCheck: 0,

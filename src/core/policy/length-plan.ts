@@ -33,6 +33,11 @@ function binLength(bin: number): number {
   return 2 ** ((bin + 0.5) / BINS_PER_OCTAVE);
 }
 
+/** The histogram bin of a length. */
+function binOf(bytes: number): number {
+  return Math.floor(Math.log2(Math.max(1, bytes)) * BINS_PER_OCTAVE);
+}
+
 /**
  * Mean length and expected longest of `batch` draws from lengths sorted ascending, with weights
  * summing to `total`: P(longest of `batch` draws is in this bin) = F(bin)^batch − F(previous)^batch.
@@ -65,7 +70,7 @@ export class LengthProfile {
 
   /** Records a request's longest input. */
   add(longestBytes: number): void {
-    const bin = Math.floor(Math.log2(Math.max(1, longestBytes)) * BINS_PER_OCTAVE);
+    const bin = binOf(longestBytes);
     this.bins.set(bin, (this.bins.get(bin) ?? 0) + 1);
     this.weight++;
     // Stryker disable next-line UpdateOperator: counting down fades at the same requests (-64 % 64 is -0, and -0 === 0).
@@ -107,6 +112,18 @@ export class LengthProfile {
       bands.set(band, (bands.get(band) ?? 0) + weight);
     }
     return Math.max(...bands.values()) <= share * this.weight;
+  }
+
+  /**
+   * The share of the requests in the band of a request this long, under buckets of `factor`:
+   * what the plan takes a band's call to be cut from (costPerInput), read for a call answered.
+   */
+  bandShare(longestBytes: number, factor: number): number {
+    if (this.weight <= 0) return 0;
+    const band = lengthBucket(binLength(binOf(longestBytes)), factor);
+    let weight = 0;
+    for (const [bin, value] of this.bins) if (lengthBucket(binLength(bin), factor) === band) weight += value;
+    return weight / this.weight;
   }
 
   /** Padding bytes a call of `batch` inputs drawn from the whole mix holds (no buckets). */

@@ -146,7 +146,7 @@ describe('adaptive policy: when a route is re-planned', () => {
       call(made, { lengths, ms: padded(lengths), load: i % 2 === 0 ? 8 : 40 });
     }
     const why = route(made).bucketFactor.why;
-    const inSystem = Number(/at ~(\d+) inputs in flight$/.exec(why)?.[1]);
+    const inSystem = Number(/at ~(\d+) inputs in flight(?:,|$)/.exec(why)?.[1]);
     expect(inSystem).toBeGreaterThan(12);
     expect(inSystem).toBeLessThan(36);
   });
@@ -224,6 +224,48 @@ describe('adaptive policy: a step up in load (LOAD_STEP)', () => {
     }
     expect(made.policy.bucketFactor(ROUTE)).toBe(factor);
     expect(route(made).bucketFactor.why).toMatch(/at ~120 inputs in flight$/);
+  });
+});
+
+describe('adaptive policy: the load banded calls gather (gathering.ts)', () => {
+  /** Planned at 28 (no buckets), then stepped to 57: buckets of 1.5, made for 57. */
+  function steppedTo57(): Made {
+    const made = make();
+    const rand = seededRandom(11);
+    for (let i = 0; i < 120; i++) {
+      const lengths = mixed(rand);
+      call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28 });
+    }
+    made.policy.requestArrived(ROUTE, 50, 57);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+    return made;
+  }
+
+  /** Calls of paragraphs only (a quarter of the mix: one band of 1.5) holding `gathered` times their share of `load`, 300 ms apart. */
+  function paragraphCalls(made: Made, count: number, load: number, gathered: number): void {
+    for (let i = 0; i < count; i++) {
+      made.clock.now += 300;
+      const lengths = new Array<number>(Math.round(gathered * 0.25 * load)).fill(800);
+      call(made, { lengths, ms: 20 + 0.001 * lengths.length * 800, load, requests: false });
+    }
+  }
+
+  it('plans for the load in the system when the calls hold their band’s share of it', () => {
+    const made = steppedTo57();
+    // The estimate smooths from 57 towards 28, where no buckets are the plan.
+    paragraphCalls(made, 20, 28, 1);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+  });
+
+  it('plans for what the calls gather: holding 2.5 times their share, narrow bands stay at 28, and go at 8, saying why', () => {
+    const made = steppedTo57();
+    paragraphCalls(made, 20, 28, 2.5);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+    // At 8 in the system, 2.5 times it is still under 28: no buckets.
+    paragraphCalls(made, 20, 8, 2.5);
+    expect(made.policy.bucketFactor(ROUTE)).toBeUndefined();
+    expect(route(made).bucketFactor.why).toMatch(/at ~\d+ inputs in flight, calls gathering 2\.\d\dx their band's share of them$/);
+    expect(made.changes.at(-1)).toMatchObject({ decision: 'bucketFactor', from: 1.5, to: null });
   });
 });
 

@@ -164,4 +164,22 @@ describe('the length mix', () => {
     expect(lengths.bestPlan(fixedOnly, 1000, 2000, [undefined], [999, 1000]).batchSize).toBe(999);
     expect(lengths.bestPlan(fixedOnly, 1000, 2000, [undefined], [999, 1001]).batchSize).toBe(1001);
   });
+  describe('LengthProfile.bandShare', () => {
+    it('is nothing before any request', () => {
+      expect(new LengthProfile().bandShare(100, 2)).toBe(0);
+    });
+
+    it('gives the share of the requests in the band of a length, as the plan bands them', () => {
+      // 100 and 120 share a band of factor 2 (64 to 127 bytes; bins read at their middles, 99 and 119), 1000 is in another.
+      const lengths = added([...times(10, 100), ...times(10, 120), ...times(20, 1000)]);
+      expect(lengths.bandShare(110, 2)).toBeCloseTo(0.5, 9);
+      expect(lengths.bandShare(100, 2)).toBeCloseTo(0.5, 9);
+      expect(lengths.bandShare(900, 2)).toBeCloseTo(0.5, 9);
+      // Under factor 1.1 each length is its own band.
+      expect(lengths.bandShare(100, 1.1)).toBeCloseTo(0.25, 9);
+      expect(lengths.bandShare(120, 1.1)).toBeCloseTo(0.25, 9);
+      // A length no request had: an empty band.
+      expect(lengths.bandShare(300, 2)).toBe(0);
+    });
+  });
 });
