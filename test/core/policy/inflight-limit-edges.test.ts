@@ -663,18 +663,112 @@ describe('in-flight limit: a work slot whose gain the noise hid', () => {
     const s = script();
     s.window({ busy: 16, full: 0 });
     s.window({ busy: 16, full: 0 });
-    // Three tries of a work slot that gains 25% in a window whose halves are 40% apart (twice its
-    // noise of 0.2 is 1.4): the first two are retried, the third is a verdict.
+    // Three tries of a work slot that gains 5% in a window whose halves are 21% apart (noise
+    // 0.105): the first two are retried, the third is a verdict (the mean of three, +5%, against
+    // twice their noise, 2 × 0.105 × √3 / 3 = 0.12).
     for (let attempt = 0; attempt < 3; attempt++) {
       s.window({ busy: 16, full: 0 });
       expect(s.limiter.workSlotsPerReplica).toBe(2);
-      s.window({ busy: 16, full: 0, items: [40, 60] });
+      s.window({ busy: 16, full: 0, items: [38, 46] });
       expect(s.limiter.workSlotsPerReplica).toBe(1);
       expect(s.limiter.limit).toBe(2);
-      expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +25% throughput');
+      expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +5% throughput');
     }
     s.window({ busy: 16, full: 0 });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+});
+
+describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () => {
+  /** Two baseline windows, then the first try's baseline: the work slot is being probed. */
+  const probing = (): Script => {
+    const s = script();
+    s.window({ busy: 16, full: 0 });
+    s.window({ busy: 16, full: 0 });
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    return s;
+  };
+
+  it('keeps a work slot on the mean of its tries: +25% three times, each within its noise of 0.2, is kept at the third', () => {
+    const s = probing();
+    // One try: 1.25 against 1 + 2 × 0.2. Two: against 1 + 2 × 0.2 × √2 / 2 = 1.28.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      s.window({ busy: 16, full: 0, items: [40, 60] });
+      expect(s.limiter.workSlotsPerReplica).toBe(1);
+      s.window({ busy: 16, full: 0 });
+      expect(s.limiter.workSlotsPerReplica).toBe(2);
+    }
+    // Three: against 1 + 2 × 0.2 × √3 / 3 = 1.23. Kept, and the next work slot probed against it at once.
+    s.window({ busy: 16, full: 0, items: [40, 60] });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +25% with one more');
+    expect(s.limiter.workSlotsPerReplica).toBe(3);
+  });
+
+  it('judges the mean, not the last try: +25%, +25%, then no gain is not kept, and not tried again', () => {
+    const s = probing();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      s.window({ busy: 16, full: 0, items: [40, 60] });
+      s.window({ busy: 16, full: 0 });
+    }
+    s.window({ busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
+    s.windows(3, { busy: 16, full: 0 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+  });
+
+  it('starts the tries afresh at a new level of load', () => {
+    const s = probing();
+    // +25%, +25%, then +0%: the mean, +17%, is no gain clear of 1 + 2 × 0.2 × √3 / 3; a verdict.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      s.window({ busy: 16, full: 0, items: [40, 60] });
+      s.window({ busy: 16, full: 0 });
+    }
+    s.window({ busy: 16, full: 0 });
+    // Its echo, then more than one and a half times the load: a new level, where a staging slot
+    // is probed (and gains nothing), then the work slot again.
+    s.windows(2, { busy: 16, full: 0 });
+    s.windows(2, { busy: 16, full: 0, load: 300 });
+    s.window({ busy: 16, full: 0, load: 300 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    // Two tries of +25%: pooled with each other only (1.25 against 1.28), not kept; pooled with the
+    // three before, they would be (a mean of 1.2 against 1.18).
+    s.window({ busy: 16, full: 0, load: 300, items: [40, 60] });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    s.window({ busy: 16, full: 0, load: 300 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    s.window({ busy: 16, full: 0, load: 300, items: [40, 60] });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +25% throughput');
+  });
+
+  it('undoes a slot kept on pooled tries only on a gain clear of the noise when it is checked', () => {
+    const kept = (): Script => {
+      const s = probing();
+      for (let attempt = 0; attempt < 2; attempt++) {
+        s.window({ busy: 16, full: 0, items: [40, 60] });
+        s.window({ busy: 16, full: 0 });
+      }
+      s.window({ busy: 16, full: 0, items: [40, 60] });
+      // A third work slot tried against it gains nothing; a staging slot neither; then the
+      // second work slot's recheck from a settled window: one fewer is being probed.
+      s.window({ busy: 16, full: 0, items: 50 });
+      expect(s.limiter.workSlotsPerReplica).toBe(2);
+      s.windows(3, { busy: 16, full: 0, items: 50 });
+      expect(s.limiter.workSlotsPerReplica).toBe(1);
+      return s;
+    };
+    // One fewer, +5% within the noise (halves 21% apart): the slot stays.
+    const noisy = kept();
+    noisy.window({ busy: 16, full: 0, items: [50, 55] });
+    expect(noisy.limiter.workSlotsPerReplica).toBe(2);
+    expect(noisy.limiter.workSlotsReason).toBe('2 work slots per replica: one fewer gave +5% throughput');
+    // One fewer, +20% with halves alike: undone.
+    const clear = kept();
+    clear.window({ busy: 16, full: 0, items: 60 });
+    expect(clear.limiter.workSlotsPerReplica).toBe(1);
+    expect(clear.limiter.workSlotsReason).toBe('1 work slot per replica: throughput +20% with one fewer');
   });
 });
 
