@@ -480,15 +480,20 @@ export class AdaptivePolicy implements DispatchPolicy {
   }
 
   /**
-   * A call of a learned plan's band: how many inputs it held against the plan's estimate, its
-   * band's share of the `load` it was cut from (gathering.ts). Only bands the plan prices below
-   * the batch size and at one input or more: a full call says only "at least", and a band of
-   * under one input is priced at one whatever the load.
+   * A call of a learned plan's band (its factor, or a pinned one): how many inputs it held against
+   * the plan's estimate, its band's share of the `load` it was cut from (gathering.ts). Not the
+   * exploration's calls, which precede any plan, nor calls before a plan: the ratio is read on
+   * the plan in force. Only bands the plan prices below the batch size and at one input or more:
+   * a full call says only "at least", and a band of under one input is priced at one whatever the
+   * load. (A learned plan exists only while the route is found to pad: replan() drops it with the
+   * verdict, in the same answer.)
    */
   private observeGathering(state: RouteState, report: CallReport, load: number): void {
     const factor = this.bucketFactor(report.route);
-    if (state.cost.pads !== true || state.plan === undefined || state.exploring || factor === undefined) return;
+    // Stryker: ConditionalExpression (`factor === undefined` -> false) equivalent: lengthBucket(length, undefined) is NaN, no band equals NaN, so the share is 0 and so is `expected`.
+    if (state.plan === undefined || state.exploring || factor === undefined) return;
     const expected = state.lengths.bandShare(report.longestBytes, factor) * load;
+    // Stryker: EqualityOperator (`<= 1`, `> batch`) equivalent: a share of faded weights times a count landing on exactly 1 or the batch size is a measure-zero tie.
     if (expected < 1 || expected >= this.batchSize(report.route)) return;
     state.gathering.observe(report.items, expected);
   }

@@ -645,8 +645,10 @@ export class InflightLimit {
     const pct = sign(`${(100 * (ratio - 1)).toFixed(0)}%`);
     // No load-shift test: as for halving, the shape moves the inputs the proxy holds.
     const noise = combinedNoise(base, measured);
+    // Stryker: EqualityOperator (the noise test's `>`) equivalent: a ratio exactly 1 + 2 × the noise is a measure-zero tie of two measured rates.
     const kept = widen ? this.widenPaid(ratio, noise) : ratio >= DOWN_KEEP && (!this.pooledWork || ratio >= 1 + NOISE_SIGMAS * noise);
     if (kept) {
+      // Read only by a narrowing's verdict; after a narrowing is kept the shape is settled until a new level, which clears it.
       this.pooledWork = widen && this.widenTrials.count > 1;
       this.widenRetries = 0;
       this.widenTrials = { count: 0, ratios: 0, noiseSquares: 0 };
@@ -682,6 +684,7 @@ export class InflightLimit {
     trials.ratios += ratio;
     trials.noiseSquares += noise ** 2;
     const mean = trials.ratios / trials.count;
+    // Stryker: EqualityOperator (the noise test's `>`) equivalent: a mean exactly 1 + 2 × the pooled noise is a measure-zero tie of measured rates.
     return mean >= WIDEN_GAIN && mean >= 1 + (NOISE_SIGMAS * Math.sqrt(trials.noiseSquares)) / trials.count;
   }
 

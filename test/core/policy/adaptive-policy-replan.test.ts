@@ -4,8 +4,9 @@
  * plans are made for, a learned plan kept against a slightly cheaper one, pinned buckets, the
  * exploration's end, and what the snapshot and the decision log say meanwhile. All on made-up time.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import { Gathering } from '../../../src/core/policy/gathering.js';
 import type { CallReport } from '../../../src/core/policy/dispatch-policy.js';
 import { finishCall, makePolicy, reportCall, type MadePolicy } from '../../support/adaptive-policy.js';
 import { seededRandom } from '../../support/seeded-random.js';
@@ -249,6 +250,47 @@ describe('adaptive policy: the load banded calls gather (gathering.ts)', () => {
       call(made, { lengths, ms: 20 + 0.001 * lengths.length * 800, load, requests: false });
     }
   }
+
+  describe('which calls are measured', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('a learned plan’s banded calls, against their band’s share of the load they were cut from', () => {
+      const made = steppedTo57();
+      const observe = vi.spyOn(Gathering.prototype, 'observe');
+      paragraphCalls(made, 1, 28, 2);
+      expect(observe).toHaveBeenCalledTimes(1);
+      const [items, expected] = observe.mock.calls[0]!;
+      expect(items).toBe(14);
+      // Paragraphs are about a quarter of the mix.
+      expect(expected / 28).toBeGreaterThan(0.2);
+      expect(expected / 28).toBeLessThan(0.3);
+    });
+
+    it('not a band priced under one input, nor one priced at a full batch or more (a full call says only "at least")', () => {
+      const made = steppedTo57();
+      const observe = vi.spyOn(Gathering.prototype, 'observe');
+      // About a quarter of 200 and of 2: 50, and half an input; each cut from the plan's bands.
+      expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+      paragraphCalls(made, 1, 200, 32 / 50);
+      expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+      paragraphCalls(made, 1, 2, 2);
+      expect(observe).not.toHaveBeenCalled();
+    });
+
+    it('not the exploration’s calls, nor calls cut from pinned bands before any plan', () => {
+      const exploring = make();
+      for (let i = 0; i < 48; i++) exploring.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+      expect(route(exploring).bucketFactor.why).toMatch(/^exploring/);
+      const pinned = make({ bucketByLength: 2 });
+      for (let i = 0; i < 48; i++) pinned.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
+      expect(route(pinned).pads.value).toBeNull();
+      const observe = vi.spyOn(Gathering.prototype, 'observe');
+      for (const made of [exploring, pinned]) call(made, { lengths: new Array<number>(20).fill(800), ms: 40, load: 40, requests: false });
+      expect(observe).not.toHaveBeenCalled();
+    });
+  });
 
   it('plans for the load in the system when the calls hold their band’s share of it', () => {
     const made = steppedTo57();

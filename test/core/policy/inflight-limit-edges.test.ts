@@ -741,6 +741,29 @@ describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () =>
     s.window({ busy: 16, full: 0, load: 300, items: [40, 60] });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
     expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +25% throughput');
+    // The third: three tries of this level, 1.25 against 1.23, kept.
+    s.window({ busy: 16, full: 0, load: 300 });
+    s.window({ busy: 16, full: 0, load: 300, items: [40, 60] });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +25% with one more');
+  });
+
+  it('keeps a work slot on exactly 5% with no noise, at its first try', () => {
+    const s = probing();
+    s.window({ busy: 16, full: 0, items: 42 });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +5% with one more');
+  });
+
+  it('undoes a slot kept on one try on "no loss" when it is checked, as before', () => {
+    const s = probing();
+    s.window({ busy: 16, full: 0, items: 50 });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +25% with one more');
+    s.window({ busy: 16, full: 0, items: 50 });
+    s.windows(3, { busy: 16, full: 0, items: 50 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    // One fewer, +5% within the noise: no loss, so one work slot again.
+    s.window({ busy: 16, full: 0, items: [50, 55] });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: throughput +5% with one fewer');
   });
 
   it('undoes a slot kept on pooled tries only on a gain clear of the noise when it is checked', () => {
