@@ -153,20 +153,20 @@ describe('adaptive policy: when a route is re-planned', () => {
   });
 });
 
-describe('adaptive policy: a step up in load (LOAD_STEP)', () => {
-  /** A route found to pad (20 ms a call, 0.001 ms a padded byte) and planned at a load of 28: no buckets at that load. */
-  function plannedAt28(): Made {
-    const made = make();
-    const rand = seededRandom(11);
-    for (let i = 0; i < 120; i++) {
-      const lengths = mixed(rand);
-      call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28 });
-    }
-    expect(route(made).pads.value).toBe(true);
-    expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned', why: expect.stringMatching(/at ~28 inputs in flight$/) });
-    return made;
+/** A route found to pad (20 ms a call, 0.001 ms a padded byte) and planned at a load of 28: no buckets at that load. */
+function plannedAt28(): Made {
+  const made = make();
+  const rand = seededRandom(11);
+  for (let i = 0; i < 120; i++) {
+    const lengths = mixed(rand);
+    call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28 });
   }
+  expect(route(made).pads.value).toBe(true);
+  expect(route(made).bucketFactor).toMatchObject({ value: null, source: 'learned', why: expect.stringMatching(/at ~28 inputs in flight$/) });
+  return made;
+}
 
+describe('adaptive policy: a step up in load (LOAD_STEP)', () => {
   it('re-plans at the arrival that finds more than twice the estimated load, before any answer', () => {
     const made = plannedAt28();
     const logged = made.changes.length;
@@ -231,12 +231,7 @@ describe('adaptive policy: a step up in load (LOAD_STEP)', () => {
 describe('adaptive policy: the load banded calls gather (gathering.ts)', () => {
   /** Planned at 28 (no buckets), then stepped to 57: buckets of 1.5, made for 57. */
   function steppedTo57(): Made {
-    const made = make();
-    const rand = seededRandom(11);
-    for (let i = 0; i < 120; i++) {
-      const lengths = mixed(rand);
-      call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28 });
-    }
+    const made = plannedAt28();
     made.policy.requestArrived(ROUTE, 50, 57);
     expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
     return made;

@@ -690,6 +690,14 @@ describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () =>
     return s;
   };
 
+  /** Two tries that gain 25% in windows whose halves are 40% apart (noise 0.2), each followed by the next try's baseline. */
+  const twoTries = (s: Script, load?: number): void => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      s.window({ busy: 16, full: 0, items: [40, 60], load });
+      s.window({ busy: 16, full: 0, load });
+    }
+  };
+
   it('keeps a work slot on the mean of its tries: +25% three times, each within its noise of 0.2, is kept at the third', () => {
     const s = probing();
     // One try: 1.25 against 1 + 2 × 0.2. Two: against 1 + 2 × 0.2 × √2 / 2 = 1.28.
@@ -707,10 +715,7 @@ describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () =>
 
   it('judges the mean, not the last try: +25%, +25%, then no gain is not kept, and not tried again', () => {
     const s = probing();
-    for (let attempt = 0; attempt < 2; attempt++) {
-      s.window({ busy: 16, full: 0, items: [40, 60] });
-      s.window({ busy: 16, full: 0 });
-    }
+    twoTries(s);
     s.window({ busy: 16, full: 0 });
     expect(s.limiter.workSlotsPerReplica).toBe(1);
     expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
@@ -721,10 +726,7 @@ describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () =>
   it('starts the tries afresh at a new level of load', () => {
     const s = probing();
     // +25%, +25%, then +0%: the mean, +17%, is no gain clear of 1 + 2 × 0.2 × √3 / 3; a verdict.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      s.window({ busy: 16, full: 0, items: [40, 60] });
-      s.window({ busy: 16, full: 0 });
-    }
+    twoTries(s);
     s.window({ busy: 16, full: 0 });
     // Its echo, then more than one and a half times the load: a new level, where a staging slot
     // is probed (and gains nothing), then the work slot again.
@@ -769,10 +771,7 @@ describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () =>
   it('undoes a slot kept on pooled tries only on a gain clear of the noise when it is checked', () => {
     const kept = (): Script => {
       const s = probing();
-      for (let attempt = 0; attempt < 2; attempt++) {
-        s.window({ busy: 16, full: 0, items: [40, 60] });
-        s.window({ busy: 16, full: 0 });
-      }
+      twoTries(s);
       s.window({ busy: 16, full: 0, items: [40, 60] });
       // A third work slot tried against it gains nothing; a staging slot neither; then the
       // second work slot's recheck from a settled window: one fewer is being probed.
