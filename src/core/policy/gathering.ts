@@ -6,8 +6,8 @@
  * partial one waits until it has been passed over a few times (batcher.ts, OVERTAKES). Under load
  * the band holding most of the traffic fills call after call, and the other bands gather their
  * requests over several of its calls, so their calls hold about twice their share (simulated
- * padded CPU at 128 clients, buckets of 3 and of 1.5 alike: 25 to 31 inputs a call where the share
- * gave 14 to 17). Priced on the share, narrow bands looked as if they paid the fixed cost per call
+ * padded CPU at 128 clients, buckets of 3: 25 to 31 inputs a call where the share gave 14 to 17;
+ * buckets of 1.5 alike). Priced on the share, narrow bands looked as if they paid the fixed cost per call
  * twice as often as they do and wide bands as if they held half their padding, and the plan kept
  * buckets of 3 (predicted 2.50 ms an input against 2.41 for 1.5, within its hysteresis) where 1.5
  * served 8% more.
