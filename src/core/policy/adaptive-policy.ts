@@ -562,7 +562,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     }
     // Stryker: ConditionalExpression, EqualityOperator (-> true; the size test -> false, `===`) not killed: a restart shows only through a probe under way
     // at that moment, and no test has one under way at a change of batch size alone (the change of buckets is killed: adaptive-policy-replan.test.ts).
-    if (factor(from) !== factor(to) || size(from) !== size(to)) this.limiter?.restart(this.settings.now());
+    if (factor(from) !== factor(to) && factor(to) !== null) this.limiter?.bandsChanged(this.settings.now());
+    else if (factor(from) !== factor(to) || size(from) !== size(to)) this.limiter?.restart(this.settings.now());
     if (factor(from) !== factor(to)) this.log?.note({ decision: 'bucketFactor', route: state.route, from: factor(from), to: factor(to), why });
     if (size(from) !== size(to)) this.log?.note({ decision: 'batchSize', route: state.route, from: size(from), to: size(to), why });
   }

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { Gathering } from '../../../src/core/policy/gathering.js';
+import { InflightLimit } from '../../../src/core/policy/inflight-limit.js';
 import type { CallReport } from '../../../src/core/policy/dispatch-policy.js';
 import { finishCall, makePolicy, reportCall, type MadePolicy } from '../../support/adaptive-policy.js';
 import { seededRandom } from '../../support/seeded-random.js';
@@ -635,6 +636,25 @@ describe('adaptive policy: a learned plan of no buckets given up for "does not p
 });
 
 describe('adaptive policy: a change of buckets restarts the in-flight limiter', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('has the work slots judged afresh when new bands come (bandsChanged), and only restarts it when the bands go', () => {
+    const bandsChanged = vi.spyOn(InflightLimit.prototype, 'bandsChanged');
+    const restart = vi.spyOn(InflightLimit.prototype, 'restart');
+    const made = plannedAt28();
+    // Up to here: the exploration's bands came (null -> 2), then the plan of none (2 -> null).
+    expect(bandsChanged).toHaveBeenCalledTimes(1);
+    const restarts = restart.mock.calls.length;
+    expect(restarts).toBeGreaterThanOrEqual(2);
+    made.policy.requestArrived(ROUTE, 50, 57);
+    expect(made.policy.bucketFactor(ROUTE)).toBe(1.5);
+    expect(bandsChanged).toHaveBeenCalledTimes(2);
+    // bandsChanged restarts too: one restart more, from it.
+    expect(restart).toHaveBeenCalledTimes(restarts + 1);
+  });
+
   it('abandons a probe under way when the exploration’s buckets start (back to its baseline limit at once)', () => {
     const made = make({}, true);
     let i = 1;

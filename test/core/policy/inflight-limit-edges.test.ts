@@ -679,6 +679,34 @@ describe('in-flight limit: a work slot whose gain the noise hid', () => {
   });
 });
 
+describe('in-flight limit: new length bands (bandsChanged)', () => {
+  /** Work slots per replica over `count` windows of partial calls with inputs left queued. */
+  const workSlotsOver = (s: Script, count: number): number[] =>
+    Array.from({ length: count }, () => {
+      s.window({ busy: 16, full: 0 });
+      return s.limiter.workSlotsPerReplica;
+    });
+
+  it('judges the work slots afresh: a level whose one try lost probes one again once the bands change', () => {
+    const s = script();
+    // A staging slot, then a work slot, each gaining nothing: the work slots are settled at this level.
+    expect(workSlotsOver(s, 4)).toEqual([1, 1, 2, 1]);
+    expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
+    expect(Math.max(...workSlotsOver(s, 8))).toBe(1);
+    s.limiter.bandsChanged(s.time);
+    expect(Math.max(...workSlotsOver(s, 4))).toBe(2);
+  });
+
+  it('abandons a probe under way, as a restart does', () => {
+    const s = script();
+    workSlotsOver(s, 3);
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    s.limiter.bandsChanged(s.time);
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    expect(s.limiter.limit).toBe(2);
+  });
+});
+
 describe('in-flight limit: the tries of a work slot pooled (widenTrials)', () => {
   /** Two baseline windows, then the first try's baseline: the work slot is being probed. */
   const probing = (): Script => {
