@@ -562,6 +562,8 @@ export class AdaptivePolicy implements DispatchPolicy {
     }
     // Stryker: ConditionalExpression, EqualityOperator (-> true; the size test -> false, `===`) not killed: a restart shows only through a probe under way
     // at that moment, and no test has one under way at a change of batch size alone (the change of buckets is killed: adaptive-policy-replan.test.ts).
+    // Stryker: ConditionalExpression (the factor test -> true) not equivalent, not killed: a change of batch size alone under the same bands would clear
+    // the work-slot verdict too, which shows only in a later probe; replan() offers one size, so such a change comes only from the exploration's capped size.
     if (factor(from) !== factor(to) && factor(to) !== null) this.limiter?.bandsChanged(this.settings.now());
     else if (factor(from) !== factor(to) || size(from) !== size(to)) this.limiter?.restart(this.settings.now());
     if (factor(from) !== factor(to)) this.log?.note({ decision: 'bucketFactor', route: state.route, from: factor(from), to: factor(to), why });

@@ -694,7 +694,10 @@ describe('in-flight limit: new length bands (bandsChanged)', () => {
     expect(s.limiter.workSlotsReason).toBe('1 work slot per replica: one more gave +0% throughput');
     expect(Math.max(...workSlotsOver(s, 8))).toBe(1);
     s.limiter.bandsChanged(s.time);
-    expect(Math.max(...workSlotsOver(s, 4))).toBe(2);
+    // As at a fresh level: a staging slot first, then a work slot, whose try is judged on its own (+25%, no noise: kept).
+    expect(workSlotsOver(s, 3)).toEqual([1, 1, 2]);
+    s.window({ busy: 16, full: 0, items: 50 });
+    expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +25% with one more');
   });
 
   it('abandons a probe under way, as a restart does', () => {
