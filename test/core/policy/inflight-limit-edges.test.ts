@@ -700,6 +700,23 @@ describe('in-flight limit: new length bands (bandsChanged)', () => {
     expect(s.limiter.workSlotsReason).toBe('2 work slots per replica: throughput +25% with one more');
   });
 
+  it('leaves the work slots alone when one more is in place: neither a check of it nor another one more', () => {
+    const s = script();
+    workSlotsOver(s, 3);
+    // Kept on one try (+25%), a third tried and lost, then the check of the second: one fewer loses 20%, the slot stays.
+    s.window({ busy: 16, full: 0, items: 50 });
+    s.windows(4, { busy: 16, full: 0, items: 50 });
+    expect(s.limiter.workSlotsPerReplica).toBe(1);
+    s.window({ busy: 16, full: 0, items: 40 });
+    expect(s.limiter.workSlotsPerReplica).toBe(2);
+    s.limiter.bandsChanged(s.time);
+    const slots = Array.from({ length: 12 }, () => {
+      s.window({ busy: 16, full: 0, items: 50 });
+      return s.limiter.workSlotsPerReplica;
+    });
+    expect([Math.min(...slots), Math.max(...slots)]).toEqual([2, 2]);
+  });
+
   it('abandons a probe under way, as a restart does', () => {
     const s = script();
     workSlotsOver(s, 3);
