@@ -228,7 +228,7 @@ export class InflightLimit {
    * processes) gained +9%, +24% and +40%, each within its own windows' noise (windows of banded
    * calls, a paragraph call ten times a query call), and the slot, worth 20% there, was never kept.
    */
-  private widenTrials = { count: 0, ratios: 0, noiseSquares: 0 };
+  private widenTrials = NO_TRIALS();
   /**
    * The last work slot was kept at this level on the mean of several tries. Its recheck (one
    * fewer, see workRecheckDue) is then kept only on a gain clear of its windows' noise, not on
@@ -373,9 +373,14 @@ export class InflightLimit {
     // would be judged while the old bands drain through every slot (adaptive-policy.ts, DRAIN_MS):
     // on real processes that read "+33% with one fewer" and undid a slot worth 13% at 8 clients.
     if (this.extraWork > 0) return;
+    this.workTriesAfresh();
+  }
+
+  /** One more work slot may be tried again: no verdict, retry or try of it stands. */
+  private workTriesAfresh(): void {
     this.widenTried = false;
     this.widenRetries = 0;
-    this.widenTrials = { count: 0, ratios: 0, noiseSquares: 0 };
+    this.widenTrials = NO_TRIALS();
     this.widenDue = false;
   }
 
@@ -671,7 +676,7 @@ export class InflightLimit {
       // Read only by a narrowing's verdict; after a narrowing is kept the shape is settled until a new level, which clears it.
       this.pooledWork = widen && this.widenTrials.count > 1;
       this.widenRetries = 0;
-      this.widenTrials = { count: 0, ratios: 0, noiseSquares: 0 };
+      this.widenTrials = NO_TRIALS();
       this.workRecheckDue = widen;
       this.widenWhy = `${workSlots(this.extraWork)} per replica: throughput ${pct} with ${widen ? 'one more' : 'one fewer'}`;
       // A decision, as a step of the limit is: the limit moved with the work slot (logged, as any).
@@ -755,11 +760,8 @@ export class InflightLimit {
     this.downBackoff = 1;
     this.upWait = 0;
     this.downWait = 0;
-    this.widenTried = false;
-    this.widenRetries = 0;
-    this.widenTrials = { count: 0, ratios: 0, noiseSquares: 0 };
+    this.workTriesAfresh();
     this.pooledWork = false;
-    this.widenDue = false;
     this.workRecheckDue = false;
     this.upRetryDue = false;
     this.chainRetried = false;
@@ -842,6 +844,9 @@ function lost(ratio: number, share: number, base: Measurement, measured: Measure
 function combinedNoise(base: Measurement, measured: Measurement): number {
   return Math.sqrt(base.noise ** 2 + measured.noise ** 2);
 }
+
+/** No tries of a work slot pooled yet (see widenTrials). */
+const NO_TRIALS = (): { count: number; ratios: number; noiseSquares: number } => ({ count: 0, ratios: 0, noiseSquares: 0 });
 
 /** Standard errors a gain must stand clear of. */
 const NOISE_SIGMAS = 2;
