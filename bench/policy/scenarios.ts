@@ -179,6 +179,7 @@ export async function runSteady(model: UpstreamModel, target: Target, clients: n
     rttMs: timing.rttMs,
     jitterMs: timing.jitterMs,
     proxyCpuMs: timing.proxyCpuMs,
+    seed: timing.seed,
   });
 }
 
@@ -189,6 +190,8 @@ export interface SimTiming {
   /** See LoadRun: jitter and the proxy's CPU, off (0) for the deterministic targets. */
   readonly jitterMs?: number;
   readonly proxyCpuMs?: number;
+  /** Seed of the jitter (LoadRun's); 1 when not given. Without jitter every seed runs alike. */
+  readonly seed?: number;
 }
 
 /** Warm-up as the issue allows it (at most 2 s per level), then 2 s measured. */

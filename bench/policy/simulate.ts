@@ -6,7 +6,7 @@
  * whole load matrix before it is measured for real (bench:perf P6), and CI can assert the figures
  * (test/bench/policy-targets.test.ts).
  *
- *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [options]
+ *   node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary|seeds] [options]
  *     --upstreams gpu,tei,cpu-pad,two-slot   models (also tei-cpu: TEI's CPU image, merge + pad; use-like, use-cheap-pad)
  *     --clients 1,8,32,128                   closed-loop clients per level
  *     --setting defaults|I/B/F               the proxy: no tuning flags, or --max-inflight I
@@ -16,17 +16,21 @@
  *     --jitter-ms 0 --proxy-cpu-ms 0         a real machine's noise: mean extra delay per round
  *                                            trip (seeded), and the proxy's CPU per request
  *     --json <file>                          also write the grid's ranking as JSON
+ *     --seeds 3                              seeds: how many seeds of the jitter (1, 2, ...)
  *
  * matrix: the setting vs direct at each level. grid: the 36 static settings at each level, best
  * first, and the setting against the best. steps: 1 -> 128 -> 8 clients, throughput per 100 ms.
  * summary: every target in one table (the best static from the top three of static-grid.json).
+ * seeds: the setting against the best of the 36 static settings, each seed of the jitter on its
+ * own and their mean (one seed's figures move by several percent with the jitter's draw, so a
+ * policy change is judged on several; give --jitter-ms, or every seed runs alike).
  * Markdown on stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { STATIC_GRID, STEP_PHASES, compareWithDirect, rankSettings, runSteps, type Scored } from './evaluate.js';
-import { DEFAULT_TIMING, type SimTiming } from './scenarios.js';
+import { DEFAULT_TIMING, runSteady, type SimTiming } from './scenarios.js';
 import { DEFAULT_SETTING, settingFlags, settingLabel, staticSetting, summarizeDecisions, type DispatchSetting } from './sim-proxy.js';
 import { TARGET_UPSTREAMS, UPSTREAM_MODELS, type UpstreamKey } from './upstream-models.js';
 
@@ -132,6 +136,42 @@ export async function stepsTable(upstream: UpstreamKey, setting: DispatchSetting
   ].join('\n');
 }
 
+/**
+ * The setting against the best of the issue's 36 static settings, seed by seed of the jitter,
+ * and the mean of the shares: what a policy change moves beyond one draw's luck.
+ */
+export async function seedsTable(
+  upstream: UpstreamKey,
+  setting: DispatchSetting,
+  clients: readonly number[],
+  seeds: number,
+  timing: SimTiming,
+): Promise<string> {
+  const model = UPSTREAM_MODELS[upstream];
+  const lines = [
+    `#### ${model.title}: ${settingLabel(setting)} against the best static setting, seeds 1-${seeds} of the jitter (${f1(timing.jitterMs ?? 0)} ms)`,
+    '',
+    `| clients | seed | ${settingLabel(setting)} inputs/s | best static | ÷ best static | decisions at the end of the level |`,
+    '| ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  for (const n of clients) {
+    const shares: number[] = [];
+    for (let seed = 1; seed <= seeds; seed++) {
+      const seeded: SimTiming = { ...timing, seed };
+      const own = await runSteady(model, setting, n, seeded);
+      const best = (await rankSettings(model, n, STATIC_GRID, seeded))[0]!;
+      const share = own.phases[0]!.inputsPerSecond / best.inputsPerSecond;
+      shares.push(share);
+      const decisions = own.phases[0]!.decisions;
+      lines.push(
+        `| ${n} | ${seed} | ${f0(own.phases[0]!.inputsPerSecond)} | ${settingLabel(best.setting)} (${f0(best.inputsPerSecond)}) | ${f1(share * 100)}% | ${decisions === undefined ? '–' : summarizeDecisions(decisions)} |`,
+      );
+    }
+    lines.push(`| ${n} | mean | | | ${f1((100 * shares.reduce((a, b) => a + b, 0)) / shares.length)}% | |`);
+  }
+  return lines.join('\n');
+}
+
 interface GridFixture {
   cells: Array<{ upstream: UpstreamKey; clients: number; ranking: Array<[string, number]> }>;
 }
@@ -189,7 +229,7 @@ export async function summaryTable(upstreams: readonly UpstreamKey[], setting: D
 }
 
 const USAGE =
-  'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--jitter-ms 0] [--proxy-cpu-ms 0] [--json file]';
+  'Usage: node --import tsx bench/policy/simulate.ts [matrix|grid|steps|all|summary|seeds] [--upstreams gpu,tei,cpu-pad,two-slot] [--clients 1,8,32,128] [--setting defaults|I/B/F] [--warmup-ms 2000] [--measure-ms 2000] [--rtt-ms 0.3] [--jitter-ms 0] [--proxy-cpu-ms 0] [--seeds 3] [--json file]';
 
 async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -205,6 +245,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'jitter-ms': { type: 'string', default: '0' },
       'proxy-cpu-ms': { type: 'string', default: '0' },
       json: { type: 'string' },
+      seeds: { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -213,7 +254,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'all';
-  if (!['matrix', 'grid', 'steps', 'all', 'summary'].includes(command)) throw new Error(`unknown command ${command}\n${USAGE}`);
+  if (!['matrix', 'grid', 'steps', 'all', 'summary', 'seeds'].includes(command)) throw new Error(`unknown command ${command}\n${USAGE}`);
   const upstreams = values.upstreams.split(',').map((u) => u.trim()) as UpstreamKey[];
   for (const u of upstreams) if (!(u in UPSTREAM_MODELS)) throw new Error(`--upstreams: unknown ${u} (${Object.keys(UPSTREAM_MODELS).join(', ')})`);
   const setting = parseSetting(values.setting);
@@ -241,6 +282,12 @@ async function main(argv: readonly string[]): Promise<number> {
       print(await gridTable(upstream, setting, clients, timing, cells));
     }
     if (command === 'steps' || command === 'all') print(await stepsTable(upstream, setting, timing));
+    if (command === 'seeds') {
+      const seeds = Number(values.seeds);
+      if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds: a whole number of at least 1, got ${values.seeds}`);
+      const clients = (values.clients ?? '8,32,128').split(',').map(Number);
+      print(await seedsTable(upstream, setting, clients, seeds, timing));
+    }
   }
   if (values.json !== undefined) {
     // One cell a line, so a regenerated file diffs by level.
