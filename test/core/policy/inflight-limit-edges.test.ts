@@ -27,6 +27,8 @@ interface WindowShape {
   full?: number;
   /** Duration of every call (default 20 ms). */
   durationMs?: number;
+  /** What each call counts for in the throughput, or for each half's calls (LimitSample.weight; default: absent). */
+  weight?: number | readonly [number, number];
 }
 
 /**
@@ -45,8 +47,9 @@ class Script {
     const busy = shape.busy ?? CALLS;
     const full = shape.full ?? CALLS;
     const duration = shape.durationMs ?? 20;
+    const weights = typeof shape.weight === 'object' ? shape.weight : [shape.weight, shape.weight];
     const opening = this.time + 200;
-    const record = (at: number, items: number, index: number): LimitChange | undefined =>
+    const record = (at: number, items: number, index: number, weight = weights[0]): LimitChange | undefined =>
       this.limiter.record({
         startedAt: at - duration,
         finishedAt: at,
@@ -54,9 +57,13 @@ class Script {
         load: shape.load ?? 128,
         busy: index < busy,
         full: index < full,
+        ...(weight === undefined ? {} : { weight }),
       });
     expect(record(opening, first, 0)).toBeUndefined();
-    for (let i = 0; i < CALLS; i++) expect(record(opening + GAP_MS * (i + 1), i < CALLS / 2 ? first : second, i)).toBeUndefined();
+    for (let i = 0; i < CALLS; i++) {
+      const firstHalf = i < CALLS / 2;
+      expect(record(opening + GAP_MS * (i + 1), firstHalf ? first : second, i, firstHalf ? weights[0] : weights[1])).toBeUndefined();
+    }
     this.time = opening + GAP_MS * CALLS;
     return record(this.time + GAP_MS, first, 0);
   }
@@ -1142,5 +1149,33 @@ describe('in-flight limit: a window with a stall', () => {
     expect(s.limiter.limit).toBe(2);
     s.window();
     expect(s.limiter.limit).toBe(3);
+  });
+});
+
+describe('in-flight limit: weighted calls (LimitSample.weight)', () => {
+  it('measures a window in its calls’ weights, not their inputs', () => {
+    const s = script();
+    s.window({ weight: 20 });
+    expect(s.limiter.throughput).toBe(625);
+    // Absent, a call counts its inputs.
+    s.window();
+    expect(s.limiter.throughput).toBe(1250);
+  });
+
+  it('judges a step up on the weights: the same inputs, weighing 20% more, keep it', () => {
+    const s = script();
+    s.window({ weight: 40 });
+    s.window({ weight: 48, busy: 0 });
+    expect(s.limiter.reason).toMatch(/^raised to 3 per replica: throughput \+20% \(1250 -> 1500 inputs\/s\)/);
+    // Counted in inputs, the same windows are no gain.
+    expect(reasonAfterProbe({ busy: 0 })).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
+  });
+
+  it('reads the halves’ noise in weights: halves of equal inputs but 13 to 7 in weight are a stall, measured again', () => {
+    const s = script();
+    s.window();
+    s.window({ weight: [52.5, 28] });
+    expect(s.limiter.limit).toBe(3);
+    expect(s.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
   });
 });
