@@ -157,7 +157,7 @@ const LENGTH_WEIGHT = 0.5;
  * case batching exists for, the mean input).
  */
 export function lengthWeighted(items: number, totalBytes: number, meanBytes: number): number {
-  // Stryker: ConditionalExpression, EqualityOperator equivalent for `meanBytes <= 0`: a route with a plan has a known mix (LengthProfile.known), so its mean is positive.
+  // A route with a plan has a known mix, so its mean is positive; this keeps a weight finite regardless.
   if (meanBytes <= 0) return items;
   return (1 - LENGTH_WEIGHT) * items + (LENGTH_WEIGHT * totalBytes) / meanBytes;
 }
