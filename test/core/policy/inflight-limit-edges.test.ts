@@ -1130,13 +1130,19 @@ describe('in-flight limit: a probe down that lost clearly', () => {
   });
 });
 
+/** A baseline window, then a probe up whose window has this shape: still probing 3, the stalled window measured again. */
+function stalledProbe(probe: WindowShape): Script {
+  const s = script();
+  s.window();
+  s.window(probe);
+  expect(s.limiter.limit).toBe(3);
+  expect(s.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
+  return s;
+}
+
 describe('in-flight limit: a window with a stall', () => {
   it('is measured again when its halves differ by more than 13 to 7, and judged at exactly that', () => {
-    const stalled = script();
-    stalled.window();
-    stalled.window({ items: [52.5, 28] });
-    expect(stalled.limiter.limit).toBe(3);
-    expect(stalled.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
+    const stalled = stalledProbe({ items: [52.5, 28] });
     stalled.window();
     expect(stalled.limiter.limit).toBe(2);
     expect(stalled.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
@@ -1172,10 +1178,6 @@ describe('in-flight limit: weighted calls (LimitSample.weight)', () => {
   });
 
   it('reads the halves’ noise in weights: halves of equal inputs but 13 to 7 in weight are a stall, measured again', () => {
-    const s = script();
-    s.window();
-    s.window({ weight: [52.5, 28] });
-    expect(s.limiter.limit).toBe(3);
-    expect(s.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
+    stalledProbe({ weight: [52.5, 28] });
   });
 });
