@@ -137,31 +137,6 @@ interface RouteState {
   amortizedWhy: string;
 }
 
-/**
- * Share of an input's count in the in-flight limit's throughput that goes by its length, on a
- * route found to pad (the rest counts it as one input). Such a route's calls serve its length
- * bands by turns, so a window of 16 calls may hold mostly long texts or mostly short ones, and
- * its inputs per second move with that: on the simulator (padded CPU, 32 clients 3 ms away, no
- * jitter at all) windows at one setting read 332-394 inputs/s, and a work slot worth 13-18% was
- * kept at the third try or never. Counted half by length, the three seeds' mean went from 89.8%
- * to 94.5% of the best static setting there, TEI on CPU at 128 clients from 91.7% to 94.9%, and no
- * cell of the padded models lost more than 0.3 point (docs/benchmarks-dispatch.md). Not wholly
- * by length: a window of long texts then reads as faster than the inputs it delivered (TEI on CPU
- * at 128 clients: 81.1%). Upstreams that do not pad count inputs, as before.
- */
-const LENGTH_WEIGHT = 0.5;
-
-/**
- * A call's weight for the in-flight limit: its inputs, counted LENGTH_WEIGHT by their length
- * against the route's mean (the mean longest input of a request: for requests of one input, the
- * case batching exists for, the mean input).
- */
-export function lengthWeighted(items: number, totalBytes: number, meanBytes: number): number {
-  // A route with a plan has a known mix, so its mean is positive; this keeps a weight finite regardless.
-  if (meanBytes <= 0) return items;
-  return (1 - LENGTH_WEIGHT) * items + (LENGTH_WEIGHT * totalBytes) / meanBytes;
-}
-
 export class AdaptivePolicy implements DispatchPolicy {
   private readonly settings: AdaptivePolicySettings;
   private readonly pins: PolicyPins;
@@ -302,9 +277,6 @@ export class AdaptivePolicy implements DispatchPolicy {
         overHalf: halvable && report.items > Math.floor(this.sizeFor(known, undefined) / 2),
         // inflightAtStart counts the call itself.
         alone: report.inflightAtStart <= 1,
-        ...(known !== undefined && known.plan !== undefined && !known.exploring
-          ? { weight: lengthWeighted(report.items, report.totalBytes, known.lengths.meanBytes) }
-          : {}),
       });
       // Logged when decided, not when probed (as the limit: a probe is no decision).
       if (this.limiter.halvingDecided !== halvedBefore) {

@@ -64,13 +64,6 @@ export interface LimitSample {
    * SERIAL_SHARE) as not, so neither rule acts on what a sample did not say.
    */
   alone?: boolean;
-  /**
-   * What the call counts for in the throughput the limit is judged on, in inputs (absent: its
-   * inputs). A route found to pad counts each input partly by its length (adaptive-policy.ts,
-   * lengthWeighted): its windows serve the length bands by turns, and one that served the long
-   * texts' bands delivered fewer inputs for reasons of content, not of the limit.
-   */
-  weight?: number;
 }
 
 export interface LimitChange {
@@ -197,8 +190,6 @@ export class InflightLimit {
   /** The latest finish of any call recorded, counted or not (see IDLE_MS). */
   private seenFinish = -Infinity;
   private windowItems = 0;
-  /** The window's calls' weights (see LimitSample.weight): what its throughput counts. */
-  private windowWeight = 0;
   private windowCalls = 0;
   private windowLoad = 0;
   private windowBusy = 0;
@@ -219,8 +210,8 @@ export class InflightLimit {
   private windowFull = 0;
   private windowOverHalf = 0;
   private windowAlone = 0;
-  /** The window's first half: the weight of its calls, and when its last one finished. */
-  private midWeight = 0;
+  /** The window's first half: completions counted, and when its last one finished. */
+  private midItems = 0;
   private midFinish: number | undefined;
   private halveWhy = 'whole batches (halving not tried)';
   /** Work slots per replica beyond the first (slots that take partial batches too). */
@@ -431,7 +422,6 @@ export class InflightLimit {
     }
     this.lastFinish = Math.max(this.lastFinish, sample.finishedAt);
     this.windowItems += sample.items;
-    this.windowWeight += sample.weight ?? sample.items;
     this.windowCalls++;
     this.windowDuration += sample.finishedAt - sample.startedAt;
     this.windowLoad += sample.load;
@@ -440,7 +430,7 @@ export class InflightLimit {
     if (sample.overHalf !== false) this.windowOverHalf++;
     if (sample.alone === true) this.windowAlone++;
     if (this.windowCalls === WINDOW_CALLS / 2) {
-      this.midWeight = this.windowWeight;
+      this.midItems = this.windowItems;
       this.midFinish = this.lastFinish;
     }
     return undefined;
@@ -461,8 +451,8 @@ export class InflightLimit {
    */
   private halvesNoise(): number {
     const mid = this.midFinish!;
-    const first = this.midWeight / Math.max(1e-3, mid - this.firstFinish!);
-    const second = (this.windowWeight - this.midWeight) / Math.max(1e-3, this.lastFinish - mid);
+    const first = this.midItems / Math.max(1e-3, mid - this.firstFinish!);
+    const second = (this.windowItems - this.midItems) / Math.max(1e-3, this.lastFinish - mid);
     return Math.abs(first - second) / Math.max(1e-9, first + second);
   }
 
@@ -473,7 +463,7 @@ export class InflightLimit {
       extraWork: this.extraWork,
       fullShare: this.windowFull / this.windowCalls,
       overHalfShare: this.windowOverHalf / this.windowCalls,
-      throughput: (1000 * this.windowWeight) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
+      throughput: (1000 * this.windowItems) / Math.max(1e-3, this.lastFinish - this.firstFinish!),
       load: this.windowLoad / this.windowCalls,
       busyShare: this.windowBusy / this.windowCalls,
       noise: this.halvesNoise(),
@@ -824,14 +814,13 @@ export class InflightLimit {
   private resetWindow(): void {
     this.firstFinish = undefined;
     this.windowItems = 0;
-    this.windowWeight = 0;
     this.windowCalls = 0;
     this.windowLoad = 0;
     this.windowBusy = 0;
     this.windowFull = 0;
     this.windowOverHalf = 0;
     this.windowAlone = 0;
-    this.midWeight = 0;
+    this.midItems = 0;
     this.midFinish = undefined;
     this.windowDuration = 0;
   }

@@ -5,7 +5,7 @@
  * exploration's end, and what the snapshot and the decision log say meanwhile. All on made-up time.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { lengthWeighted, type PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
+import type { PolicyPins } from '../../../src/core/policy/adaptive-policy.js';
 import { Gathering } from '../../../src/core/policy/gathering.js';
 import { InflightLimit } from '../../../src/core/policy/inflight-limit.js';
 import type { CallReport } from '../../../src/core/policy/dispatch-policy.js';
@@ -745,47 +745,5 @@ describe('adaptive policy: the padding at stake', () => {
     }
     expect(verdictAt).toBeLessThan(20);
     expect(route(made).pads.why).toMatch(/length bands/);
-  });
-});
-
-describe('adaptive policy: what a call weighs in the in-flight limit’s throughput (lengthWeighted)', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  it('half its inputs, half their length against the mean; its inputs while the mean is not known', () => {
-    expect(lengthWeighted(4, 400, 50)).toBe(6);
-    expect(lengthWeighted(4, 100, 50)).toBe(3);
-    expect(lengthWeighted(4, 400, 0)).toBe(4);
-  });
-
-  /** The weight the limiter was given for one call of these lengths (undefined: none). */
-  function weightOf(made: Made, lengths: readonly number[]): number | undefined {
-    const record = vi.spyOn(InflightLimit.prototype, 'record');
-    made.clock.now += 300;
-    call(made, { lengths, ms: 20 + 0.001 * lengths.length * Math.max(...lengths), load: 28, requests: false });
-    const weight = record.mock.calls.at(-1)![0].weight;
-    record.mockRestore();
-    return weight;
-  }
-
-  it('on a route found to pad, with a learned plan: each input counted half by its length', () => {
-    const made = plannedAt28();
-    const short = weightOf(made, [50, 50])!;
-    const long = weightOf(made, [50, 850])!;
-    // 1 + 100 / (2 × mean) and 1 + 900 / (2 × mean): the length's part nine times as much.
-    expect(short).toBeGreaterThan(1);
-    expect((long - 1) / (short - 1)).toBeCloseTo(9, 9);
-  });
-
-  it('not while exploring, nor on a route not found to pad: those count inputs', () => {
-    const exploring = make();
-    for (let i = 0; i < 48; i++) exploring.policy.requestArrived(ROUTE, i % 4 === 3 ? 800 : 50);
-    expect(route(exploring).bucketFactor.why).toMatch(/^exploring/);
-    expect(weightOf(exploring, [50, 850])).toBeUndefined();
-    const blind = make();
-    for (let i = 0; i < 40; i++) call(blind, { lengths: new Array<number>(2 + (i % 5)).fill(50), ms: 20, load: 8 });
-    expect(route(blind).pads.value).not.toBe(true);
-    expect(weightOf(blind, [50, 850])).toBeUndefined();
   });
 });

@@ -27,8 +27,6 @@ interface WindowShape {
   full?: number;
   /** Duration of every call (default 20 ms). */
   durationMs?: number;
-  /** What each call counts for in the throughput, or for each half's calls (LimitSample.weight; default: absent). */
-  weight?: number | readonly [number, number];
 }
 
 /**
@@ -47,9 +45,8 @@ class Script {
     const busy = shape.busy ?? CALLS;
     const full = shape.full ?? CALLS;
     const duration = shape.durationMs ?? 20;
-    const weights = typeof shape.weight === 'object' ? shape.weight : [shape.weight, shape.weight];
     const opening = this.time + 200;
-    const record = (at: number, items: number, index: number, weight = weights[0]): LimitChange | undefined =>
+    const record = (at: number, items: number, index: number): LimitChange | undefined =>
       this.limiter.record({
         startedAt: at - duration,
         finishedAt: at,
@@ -57,13 +54,9 @@ class Script {
         load: shape.load ?? 128,
         busy: index < busy,
         full: index < full,
-        ...(weight === undefined ? {} : { weight }),
       });
     expect(record(opening, first, 0)).toBeUndefined();
-    for (let i = 0; i < CALLS; i++) {
-      const firstHalf = i < CALLS / 2;
-      expect(record(opening + GAP_MS * (i + 1), firstHalf ? first : second, i, firstHalf ? weights[0] : weights[1])).toBeUndefined();
-    }
+    for (let i = 0; i < CALLS; i++) expect(record(opening + GAP_MS * (i + 1), i < CALLS / 2 ? first : second, i)).toBeUndefined();
     this.time = opening + GAP_MS * CALLS;
     return record(this.time + GAP_MS, first, 0);
   }
@@ -1130,19 +1123,13 @@ describe('in-flight limit: a probe down that lost clearly', () => {
   });
 });
 
-/** A baseline window, then a probe up whose window has this shape: still probing 3, the stalled window measured again. */
-function stalledProbe(probe: WindowShape): Script {
-  const s = script();
-  s.window();
-  s.window(probe);
-  expect(s.limiter.limit).toBe(3);
-  expect(s.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
-  return s;
-}
-
 describe('in-flight limit: a window with a stall', () => {
   it('is measured again when its halves differ by more than 13 to 7, and judged at exactly that', () => {
-    const stalled = stalledProbe({ items: [52.5, 28] });
+    const stalled = script();
+    stalled.window();
+    stalled.window({ items: [52.5, 28] });
+    expect(stalled.limiter.limit).toBe(3);
+    expect(stalled.limiter.reason).toBe('start: one running call and one staged full batch per replica; probing 3 per replica against 2');
     stalled.window();
     expect(stalled.limiter.limit).toBe(2);
     expect(stalled.limiter.reason).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
@@ -1155,29 +1142,5 @@ describe('in-flight limit: a window with a stall', () => {
     expect(s.limiter.limit).toBe(2);
     s.window();
     expect(s.limiter.limit).toBe(3);
-  });
-});
-
-describe('in-flight limit: weighted calls (LimitSample.weight)', () => {
-  it('measures a window in its calls’ weights, not their inputs', () => {
-    const s = script();
-    s.window({ weight: 20 });
-    expect(s.limiter.throughput).toBe(625);
-    // Absent, a call counts its inputs.
-    s.window();
-    expect(s.limiter.throughput).toBe(1250);
-  });
-
-  it('judges a step up on the weights: the same inputs, weighing 20% more, keep it', () => {
-    const s = script();
-    s.window({ weight: 40 });
-    s.window({ weight: 48, busy: 0 });
-    expect(s.limiter.reason).toMatch(/^raised to 3 per replica: throughput \+20% \(1250 -> 1500 inputs\/s\)/);
-    // Counted in inputs, the same windows are no gain.
-    expect(reasonAfterProbe({ busy: 0 })).toBe('kept 2 per replica: 3 gave +0% throughput (calls only queued upstream)');
-  });
-
-  it('reads the halves’ noise in weights: halves of equal inputs but 13 to 7 in weight are a stall, measured again', () => {
-    stalledProbe({ weight: [52.5, 28] });
   });
 });
