@@ -10,7 +10,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BUILT_IN_CORPUS } from '../../src/loadgen/corpus.js';
+import { wordCount } from '../policy/upstream-models.js';
 import { loadUseModel } from '../upstreams/use-model.js';
+import { median } from './dispatch.js';
+import { isMain } from './perf-services.js';
 
 const TOKEN_TARGETS = [8, 16, 32, 64, 128, 256] as const;
 const BATCH_SIZES = [1, 4, 8, 16, 32] as const;
@@ -19,16 +22,11 @@ const REPEATS = 7;
 const SLOW_REPEATS = 3;
 const SLOW_TOKENS = 2000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
   const model = await loadUseModel();
   const texts = BUILT_IN_CORPUS.map((text) => ({
     ids: model.tokenizer.encode(text),
-    words: text.split(/\s+/).filter(Boolean).length,
+    words: wordCount(text),
   }));
   console.log('| tokens (words) | ' + BATCH_SIZES.map((n) => `n = ${n}`).join(' | ') + ' |');
   console.log('| --- |' + BATCH_SIZES.map(() => ' ---: |').join(''));
@@ -52,4 +50,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -158,13 +158,12 @@ export async function seedsTable(
     const shares: number[] = [];
     for (let seed = 1; seed <= seeds; seed++) {
       const seeded: SimTiming = { ...timing, seed };
-      const own = await runSteady(model, setting, n, seeded);
+      const own = (await runSteady(model, setting, n, seeded)).phases[0]!;
       const best = (await rankSettings(model, n, STATIC_GRID, seeded))[0]!;
-      const share = own.phases[0]!.inputsPerSecond / best.inputsPerSecond;
+      const share = own.inputsPerSecond / best.inputsPerSecond;
       shares.push(share);
-      const decisions = own.phases[0]!.decisions;
       lines.push(
-        `| ${n} | ${seed} | ${f0(own.phases[0]!.inputsPerSecond)} | ${settingLabel(best.setting)} (${f0(best.inputsPerSecond)}) | ${f1(share * 100)}% | ${decisions === undefined ? '–' : summarizeDecisions(decisions)} |`,
+        `| ${n} | ${seed} | ${f0(own.inputsPerSecond)} | ${settingLabel(best.setting)} (${f0(best.inputsPerSecond)}) | ${f1(share * 100)}% | ${own.decisions === undefined ? '–' : summarizeDecisions(own.decisions)} |`,
       );
     }
     lines.push(`| ${n} | mean | | | ${f1((100 * shares.reduce((a, b) => a + b, 0)) / shares.length)}% | |`);
@@ -270,6 +269,10 @@ async function main(argv: readonly string[]): Promise<number> {
     out.push(text);
     process.stdout.write(`${text}\n\n`);
   };
+  const seeds = Number(values.seeds);
+  if (command === 'seeds' && (!Number.isInteger(seeds) || seeds < 1)) throw new Error(`--seeds: a whole number of at least 1, got ${values.seeds}`);
+  // Levels of load of grid and seeds (the matrix's default adds one client).
+  const levels = (values.clients ?? '8,32,128').split(',').map(Number);
   const cells: GridCell[] = [];
   if (command === 'summary') print(await summaryTable(upstreams, setting, timing));
   for (const upstream of command === 'summary' ? [] : upstreams) {
@@ -277,17 +280,9 @@ async function main(argv: readonly string[]): Promise<number> {
       const clients = (values.clients ?? '1,8,32,128').split(',').map(Number);
       print(await matrixTable(upstream, setting, clients, timing));
     }
-    if (command === 'grid' || command === 'all') {
-      const clients = (values.clients ?? '8,32,128').split(',').map(Number);
-      print(await gridTable(upstream, setting, clients, timing, cells));
-    }
+    if (command === 'grid' || command === 'all') print(await gridTable(upstream, setting, levels, timing, cells));
     if (command === 'steps' || command === 'all') print(await stepsTable(upstream, setting, timing));
-    if (command === 'seeds') {
-      const seeds = Number(values.seeds);
-      if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds: a whole number of at least 1, got ${values.seeds}`);
-      const clients = (values.clients ?? '8,32,128').split(',').map(Number);
-      print(await seedsTable(upstream, setting, clients, seeds, timing));
-    }
+    if (command === 'seeds') print(await seedsTable(upstream, setting, levels, seeds, timing));
   }
   if (values.json !== undefined) {
     // One cell a line, so a regenerated file diffs by level.
